@@ -1,0 +1,68 @@
+# The two commands a new user runs: `make dev` (install, build, start the local stack) and
+# `make test` (install what is missing, build, run every test tier).
+SHELL := /bin/bash
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export HARDHAT_DISABLE_TELEMETRY_PROMPT := true
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PY := $(UV) run --frozen python
+PORT ?= 3000
+
+.PHONY: install build build-circuits build-contracts dev test test-unit test-integration test-infra \
+        test-e2e test-contracts test-zk synth slither bench bench-register bench-gas bench-zk bench-access clean
+
+## install: Python (uv, from uv.lock) and npm (from package-lock.json) dependencies
+install: .venv/.installed node_modules/.installed
+$(UV):
+	python3 -m pip install --user --quiet uv==0.13.9 || python3 -m pip install --quiet uv==0.13.9
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+## build: circuits (keys cached by input hash) and their Solidity verifiers, then the contracts
+build: install build-circuits build-contracts
+build-circuits: install
+	$(PY) circuits/build.py
+build-contracts: install build-circuits
+	node contracts/build.mjs
+
+## dev: the local stack (Hardhat node, moto server, API on 127.0.0.1:$(PORT), workers)
+dev: build
+	$(PY) -m local.stack --port $(PORT)
+
+## test: every tier
+test: build
+	$(PY) -m pytest tests
+test-unit: install
+	$(PY) -m pytest tests -m unit
+test-integration: build
+	$(PY) -m pytest tests -m integration
+test-infra: install
+	$(PY) -m pytest tests/infra
+test-e2e: build
+	$(PY) -m pytest tests/e2e
+test-contracts: build
+	$(PY) -m pytest tests/contracts
+test-zk: build
+	$(PY) -m pytest tests/zk
+
+synth: install
+	npx cdk synth --quiet
+
+slither: build
+	$(PY) contracts/slither.py
+
+bench: bench-register bench-gas bench-zk bench-access
+bench-register: build
+	$(PY) bench/register.py
+bench-gas: build
+	$(PY) bench/gas.py
+bench-zk: build
+	$(PY) bench/zk.py
+bench-access: build
+	$(PY) bench/access.py
+
+clean:
+	rm -rf build cdk.out .local

@@ -1,0 +1,1 @@
+"""Shared code of the marketplace: logic, adapters, zero-knowledge prover."""

@@ -1,0 +1,136 @@
+"""Typed domain errors and the one mapping from them to the API's error body.
+
+Every error the API returns is ``{"error": CODE, "message": str, "details": {...}}`` (the
+architecture page's contract), with ``supportId`` for failures a human must investigate and
+``retryAfter`` for temporary unavailability. Handlers raise these; nothing else chooses a status.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+
+class MarketplaceError(Exception):
+    """Base of every error the API turns into a response."""
+
+    status: int = 500
+    code: str = "INTERNAL_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        details: dict[str, Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, "details": self.details}
+
+
+class ValidationError(MarketplaceError):
+    """The request is malformed (400): a missing field, an unreadable body, an empty file."""
+
+    status = 400
+    code = "VALIDATION_ERROR"
+
+
+class UnprocessableError(MarketplaceError):
+    """The request parses but a field's value is not acceptable (422)."""
+
+    status = 422
+    code = "VALIDATION_ERROR"
+
+
+class UnauthorizedError(MarketplaceError):
+    status = 401
+    code = "UNAUTHORIZED"
+
+
+class ForbiddenError(MarketplaceError):
+    status = 403
+    code = "FORBIDDEN"
+
+
+class NotFoundError(MarketplaceError):
+    status = 404
+    code = "NOT_FOUND"
+
+
+class ConflictError(MarketplaceError):
+    status = 409
+    code = "CONFLICT"
+
+
+class PayloadTooLargeError(MarketplaceError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class PaymentRequiredError(MarketplaceError):
+    status = 402
+    code = "INSUFFICIENT_FUNDS"
+
+
+class InvalidLicenseError(MarketplaceError):
+    status = 400
+    code = "INVALID_LICENSE"
+
+
+class RateLimitedError(MarketplaceError):
+    status = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: int, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
+
+class StorageUnavailableError(MarketplaceError):
+    """Content storage did not answer after retries (the spec's IPFS_UNAVAILABLE)."""
+
+    status = 503
+    code = "IPFS_UNAVAILABLE"
+
+    def __init__(self, message: str = "Content temporarily unavailable", retry_after: int = 60) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "retryAfter": self.retry_after}
+
+
+def new_support_id() -> str:
+    return "err_" + secrets.token_hex(6)
+
+
+class _SupportError(MarketplaceError):
+    """A failure support must be able to find in the logs: carries a ``supportId``."""
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None, support_id: str | None = None):
+        super().__init__(message, details)
+        self.support_id = support_id or new_support_id()
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "supportId": self.support_id}
+
+
+class BlockchainError(_SupportError):
+    status = 503
+    code = "BLOCKCHAIN_ERROR"
+
+
+class ProofGenerationError(_SupportError):
+    status = 500
+    code = "PROOF_GENERATION_FAILED"
+
+
+ERRORS_BY_CODE: dict[str, type[MarketplaceError]] = {
+    cls.code: cls
+    for cls in (BlockchainError, ProofGenerationError, StorageUnavailableError, InvalidLicenseError)
+}

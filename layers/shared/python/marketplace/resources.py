@@ -1,0 +1,162 @@
+"""Every AWS resource of the marketplace, declared once.
+
+The CDK app (``infra/``) builds these in AWS; the local stack (``local/``) creates the same in the
+moto server; the handlers find them through the environment variable each spec names. Adding a
+table, bucket, queue, state machine, secret, function or route means adding it here, nowhere else.
+
+Physical names are ``{prefix}-{name}`` (``prefix`` is the stack's stage name, e.g. ``zkdm-dev``);
+each function receives the physical names in its environment under ``spec.env``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Auth = Literal["none", "jwt", "apikey"]
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    pk: str
+    sk: str | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    env: str
+    pk: str
+    sk: str | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl: str | None = "ttl"  # the attribute holding an expiry (epoch seconds) for cache-like items
+    # attribute types of keys: everything is a string unless listed here as a number
+    numeric: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    name: str
+    env: str
+    expire_days: int | None = None  # lifecycle expiry (staging buckets)
+    cors_post: bool = False  # browsers POST presigned uploads to it
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    env: str
+    fifo: bool = False
+    visibility_timeout: int = 120
+    max_receive_count: int = 5  # then to the dead-letter queue "{name}-dlq"
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    name: str
+    env: str
+    description: str
+    # "random-hex32": generated at deploy (CDK) and at local start; "external": set by ops
+    generate: Literal["random-hex32", "external"] = "random-hex32"
+
+
+@dataclass(frozen=True)
+class StateMachineSpec:
+    name: str
+    env: str
+    definition: str  # file under statemachines/
+    # ASL placeholder -> function name whose ARN fills it (``${RegistrationWorkerArn}``)
+    functions: dict[str, str] = field(default_factory=dict)
+    express: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    auth: Auth = "none"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    handler: str  # folder under functions/, module handler.py, callable ``handler``
+    routes: tuple[Route, ...] = ()
+    memory: int = 512
+    timeout: int = 29
+    tables: tuple[str, ...] = ()
+    buckets: tuple[str, ...] = ()
+    queues: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()
+    state_machines: tuple[str, ...] = ()
+    chain: bool = False  # needs CHAIN_CONFIG and the relayer key
+    prover: bool = False  # needs the proving keys (bigger memory, longer timeout)
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec("content", "CONTENT_TABLE", pk="contentId",
+              indexes=(Index("byHash", "contentHash"), Index("byCreator", "creator", "createdAt"))),
+    TableSpec("registrations", "REGISTRATIONS_TABLE", pk="registrationId",
+              indexes=(Index("byHash", "contentHash"),)),
+    TableSpec("auth", "AUTH_TABLE", pk="pk"),
+    TableSpec("terms", "TERMS_TABLE", pk="termsId", indexes=(Index("byContent", "contentId"),)),
+    TableSpec("licenses", "LICENSES_TABLE", pk="licenseId",
+              indexes=(Index("byBuyer", "buyer"), Index("byContent", "contentId"))),
+    TableSpec("apikeys", "API_KEYS_TABLE", pk="keyHash", indexes=(Index("byLicense", "licenseId"),)),
+    TableSpec("usage", "USAGE_TABLE", pk="licenseId", sk="seq", numeric=("seq",)),
+    TableSpec("ratelimits", "RATE_LIMITS_TABLE", pk="pk"),
+    TableSpec("idempotency", "IDEMPOTENCY_TABLE", pk="id", ttl="expiration"),
+)
+
+BUCKETS: tuple[BucketSpec, ...] = (
+    BucketSpec("content", "CONTENT_BUCKET"),
+    BucketSpec("uploads", "UPLOADS_BUCKET", expire_days=1, cors_post=True),
+    BucketSpec("reports", "REPORTS_BUCKET"),
+)
+
+QUEUES: tuple[QueueSpec, ...] = (
+    QueueSpec("chain-events", "CHAIN_EVENTS_QUEUE", fifo=True),
+    QueueSpec("notifications", "NOTIFICATIONS_QUEUE"),
+)
+
+SECRETS: tuple[SecretSpec, ...] = (
+    SecretSpec("jwt-signing-key", "JWT_SECRET_ID", "HMAC key that signs the API's session JWTs"),
+    SecretSpec("identity-key", "IDENTITY_SECRET_ID",
+               "key from which creators' identity secrets (authenticity proofs) are derived"),
+    SecretSpec("relayer-key", "RELAYER_SECRET_ID",
+               "private key of the platform relayer account that sends transactions", generate="external"),
+)
+
+STATE_MACHINES: tuple[StateMachineSpec, ...] = (
+    StateMachineSpec("registration-saga", "REGISTRATION_SAGA_ARN", "registration.asl.json",
+                     functions={"RegistrationWorkerArn": "registration-worker"}),
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec("auth", "auth", routes=(Route("POST", "/auth/nonce"), Route("POST", "/auth/login")),
+                 tables=("auth",), secrets=("jwt-signing-key",), chain=False),
+    FunctionSpec("authorizer", "authorizer", secrets=("jwt-signing-key",)),
+    FunctionSpec("content-api", "content_api",
+                 routes=(Route("POST", "/content/register", "jwt"),
+                         Route("POST", "/content/uploads", "jwt"),
+                         Route("GET", "/content/registrations/{registrationId}", "jwt"),
+                         Route("GET", "/content/{contentId}")),
+                 memory=1024, tables=("content", "registrations"), buckets=("content", "uploads"),
+                 state_machines=("registration-saga",)),
+    FunctionSpec("registration-worker", "registration_worker", memory=3008, timeout=300,
+                 tables=("content", "registrations"), buckets=("content", "uploads"),
+                 secrets=("identity-key", "relayer-key"), chain=True, prover=True),
+    FunctionSpec("openapi", "openapi", routes=(Route("GET", "/openapi.json"),)),
+)
+
+
+def by_name(specs, name: str):
+    for s in specs:
+        if s.name == name:
+            return s
+    raise KeyError(name)
+
+
+def physical_name(prefix: str, name: str, *, fifo: bool = False) -> str:
+    return f"{prefix}-{name}" + (".fifo" if fifo else "")

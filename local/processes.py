@@ -1,0 +1,96 @@
+"""Start and stop the local servers (Hardhat node, moto server) on free 127.0.0.1 ports.
+
+Used by the local stack (`python -m local.stack`) and by the test fixtures, so both run the
+servers the same way. Every server listens on 127.0.0.1 only and is stopped by whoever started it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HARDHAT_CHAIN_ID = 31337
+# Hardhat's well-known development mnemonic ("test test ... junk"): its accounts are public.
+HARDHAT_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode} before it was ready")
+        try:
+            if predicate():
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f} s")
+
+
+@dataclass
+class HardhatNode:
+    """A `hardhat node` child process (EDR), JSON-RPC on 127.0.0.1:port."""
+
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def rpc(self, method: str, params: list | None = None):
+        req = urllib.request.Request(
+            self.url,
+            data=json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode(),
+            headers={"content-type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return json.loads(resp.read())["result"]
+
+    def start(self, timeout: float = 60) -> "HardhatNode":
+        env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true"}
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [str(ROOT / "node_modules" / ".bin" / "hardhat"), "node", "--hostname", "127.0.0.1",
+             "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        _wait(lambda: self.rpc("eth_chainId") is not None, timeout, "hardhat node", self.proc)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc = None
+
+
+def hardhat_accounts(n: int = 10) -> list[tuple[str, str]]:
+    """(address, private key) of the node's first n development accounts."""
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    out = []
+    for i in range(n):
+        acct = Account.from_mnemonic(HARDHAT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+        out.append((acct.address, acct.key.hex() if acct.key.hex().startswith("0x") else "0x" + acct.key.hex()))
+    return out
