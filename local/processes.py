@@ -94,3 +94,65 @@ def hardhat_accounts(n: int = 10) -> list[tuple[str, str]]:
         acct = Account.from_mnemonic(HARDHAT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
         out.append((acct.address, acct.key.hex() if acct.key.hex().startswith("0x") else "0x" + acct.key.hex()))
     return out
+
+
+def _patch_moto_start_execution() -> None:
+    """Give moto's Step Functions executions a fresh name when the caller gives none.
+
+    AWS generates a UUID for ``StartExecution`` without ``name``; moto 5.2.5's interpreter backend
+    uses the literal ``None``, so a second unnamed execution fails with ExecutionAlreadyExists.
+    """
+    import uuid
+
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+    if getattr(original, "_names_executions", False):
+        return
+
+    def start_execution(self, state_machine_arn, name=None, execution_input=None, trace_header=None):
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+
+    start_execution._names_executions = True  # type: ignore[attr-defined]
+    StepFunctionsParserBackend.start_execution = start_execution
+
+
+@dataclass
+class MotoServer:
+    """moto's server in a thread of this process, on 127.0.0.1:port.
+
+    Step Functions executions are run by moto (``execute_state_machine``); their Lambda tasks call
+    this server over HTTP, hence ``MOTO_PORT`` in the environment. moto's state is per process, so
+    run one per process. Pair with ``local.lambdas.install_lambda_router`` to run real handlers.
+    """
+
+    port: int = field(default_factory=free_port)
+    server: object | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "MotoServer":
+        import logging
+
+        from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
+
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+        _patch_moto_start_execution()
+        os.environ["MOTO_PORT"] = str(self.port)
+        # boto3 clients in this process (handlers, moto's own Step Functions tasks) need some
+        # credentials and a region; they are never checked by moto.
+        for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                           ("AWS_DEFAULT_REGION", "us-east-1")):
+            os.environ.setdefault(key, value)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None

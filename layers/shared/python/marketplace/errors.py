@@ -134,3 +134,29 @@ ERRORS_BY_CODE: dict[str, type[MarketplaceError]] = {
     cls.code: cls
     for cls in (BlockchainError, ProofGenerationError, StorageUnavailableError, InvalidLicenseError)
 }
+
+
+class InternalError(_SupportError):
+    """An unexpected failure: the client gets a ``supportId``, the logs get the traceback."""
+
+    status = 500
+    code = "INTERNAL_ERROR"
+
+
+def error_record(error: MarketplaceError) -> dict[str, Any]:
+    """A JSON-safe record of an error, to be stored and answered later (``RecordedError``)."""
+    return {"status": error.status, "body": error.body(), "headers": dict(error.headers)}
+
+
+class RecordedError(MarketplaceError):
+    """An error recorded earlier (e.g. by the registration saga) answered again exactly as it was."""
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        body = dict(record["body"])
+        super().__init__(str(body.get("message", "")), body.get("details"), headers=record.get("headers"))
+        self.status = int(record["status"])
+        self.code = str(body.get("error", "INTERNAL_ERROR"))
+        self._body = body
+
+    def body(self) -> dict[str, Any]:
+        return dict(self._body)

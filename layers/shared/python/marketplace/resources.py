@@ -79,6 +79,16 @@ class Route:
 
 
 @dataclass(frozen=True)
+class SettingSpec:
+    """A non-resource environment variable. Its type and default live in the function's config
+    model (``marketplace.config``); ``required`` ones have no default and the stack must set them."""
+
+    env: str
+    description: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     name: str
     handler: str  # folder under functions/, module handler.py, callable ``handler``
@@ -92,6 +102,7 @@ class FunctionSpec:
     state_machines: tuple[str, ...] = ()
     chain: bool = False  # needs CHAIN_CONFIG and the relayer key
     prover: bool = False  # needs the proving keys (bigger memory, longer timeout)
+    settings: tuple[str, ...] = ()  # SETTINGS this function reads (besides its resources' variables)
 
 
 TABLES: tuple[TableSpec, ...] = (
@@ -133,9 +144,28 @@ STATE_MACHINES: tuple[StateMachineSpec, ...] = (
                      functions={"RegistrationWorkerArn": "registration-worker"}),
 )
 
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("PUBLIC_BASE_URL", "public base URL of the API: the SIWE domain and URI, the base of "
+                "verificationUrl", required=True),
+    SettingSpec("CHAIN_ID", "EVM chain id that sign-in messages must name", required=True),
+    SettingSpec("CHAIN_CONFIG", "the deployment JSON ({chainId, rpcUrl, contracts: {Name: address}})",
+                required=True),
+    SettingSpec("CONTRACTS_ABI_DIR", "folder holding <Name>.json ABIs (packaged in the shared layer); "
+                "default <repo>/build/contracts"),
+    SettingSpec("JWT_TTL_SECONDS", "lifetime of a session JWT"),
+    SettingSpec("NONCE_TTL_SECONDS", "lifetime of a sign-in nonce and of the message it is in"),
+    SettingSpec("REGISTRATION_WAIT_SECONDS", "how long POST /content/register waits for the saga before "
+                "answering 202"),
+    SettingSpec("MAX_INLINE_UPLOAD_BYTES", "largest file accepted in a multipart POST /content/register"),
+    SettingSpec("MAX_UPLOAD_BYTES", "largest file accepted through POST /content/uploads"),
+    SettingSpec("UPLOAD_URL_TTL_SECONDS", "lifetime of a presigned upload"),
+    SettingSpec("TX_TIMEOUT_SECONDS", "how long the registration worker waits for a transaction receipt"),
+)
+
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("auth", "auth", routes=(Route("POST", "/auth/nonce"), Route("POST", "/auth/login")),
-                 tables=("auth",), secrets=("jwt-signing-key",), chain=False),
+                 tables=("auth",), secrets=("jwt-signing-key",), chain=False,
+                 settings=("PUBLIC_BASE_URL", "CHAIN_ID", "JWT_TTL_SECONDS", "NONCE_TTL_SECONDS")),
     FunctionSpec("authorizer", "authorizer", secrets=("jwt-signing-key",)),
     FunctionSpec("content-api", "content_api",
                  routes=(Route("POST", "/content/register", "jwt"),
@@ -143,19 +173,33 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                          Route("GET", "/content/registrations/{registrationId}", "jwt"),
                          Route("GET", "/content/{contentId}")),
                  memory=1024, tables=("content", "registrations"), buckets=("content", "uploads"),
-                 state_machines=("registration-saga",)),
+                 state_machines=("registration-saga",),
+                 settings=("PUBLIC_BASE_URL", "REGISTRATION_WAIT_SECONDS", "MAX_INLINE_UPLOAD_BYTES",
+                           "MAX_UPLOAD_BYTES", "UPLOAD_URL_TTL_SECONDS")),
     FunctionSpec("registration-worker", "registration_worker", memory=3008, timeout=300,
                  tables=("content", "registrations"), buckets=("content", "uploads"),
-                 secrets=("identity-key", "relayer-key"), chain=True, prover=True),
-    FunctionSpec("openapi", "openapi", routes=(Route("GET", "/openapi.json"),)),
+                 secrets=("identity-key", "relayer-key"), chain=True, prover=True,
+                 settings=("CHAIN_CONFIG", "CONTRACTS_ABI_DIR", "TX_TIMEOUT_SECONDS")),
+    FunctionSpec("openapi", "openapi", routes=(Route("GET", "/openapi.json"),), settings=("PUBLIC_BASE_URL",)),
 )
 
 
-def by_name(specs, name: str):
+def by_name(specs, name: str, key: str = "name"):
     for s in specs:
-        if s.name == name:
+        if getattr(s, key) == name:
             return s
     raise KeyError(name)
+
+
+def env_names(spec: FunctionSpec) -> tuple[str, ...]:
+    """Every environment variable a function reads: its resources' variables, then its settings."""
+    names = [by_name(TABLES, t).env for t in spec.tables]
+    names += [by_name(BUCKETS, b).env for b in spec.buckets]
+    names += [by_name(QUEUES, q).env for q in spec.queues]
+    names += [by_name(SECRETS, s).env for s in spec.secrets]
+    names += [by_name(STATE_MACHINES, m).env for m in spec.state_machines]
+    names += [by_name(SETTINGS, s, key="env").env for s in spec.settings]
+    return tuple(names)
 
 
 def physical_name(prefix: str, name: str, *, fifo: bool = False) -> str:

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity 0.8.28;
+
+// Every constant the marketplace contracts share, in one place (file-level, so that they can size
+// fixed arrays).
+
+// BN254 scalar field modulus: every Groth16 public signal is below it.
+uint256 constant SNARK_SCALAR_FIELD =
+    21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
+// Platform fee on every released payment, in basis points, until the admin changes it.
+uint16 constant DEFAULT_PLATFORM_FEE_BPS = 250;
+// The admin can never set a platform fee above this (10 %).
+uint16 constant MAX_PLATFORM_FEE_BPS = 1_000;
+uint256 constant BPS_DENOMINATOR = 10_000;
+
+// Event slots of the usage_batch circuit (N): a batch has 1..N events.
+uint256 constant MAX_BATCH_EVENTS = 64;
+// License slots of the aggregate circuit (L).
+uint256 constant AGGREGATE_LICENSE_SLOTS = 8;
+
+// `validUntil` of a license without expiry (the circuits range-check times to 40 bits).
+uint40 constant NO_EXPIRY = type(uint40).max;
+// After a license expires, its unused deposit is refundable only after this delay, so
+// that batches of uses made before expiry (proven minutes later) can still be recorded and paid.
+uint256 constant REFUND_SETTLEMENT_PERIOD = 1 days;
+
+// Public signal counts of the on-chain circuits (outputs first, then inputs).
+uint256 constant AUTHENTICITY_SIGNALS = 5;
+uint256 constant USAGE_BATCH_SIGNALS = 8;
+uint256 constant COMPLIANCE_SIGNALS = 9;
+uint256 constant AGGREGATE_SIGNALS = 22;

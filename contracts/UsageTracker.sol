@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity 0.8.28;
+
+import {MarketplaceBase} from "./MarketplaceBase.sol";
+import {MAX_BATCH_EVENTS, AGGREGATE_LICENSE_SLOTS, USAGE_BATCH_SIGNALS, COMPLIANCE_SIGNALS, AGGREGATE_SIGNALS} from "./Constants.sol";
+import {Groth16} from "./libraries/Groth16.sol";
+import {IUsageTracker} from "./interfaces/IUsageTracker.sol";
+import {ILicenseManager} from "./interfaces/ILicenseManager.sol";
+import {IPaymentEscrow} from "./interfaces/IPaymentEscrow.sol";
+import {IUsageBatchVerifier, IComplianceVerifier, IAggregateVerifier} from "./interfaces/IGroth16Verifiers.sol";
+
+/// @title UsageTracker
+/// @notice Usage batches (Flows 3-4), public per-content statistics and recorded compliance and
+/// aggregate proofs (Flows 5-6). Builds every public signal it can from storage, so a caller only
+/// supplies what the proof outputs and the batch's public window and count.
+/// @dev A batch cannot be replayed: the proof is bound to the license's current chain value and to
+/// startIndex = uses so far, both of which the batch itself advances. Calls go only to the
+/// immutable LicenseManager, PaymentEscrow and verifiers.
+contract UsageTracker is IUsageTracker, MarketplaceBase {
+    ILicenseManager public immutable LICENSE_MANAGER;
+    IPaymentEscrow public immutable ESCROW;
+    IUsageBatchVerifier public immutable USAGE_BATCH_VERIFIER;
+    IComplianceVerifier public immutable COMPLIANCE_VERIFIER;
+    IAggregateVerifier public immutable AGGREGATE_VERIFIER;
+
+    mapping(bytes32 contentId => ContentStats) private _stats;
+    mapping(bytes32 contentId => bytes32[]) private _usedLicenses;
+    mapping(bytes32 proofId => ProofRecord) private _proofs;
+
+    /// @param admin DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
+    /// @param relayer RELAYER_ROLE (logs usage batches).
+    constructor(
+        address admin,
+        address relayer,
+        ILicenseManager licenseManager,
+        IPaymentEscrow escrow,
+        IUsageBatchVerifier usageBatchVerifier,
+        IComplianceVerifier complianceVerifier,
+        IAggregateVerifier aggregateVerifier
+    ) MarketplaceBase(admin) {
+        _requireNonZero(relayer);
+        _requireNonZero(address(licenseManager));
+        _requireNonZero(address(escrow));
+        _requireNonZero(address(usageBatchVerifier));
+        _requireNonZero(address(complianceVerifier));
+        _requireNonZero(address(aggregateVerifier));
+        _grantRole(RELAYER_ROLE, relayer);
+        LICENSE_MANAGER = licenseManager;
+        ESCROW = escrow;
+        USAGE_BATCH_VERIFIER = usageBatchVerifier;
+        COMPLIANCE_VERIFIER = complianceVerifier;
+        AGGREGATE_VERIFIER = aggregateVerifier;
+    }
+
+    /// @inheritdoc IUsageTracker
+    function logUsageBatch(
+        bytes32 licenseId,
+        uint256 count,
+        uint256 windowStart,
+        uint256 windowEnd,
+        uint256 chainNew,
+        uint256[8] calldata proof
+    ) external onlyRole(RELAYER_ROLE) whenNotPaused returns (bytes32 batchId) {
+        ILicenseManager.UsageContext memory ctx = _usageContext(licenseId);
+        if (ctx.revoked) revert Tracker__LicenseRevoked();
+        if (count == 0 || count > MAX_BATCH_EVENTS) revert Tracker__InvalidCount();
+        if (windowStart > windowEnd) revert Tracker__InvalidWindow();
+        if (windowStart < ctx.validFrom || windowEnd > ctx.validUntil) revert Tracker__WindowOutsideValidity();
+        if (windowEnd > block.timestamp) revert Tracker__WindowInFuture();
+        if (ctx.uses + count > ctx.maxUses) revert Tracker__MaxUsesExceeded();
+
+        uint256[] memory signals = new uint256[](USAGE_BATCH_SIGNALS);
+        signals[0] = chainNew;
+        signals[1] = ctx.chain;
+        signals[2] = ctx.credentialCommitment;
+        signals[3] = ctx.uses;
+        signals[4] = count;
+        signals[5] = windowStart;
+        signals[6] = windowEnd;
+        signals[7] = domain();
+        _verify(address(USAGE_BATCH_VERIFIER), IUsageBatchVerifier.verifyProof.selector, proof, signals);
+
+        batchId = keccak256(abi.encode(licenseId, uint256(ctx.uses)));
+        ContentStats storage stats = _stats[ctx.contentId];
+        if (ctx.uses == 0) {
+            stats.licensesUsed += 1;
+            _usedLicenses[ctx.contentId].push(licenseId);
+        }
+        stats.totalUses += uint64(count);
+        stats.totalRevenue += uint128(count * ctx.pricePerUse);
+        stats.lastBatchAt = uint40(block.timestamp);
+        emit UsageLogged(licenseId, ctx.contentId, batchId, ctx.uses, count, windowStart, windowEnd, chainNew);
+
+        // count <= MAX_BATCH_EVENTS, so the casts are exact.
+        LICENSE_MANAGER.recordUsage(licenseId, ctx.uses, uint32(count), chainNew);
+        ESCROW.recordBatch(licenseId, batchId, uint32(count));
+    }
+
+    /// @inheritdoc IUsageTracker
+    function recordComplianceProof(
+        bytes32 licenseId,
+        uint256 totalUses,
+        uint256 totalPaid,
+        uint256 compliant,
+        uint256[8] calldata proof
+    ) external whenNotPaused returns (bytes32 proofId) {
+        ILicenseManager.UsageContext memory ctx = _usageContext(licenseId);
+        uint256[] memory signals = new uint256[](COMPLIANCE_SIGNALS);
+        signals[0] = totalUses;
+        signals[1] = totalPaid;
+        signals[2] = compliant;
+        signals[3] = ctx.chain;
+        signals[4] = ctx.maxUses;
+        signals[5] = ctx.pricePerUse;
+        signals[6] = ctx.validFrom;
+        signals[7] = ctx.validUntil;
+        signals[8] = domain();
+        _verify(address(COMPLIANCE_VERIFIER), IComplianceVerifier.verifyProof.selector, proof, signals);
+        proofId = _record(ProofKind.COMPLIANCE, licenseId, signals);
+    }
+
+    /// @inheritdoc IUsageTracker
+    function recordAggregateProof(bytes32 contentId, uint256[5] calldata outputs, uint256[8] calldata proof)
+        external
+        whenNotPaused
+        returns (bytes32 proofId)
+    {
+        (, uint256[8] memory chains, uint256[8] memory prices) = aggregateInputs(contentId);
+        uint256[] memory signals = new uint256[](AGGREGATE_SIGNALS);
+        for (uint256 i; i < 5; ++i) {
+            signals[i] = outputs[i];
+        }
+        for (uint256 s; s < AGGREGATE_LICENSE_SLOTS; ++s) {
+            signals[5 + s] = chains[s];
+            signals[5 + AGGREGATE_LICENSE_SLOTS + s] = prices[s];
+        }
+        signals[AGGREGATE_SIGNALS - 1] = domain();
+        _verify(address(AGGREGATE_VERIFIER), IAggregateVerifier.verifyProof.selector, proof, signals);
+        proofId = _record(ProofKind.AGGREGATE, contentId, signals);
+    }
+
+    /// @inheritdoc IUsageTracker
+    function aggregateInputs(bytes32 contentId)
+        public
+        view
+        returns (bytes32[] memory licenseIds, uint256[8] memory chains, uint256[8] memory prices)
+    {
+        licenseIds = _usedLicenses[contentId];
+        if (licenseIds.length > AGGREGATE_LICENSE_SLOTS) revert Tracker__TooManyLicenses();
+        for (uint256 i; i < licenseIds.length; ++i) {
+            ILicenseManager.UsageContext memory ctx = LICENSE_MANAGER.usageContext(licenseIds[i]);
+            chains[i] = ctx.chain;
+            prices[i] = ctx.pricePerUse;
+        }
+    }
+
+    /// @inheritdoc IUsageTracker
+    function contentStats(bytes32 contentId) external view returns (ContentStats memory) {
+        return _stats[contentId];
+    }
+
+    /// @inheritdoc IUsageTracker
+    function usedLicenses(bytes32 contentId) external view returns (bytes32[] memory) {
+        return _usedLicenses[contentId];
+    }
+
+    /// @inheritdoc IUsageTracker
+    function getProof(bytes32 proofId) external view returns (ProofRecord memory) {
+        return _proofs[proofId];
+    }
+
+    /// @inheritdoc IUsageTracker
+    function matchesRecordedProof(bytes32 proofId, uint256[] calldata publicSignals) external view returns (bool) {
+        ProofRecord storage record = _proofs[proofId];
+        return record.kind != ProofKind.NONE && record.signalsHash == keccak256(abi.encodePacked(publicSignals));
+    }
+
+    /// @inheritdoc IUsageTracker
+    function proofIdOf(ProofKind kind, bytes32 subject, uint256[] calldata publicSignals)
+        external
+        pure
+        returns (bytes32)
+    {
+        return _proofId(kind, subject, keccak256(abi.encodePacked(publicSignals)));
+    }
+
+    /// @inheritdoc IUsageTracker
+    function batchIdOf(bytes32 licenseId, uint256 startIndex) external pure returns (bytes32) {
+        return keccak256(abi.encode(licenseId, startIndex));
+    }
+
+    /// @inheritdoc IUsageTracker
+    function domain() public view returns (uint256) {
+        return Groth16.domain(address(this));
+    }
+
+    /// @dev The license's context; a license always has validFrom > 0 (its purchase time).
+    function _usageContext(bytes32 licenseId) private view returns (ILicenseManager.UsageContext memory ctx) {
+        ctx = LICENSE_MANAGER.usageContext(licenseId);
+        if (ctx.validFrom == 0) revert Tracker__UnknownLicense();
+    }
+
+    function _verify(address verifier, bytes4 selector, uint256[8] calldata proof, uint256[] memory signals)
+        private
+        view
+    {
+        if (!Groth16.verify(verifier, selector, proof, signals)) revert Tracker__InvalidProof();
+    }
+
+    function _record(ProofKind kind, bytes32 subject, uint256[] memory publicSignals)
+        private
+        returns (bytes32 proofId)
+    {
+        bytes32 signalsHash = keccak256(abi.encodePacked(publicSignals));
+        proofId = _proofId(kind, subject, signalsHash);
+        if (_proofs[proofId].kind != ProofKind.NONE) revert Tracker__ProofAlreadyRecorded(proofId);
+        _proofs[proofId] = ProofRecord({
+            signalsHash: signalsHash,
+            subject: subject,
+            recordedAt: uint40(block.timestamp),
+            kind: kind
+        });
+        emit ProofRecorded(proofId, kind, subject, publicSignals);
+    }
+
+    function _proofId(ProofKind kind, bytes32 subject, bytes32 signalsHash) private pure returns (bytes32) {
+        return keccak256(abi.encode(kind, subject, signalsHash));
+    }
+}

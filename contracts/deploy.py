@@ -1,0 +1,182 @@
+"""Deploy the marketplace contracts and write the deployment JSON the backend reads.
+
+Used by the local stack (``deploy(...)`` called programmatically against the Hardhat node) and by
+ops for a real chain::
+
+    DEPLOYER_KEY=0x... uv run python contracts/deploy.py --rpc-url https://... --key-env DEPLOYER_KEY \\
+        --relayer 0xRelayer --platform 0xTreasury --token 0xUSDC --out deployments/<network>.json
+
+Order: the four Groth16 verifiers, the stablecoin (MockStablecoin, minted to demo accounts, only
+when no token is given), ContentRegistry, PaymentEscrow, LicenseManager, UsageTracker; then the
+wiring: the escrow accepts deposits from the LicenseManager, and the UsageTracker gets
+TRACKER_ROLE on the LicenseManager and the escrow. The deployer keeps DEFAULT_ADMIN_ROLE and
+PAUSER_ROLE (hand them to a multisig on a real chain); the relayer gets RELAYER_ROLE.
+
+The JSON is ``{"chainId", "rpcUrl", "contracts": {Name: address}, "deployer", "blockNumber",
+"relayer", "platform"}`` (docs/design.md, Contracts); ``contracts["Stablecoin"]`` is the payment
+token, whichever it is. Artifacts come from ``build/contracts/`` (``node contracts/build.mjs``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "build" / "contracts"
+VERIFIERS = ("AuthenticityVerifier", "UsageBatchVerifier", "ComplianceVerifier", "AggregateVerifier")
+# Development chains, where verifiers made from the insecure development setup are acceptable.
+DEV_CHAIN_IDS = (31337, 1337)
+DEV_SETUP_MARKER = "UNSAFE FOR PRODUCTION"
+DEFAULT_MINT = 1_000_000 * 10**6  # one million tokens (6 decimals) per demo account
+
+
+def load_artifact(name: str, artifacts: Path = ARTIFACTS) -> dict[str, Any]:
+    path = artifacts / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: build the contracts first (make build)")
+    return json.loads(path.read_text())
+
+
+def _dev_verifiers(artifacts: Path) -> list[str]:
+    """Verifiers compiled from the development setup (their generated source says so)."""
+    sources = json.loads((artifacts / "solc-input.json").read_text())["sources"]
+    return [name for name in VERIFIERS
+            if DEV_SETUP_MARKER in sources.get(f"build/verifiers/{name}.sol", {}).get("content", "")]
+
+
+class Deployer:
+    """Sends signed transactions from one key and waits for each receipt."""
+
+    def __init__(self, rpc_url: str, key: str, artifacts: Path = ARTIFACTS) -> None:
+        from eth_account import Account
+        from web3 import Web3
+
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
+        self.account = Account.from_key(key if key.startswith("0x") else "0x" + key)
+        self.artifacts = artifacts
+        self.chain_id = self.w3.eth.chain_id
+        self.first_block: int | None = None
+
+    def _send(self, tx: dict[str, Any]) -> dict[str, Any]:
+        tx = {**tx, "from": self.account.address, "chainId": self.chain_id,
+              "nonce": self.w3.eth.get_transaction_count(self.account.address, "pending")}
+        tx.setdefault("gas", int(self.w3.eth.estimate_gas(tx) * 1.2))
+        signed = self.account.sign_transaction(tx)
+        receipt = self.w3.eth.wait_for_transaction_receipt(
+            self.w3.eth.send_raw_transaction(signed.raw_transaction), timeout=300)
+        if receipt["status"] != 1:
+            raise RuntimeError(f"transaction {receipt['transactionHash'].hex()} reverted")
+        if self.first_block is None:
+            self.first_block = receipt["blockNumber"]
+        return receipt
+
+    def deploy(self, name: str, *args: Any):
+        artifact = load_artifact(name, self.artifacts)
+        factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        receipt = self._send(factory.constructor(*args).build_transaction({"from": self.account.address}))
+        return self.w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
+
+    def call(self, fn) -> dict[str, Any]:
+        return self._send(fn.build_transaction({"from": self.account.address}))
+
+
+def deploy(
+    rpc_url: str,
+    deployer_key: str,
+    *,
+    relayer: str,
+    platform: str,
+    token: str | None = None,
+    mint_to: Iterable[str] = (),
+    mint_amount: int = DEFAULT_MINT,
+    out: Path | None = None,
+    artifacts: Path = ARTIFACTS,
+    allow_dev_verifiers: bool = False,
+) -> dict[str, Any]:
+    """Deploys and wires everything; returns (and writes to ``out``) the deployment JSON.
+
+    ``token``: the stablecoin's address on a real chain; without it a MockStablecoin is deployed
+    and ``mint_amount`` minted to each of ``mint_to``. Verifiers built from the development setup
+    are refused on chains other than Hardhat's unless ``allow_dev_verifiers``.
+    """
+    from web3 import Web3
+
+    d = Deployer(rpc_url, deployer_key, artifacts)
+    if d.chain_id not in DEV_CHAIN_IDS and not allow_dev_verifiers:
+        unsafe = _dev_verifiers(artifacts)
+        if unsafe:
+            raise RuntimeError(f"{', '.join(unsafe)} come from the insecure development setup; build the "
+                               f"verifiers from ceremony keys for chain {d.chain_id}")
+    admin = d.account.address
+    relayer, platform = Web3.to_checksum_address(relayer), Web3.to_checksum_address(platform)
+
+    contracts: dict[str, Any] = {name: d.deploy(name) for name in VERIFIERS}
+    if token is None:
+        coin = d.deploy("MockStablecoin", admin)
+        for account in mint_to:
+            d.call(coin.functions.mint(Web3.to_checksum_address(account), mint_amount))
+        contracts["MockStablecoin"] = coin
+        token = coin.address
+    token = Web3.to_checksum_address(token)
+
+    registry = d.deploy("ContentRegistry", admin, relayer, contracts["AuthenticityVerifier"].address)
+    escrow = d.deploy("PaymentEscrow", admin, token, platform)
+    manager = d.deploy("LicenseManager", admin, relayer, registry.address, escrow.address)
+    tracker = d.deploy("UsageTracker", admin, relayer, manager.address, escrow.address,
+                       contracts["UsageBatchVerifier"].address, contracts["ComplianceVerifier"].address,
+                       contracts["AggregateVerifier"].address)
+    d.call(escrow.functions.setLicenseManager(manager.address))
+    tracker_role = escrow.functions.TRACKER_ROLE().call()
+    d.call(escrow.functions.grantRole(tracker_role, tracker.address))
+    d.call(manager.functions.grantRole(tracker_role, tracker.address))
+    contracts.update(ContentRegistry=registry, PaymentEscrow=escrow, LicenseManager=manager, UsageTracker=tracker)
+
+    deployment = {
+        "chainId": d.chain_id,
+        "rpcUrl": rpc_url,
+        "contracts": {name: c.address for name, c in contracts.items()} | {"Stablecoin": token},
+        "deployer": admin,
+        "blockNumber": d.first_block,
+        "relayer": relayer,
+        "platform": platform,
+    }
+    if out is not None:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(deployment, indent=2) + "\n")
+    return deployment
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rpc-url", required=True)
+    parser.add_argument("--key-env", default="DEPLOYER_KEY",
+                        help="name of the environment variable holding the deployer's private key")
+    parser.add_argument("--relayer", required=True, help="address given RELAYER_ROLE")
+    parser.add_argument("--platform", required=True, help="address credited with platform fees")
+    parser.add_argument("--token", help="stablecoin address (omit to deploy MockStablecoin)")
+    parser.add_argument("--mint-to", nargs="*", default=[], help="MockStablecoin: accounts to mint to")
+    parser.add_argument("--mint-amount", type=int, default=DEFAULT_MINT, help="base units per account")
+    parser.add_argument("--out", type=Path, required=True, help="e.g. deployments/<network>.json")
+    parser.add_argument("--allow-dev-verifiers", action="store_true",
+                        help="accept verifiers from the insecure development setup on a non-dev chain")
+    args = parser.parse_args(argv)
+    key = os.environ.get(args.key_env)
+    if not key:
+        parser.error(f"environment variable {args.key_env} is not set")
+    deployment = deploy(args.rpc_url, key, relayer=args.relayer, platform=args.platform, token=args.token,
+                        mint_to=args.mint_to, mint_amount=args.mint_amount, out=args.out,
+                        allow_dev_verifiers=args.allow_dev_verifiers)
+    json.dump(deployment, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

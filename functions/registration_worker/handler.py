@@ -1,0 +1,45 @@
+"""The registration saga's tasks: ``{"step": "store"|"prove"|"register"|"cache"|"compensate",
+"input": <execution state>}`` → the step's result (see marketplace.logic.registration).
+
+A failing step raises its ``MarketplaceError`` (Lambda reports the class name as ``errorType``);
+the state machine's Catch sends the execution to ``compensate``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from aws_lambda_powertools import Logger
+
+from marketplace import config
+from marketplace.adapters.chain import get_chain
+from marketplace.adapters.prover import prove_authenticity
+from marketplace.adapters.s3 import ObjectStore
+from marketplace.adapters.secrets import get_secret, get_secret_bytes
+from marketplace.adapters.stores import ContentStore, RegistrationStore
+from marketplace.logic.registration import REGISTRY, RegistrationSteps
+
+logger = Logger(service="registration-worker")
+
+
+@functools.cache
+def steps() -> RegistrationSteps:
+    cfg = config.load(config.RegistrationWorkerConfig)
+    return RegistrationSteps(
+        registrations=RegistrationStore(cfg.registrations_table), content=ContentStore(cfg.content_table),
+        objects=ObjectStore(), content_bucket=cfg.content_bucket, uploads_bucket=cfg.uploads_bucket,
+        chain_id=cfg.chain.chainId, registry=cfg.chain.address(REGISTRY),
+        chain=lambda: get_chain(cfg.chain, cfg.contracts_abi_dir, get_secret(cfg.relayer_secret_id),
+                                cfg.tx_timeout_seconds),
+        prove_authenticity=prove_authenticity,
+        identity_key=lambda: get_secret_bytes(cfg.identity_secret_id),
+    )
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    config.load(config.RegistrationWorkerConfig)  # a missing or malformed variable fails here
+    step = event["step"]
+    state = event["input"]
+    logger.append_keys(registrationId=state.get("registrationId"), step=step)
+    return steps().run(step, state)

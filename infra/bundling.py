@@ -1,0 +1,148 @@
+"""Local (Docker-free) bundling of the layers' contents.
+
+CDK calls ``try_bundle(output_dir, options)`` on an ``ILocalBundling`` before it would start a
+Docker container; returning True means the asset is in ``output_dir``. Both bundlers here run in
+this process, so ``cdk synth`` needs neither Docker nor AWS:
+
+- ``DependenciesBundler``: the project's runtime dependencies (``uv export --no-dev``) installed
+  as Lambda-compatible wheels (manylinux2014 x86_64, CPython 3.11) into ``python/``. The install is
+  cached under ``.cache/deps-layer/<hash of uv.lock and the target>`` so only a changed lock file
+  installs again; uv's own wheel cache makes even that work offline once the wheels were fetched.
+- ``ArtifactsBundler``: the contracts' ABIs (``abi`` only: no bytecode) and the circuits'
+  verifying keys, laid out under ``artifacts/`` so they land in ``/opt/artifacts`` in Lambda.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsii
+from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
+
+# What the dependency layer targets; part of the cache key, so changing it reinstalls.
+PYTHON_VERSION = "3.11"
+PLATFORM = "x86_64-manylinux2014"  # uv's name for pip's --platform manylinux2014_x86_64
+
+# Never run: local bundling always answers. CDK requires an image in BundlingOptions regardless.
+_NO_DOCKER = DockerImage.from_registry("local-bundling-only")
+
+
+def _uv() -> str:
+    found = shutil.which("uv") or str(Path.home() / ".local/bin/uv")
+    if not Path(found).exists():
+        raise RuntimeError("uv not found: install it (make install) to build the dependency layer")
+    return found
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    """Copy ``src`` into ``dst`` (which exists), hard-linking files when on the same filesystem:
+    the dependency layer is ~100 MB and a synth should not copy it every time."""
+    for dirpath, _dirs, files in os.walk(src):
+        rel = Path(dirpath).relative_to(src)
+        (dst / rel).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            s, d = Path(dirpath) / name, dst / rel / name
+            try:
+                os.link(s, d)
+            except OSError:
+                shutil.copy2(s, d)
+
+
+@jsii.implements(ILocalBundling)
+class DependenciesBundler:
+    """Installs the locked runtime dependencies into ``<output>/python`` (the layer layout)."""
+
+    def __init__(self, root: Path, cache_dir: Path | None = None) -> None:
+        self.root = root
+        self.lock = root / "uv.lock"
+        self.cache_dir = cache_dir or root / ".cache" / "deps-layer"
+        if not self.lock.is_file():
+            raise FileNotFoundError(f"{self.lock} missing: the dependency layer is built from the lock file")
+
+    def key(self) -> str:
+        """Hash of everything that decides the layer's content."""
+        h = hashlib.sha256()
+        h.update(self.lock.read_bytes())
+        h.update((self.root / "pyproject.toml").read_bytes())
+        h.update(f"{PLATFORM}|{PYTHON_VERSION}|v1".encode())
+        return h.hexdigest()[:32]
+
+    def options(self) -> BundlingOptions:
+        return BundlingOptions(image=_NO_DOCKER, local=self)
+
+    def build(self) -> Path:
+        """The installed tree for the current lock file, building it once."""
+        target = self.cache_dir / self.key()
+        if (target / ".complete").exists():
+            return target
+        shutil.rmtree(target, ignore_errors=True)
+        staging = target.with_name(target.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        (staging / "python").mkdir(parents=True)
+        requirements = staging / "requirements.txt"
+        exported = subprocess.run(
+            [_uv(), "export", "--no-dev", "--frozen", "--no-hashes", "--no-emit-project",
+             "--no-header", "--format", "requirements-txt"],
+            cwd=self.root, check=True, capture_output=True, text=True,
+        ).stdout
+        requirements.write_text(exported)
+        install = [_uv(), "pip", "install", "--quiet", "--no-deps", "--only-binary", ":all:",
+                   "--python-platform", PLATFORM, "--python-version", PYTHON_VERSION,
+                   "--target", str(staging / "python"), "-r", str(requirements)]
+        # Offline first (the wheels are usually in uv's cache); fetch from PyPI only if missing.
+        if subprocess.run([*install, "--offline"], cwd=self.root, capture_output=True).returncode != 0:
+            result = subprocess.run(install, cwd=self.root, capture_output=True, text=True)
+            if result.returncode != 0:
+                raise RuntimeError(f"dependency layer install failed:\n{result.stderr}")
+        requirements.rename(staging / "python" / "requirements.lock.txt")  # what the layer holds
+        (staging / ".complete").touch()
+        staging.rename(target)
+        return target
+
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:  # noqa: ARG002
+        tree = self.build()
+        _copy_tree(tree / "python", Path(output_dir) / "python")
+        return True
+
+
+@jsii.implements(ILocalBundling)
+class ArtifactsBundler:
+    """Writes ``artifacts/contracts/<Name>.json`` (``{"contractName", "abi"}``) and
+    ``artifacts/circuits/<circuit>/verification_key.json`` from the build directory."""
+
+    def __init__(self, contracts: dict[str, Path], verifying_keys: dict[str, Path]) -> None:
+        self.contracts = contracts
+        self.verifying_keys = verifying_keys
+
+    def options(self) -> BundlingOptions:
+        return BundlingOptions(image=_NO_DOCKER, local=self)
+
+    def files(self) -> dict[str, bytes]:
+        """The layer's content: relative path -> bytes."""
+        files: dict[str, bytes] = {}
+        for name, path in sorted(self.contracts.items()):
+            abi = json.loads(path.read_text())["abi"]
+            files[f"artifacts/contracts/{name}.json"] = json.dumps(
+                {"contractName": name, "abi": abi}, sort_keys=True).encode()
+        for circuit, path in sorted(self.verifying_keys.items()):
+            files[f"artifacts/circuits/{circuit}/verification_key.json"] = path.read_bytes()
+        return files
+
+    def fingerprint(self) -> str:
+        """Asset hash of what ships (a new bytecode with the same ABI changes nothing)."""
+        h = hashlib.sha256()
+        for rel, data in sorted(self.files().items()):
+            h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+        return h.hexdigest()
+
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:  # noqa: ARG002
+        for rel, data in self.files().items():
+            path = Path(output_dir) / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        return True

@@ -1,0 +1,155 @@
+"""Lambda functions, one per ``resources.FUNCTIONS`` entry, each with its own role.
+
+Code: ``functions/<spec.handler>/`` (``handler.handler``) plus the layers (``infra.layers``).
+Environment: the physical name of every table, bucket, queue and secret the spec lists, under
+that resource's ``env`` key (state machines: the ARN), plus ``CHAIN_CONFIG`` for chain functions
+and every ``resources.SETTINGS`` entry the spec lists (computed here, or from context
+``settings``, or left to its default in ``marketplace.config``), ``PROVING_KEYS`` for provers. Permissions: exactly those resources, with the data-plane
+actions a handler uses (no ``*`` actions, no table scans, no bucket configuration).
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Aws, Duration, Size, aws_iam as iam, aws_lambda as lambda_, aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.config import ConfigError, StageConfig
+from infra.data import Tables
+from infra.layers import ARCHITECTURE, CONTRACTS_ABI_DIR, RUNTIME, Layers, MissingBuildError
+from infra.log_groups import log_group
+from infra.naming import pascal
+from infra.queues import Queues
+from infra.secret_store import Secrets
+from infra.storage import Buckets
+from marketplace.resources import (
+    BUCKETS, FUNCTIONS, QUEUES, SECRETS, SETTINGS, STATE_MACHINES, TABLES, FunctionSpec, by_name, physical_name,
+)
+
+TABLE_ACTIONS = [
+    "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
+    "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+]
+OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+BUCKET_ACTIONS = ["s3:ListBucket"]  # so a missing key reads as 404 rather than 403
+QUEUE_ACTIONS = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+SECRET_ACTIONS = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+PROVER_TMP = Size.gibibytes(2)  # /tmp for the proving keys a prover downloads
+
+
+class Functions(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, tables: Tables,
+        buckets: Buckets, queues: Queues, secrets: Secrets, layers: Layers, public_base_url: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.config = config
+        unknown = set(config.settings) - {s.env for s in SETTINGS}
+        if unknown:
+            raise ConfigError(f"context settings {sorted(unknown)} are not in resources.SETTINGS")
+        # the settings the stack knows; any other comes from context "settings" or its default
+        self.computed_settings = {
+            "PUBLIC_BASE_URL": public_base_url,
+            "CHAIN_ID": str(config.chain_config["chainId"]),
+            "CHAIN_CONFIG": json.dumps(config.chain_config, sort_keys=True, separators=(",", ":")),
+            "CONTRACTS_ABI_DIR": CONTRACTS_ABI_DIR,
+        }
+        self.by_name: dict[str, lambda_.Function] = {}
+        self.roles: dict[str, iam.Role] = {}
+        for spec in FUNCTIONS:
+            code_dir = config.root / "functions" / spec.handler
+            if not (code_dir / "handler.py").is_file():
+                raise MissingBuildError(
+                    f"{code_dir}/handler.py missing: resources.FUNCTIONS declares function "
+                    f"{spec.name!r} but its handler has not been written")
+            name = physical_name(config.prefix, spec.name)
+            role = iam.Role(
+                self, f"{pascal(spec.name)}Role",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=f"{name}: only the resources resources.FUNCTIONS lists for it",
+            )
+            logs = log_group(self, f"{pascal(spec.name)}Logs", f"/aws/lambda/{name}", config)
+            fn = lambda_.Function(
+                self, pascal(spec.name),
+                function_name=name,
+                description=f"{spec.name} (functions/{spec.handler})",
+                runtime=RUNTIME, architecture=ARCHITECTURE,
+                handler="handler.handler",
+                code=lambda_.Code.from_asset(str(code_dir), exclude=["**/__pycache__", "**/*.pyc"]),
+                layers=layers.all,
+                memory_size=spec.memory,
+                timeout=Duration.seconds(spec.timeout),
+                ephemeral_storage_size=PROVER_TMP if spec.prover else None,
+                role=role,
+                log_group=logs,
+                tracing=lambda_.Tracing.ACTIVE,
+                environment=self._environment(spec, tables, buckets, queues, secrets, layers),
+            )
+            logs.grant_write(role)
+            self._grant(spec, role, tables, buckets, queues, secrets, layers)
+            self.by_name[spec.name] = fn
+            self.roles[spec.name] = role
+
+    def _environment(self, spec: FunctionSpec, tables: Tables, buckets: Buckets, queues: Queues,
+                     secrets: Secrets, layers: Layers) -> dict[str, str]:
+        c = self.config
+        env = {
+            "STAGE": c.stage,
+            "POWERTOOLS_SERVICE_NAME": spec.name,
+            "POWERTOOLS_METRICS_NAMESPACE": c.project,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+        for names, specs, physical in (
+            (spec.tables, TABLES, lambda n: tables.by_name[n].table_name),
+            (spec.buckets, BUCKETS, lambda n: buckets.by_name[n].bucket_name),
+            (spec.queues, QUEUES, lambda n: queues.by_name[n].queue_name),
+            # the name, not secret_name (CDK derives that from the ARN with a chain of Fn::Split)
+            (spec.secrets, SECRETS, lambda n: physical_name(c.prefix, n)),
+        ):
+            for n in names:
+                env[by_name(specs, n).env] = physical(n)
+        for name in spec.settings + (("CHAIN_CONFIG",) if spec.chain else ()):
+            value = c.settings.get(name, self.computed_settings.get(name))
+            if value is not None:
+                env[name] = value
+            elif by_name(SETTINGS, name, key="env").required:
+                raise ConfigError(f"function {spec.name!r} requires setting {name}: pass it with "
+                                  f"-c settings='{{\"{name}\": ...}}'")
+        if spec.prover:
+            env["PROVING_KEYS"] = layers.proving_keys_env()
+        return env
+
+    def _grant(self, spec: FunctionSpec, role: iam.Role, tables: Tables, buckets: Buckets,
+               queues: Queues, secrets: Secrets, layers: Layers) -> None:
+        def allow(actions: list[str], resources: list[str]) -> None:
+            if resources:
+                role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
+        table_arns = []
+        for n in spec.tables:
+            table = tables.by_name[n]
+            table_arns.append(table.table_arn)
+            table_arns += [f"{table.table_arn}/index/{i.name}" for i in by_name(TABLES, n).indexes]
+        allow(TABLE_ACTIONS, table_arns)
+        allow(OBJECT_ACTIONS, [buckets.by_name[n].arn_for_objects("*") for n in spec.buckets])
+        allow(BUCKET_ACTIONS, [buckets.by_name[n].bucket_arn for n in spec.buckets])
+        allow(QUEUE_ACTIONS, [queues.by_name[n].queue_arn for n in spec.queues])
+        allow(SECRET_ACTIONS, [secrets.by_name[n].secret_arn for n in spec.secrets])
+        if spec.prover:
+            layers.grant_proving_keys(role)
+
+    def connect_state_machines(self, machines: dict[str, sfn.StateMachine]) -> None:
+        """Give each function the state machines its spec lists (built after the functions, since
+        a state machine's definition needs the ARNs of the functions it invokes)."""
+        for spec in FUNCTIONS:
+            for n in spec.state_machines:
+                machine, sm_spec = machines[n], by_name(STATE_MACHINES, n)
+                self.by_name[spec.name].add_environment(sm_spec.env, machine.state_machine_arn)
+                self.roles[spec.name].add_to_principal_policy(iam.PolicyStatement(
+                    actions=["states:StartExecution"], resources=[machine.state_machine_arn]))
+                # executions of this machine only (their names are chosen at start)
+                executions = (f"arn:{Aws.PARTITION}:states:{Aws.REGION}:{Aws.ACCOUNT_ID}:execution:"
+                              f"{physical_name(self.config.prefix, n)}:*")
+                self.roles[spec.name].add_to_principal_policy(iam.PolicyStatement(
+                    actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions]))

@@ -1,0 +1,89 @@
+"""cdk-nag AwsSolutions findings this stack accepts, each with its reason. The one place.
+
+Every acknowledgment is attached to the narrowest construct it concerns (a function's role, one
+secret, one public method), never to the whole stack, and IAM5 wildcard findings are acknowledged
+one resource pattern at a time (cdk-nag 3: ``AwsSolutions-IAM5[Resource::...]``), so a new
+wildcard anywhere still fails the synth.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Stack, Validations
+from constructs import IConstruct
+
+from infra.stack import MarketplaceStack
+from marketplace.resources import FUNCTIONS, physical_name
+
+XRAY = ("X-Ray's PutTraceSegments/PutTelemetryRecords (added by tracing=ACTIVE / tracing_enabled) "
+        "support no resource-level permissions, so their statement is on '*'; no other action is.")
+
+SECRET_ROTATION = {
+    "jwt-signing-key": "Rotation needs dual-key JWT verification (tokens signed with the old key live up "
+                       "to JWT_TTL_SECONDS); until that exists ops rotate by hand off-peak (docs/deploy.md).",
+    "identity-key": "Must not rotate: every creator's identity commitment, recorded on chain at first "
+                    "registration, is derived from this key; a new key would lock creators out.",
+    "relayer-key": "An EVM account's private key set by ops: rotating means funding a new account and "
+                   "moving on-chain roles, a manual on-chain procedure (docs/deploy.md).",
+}
+
+PUBLIC_ROUTE = ("Public by the API contract (architecture.md, API contract): sign-in itself, public content "
+                "metadata, the OpenAPI document. Throttled at the stage.")
+
+
+def _ack(scope: IConstruct, rule: str, reason: str) -> None:
+    Validations.of(scope).acknowledge(Acknowledgment(id=f"AwsSolutions-{rule}", reason=reason))
+
+
+def _arn_of(stack: Stack, construct: IConstruct) -> str:
+    """How cdk-nag prints ``Fn::GetAtt [X, Arn]`` in an IAM5 finding."""
+    return f"<{stack.resolve(stack.get_logical_id(construct.node.default_child))}.Arn>"
+
+
+def suppress(stack: MarketplaceStack) -> None:
+    # --- functions' roles ---------------------------------------------------------------------
+    for spec in FUNCTIONS:
+        role = stack.functions.roles[spec.name]
+        _ack(role, "IAM5[Resource::*]", XRAY)
+        for name in spec.buckets:
+            _ack(role, f"IAM5[Resource::{_arn_of(stack, stack.buckets.by_name[name])}/*]",
+                 f"Objects of the {name} bucket only, keyed by CID or upload id chosen per request; "
+                 "actions limited to s3:GetObject/PutObject/DeleteObject.")
+        for name in spec.state_machines:
+            executions = (f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+                          f"{physical_name(stack.config.prefix, name)}:*")
+            _ack(role, f"IAM5[Resource::{executions}]",
+                 f"Executions of the {name} state machine only (names are chosen at start); "
+                 "describe/stop only.")
+    for fn in stack.functions.by_name.values():
+        _ack(fn, "L1", "Python 3.11 is the project's pinned runtime (requires-python, the dependency "
+                       "layer's cp311 manylinux2014 wheels); moving runs through pyproject.toml first.")
+
+    # --- state machines -------------------------------------------------------------------------
+    for machine in stack.state_machines.by_name.values():
+        _ack(machine.role, "IAM5[Resource::*]",
+             "X-Ray tracing and the CloudWatch Logs delivery actions (logs:CreateLogDelivery, "
+             "PutResourcePolicy, DescribeLogGroups, ...) Step Functions logging requires support no "
+             "resource-level permissions; Lambda invoke is on the exact function ARNs.")
+
+    # --- secrets --------------------------------------------------------------------------------
+    for name, secret in stack.secrets.by_name.items():
+        _ack(secret, "SMG4", SECRET_ROTATION[name])
+
+    # --- API ------------------------------------------------------------------------------------
+    api = stack.api
+    _ack(api.rest_api, "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                       "AmazonAPIGatewayPushToCloudWatchLogs]",
+         "The AWS-managed policy API Gateway documents for its account-level logging role; it grants "
+         "only CloudWatch Logs writes.")
+    _ack(api.rest_api, "APIG3",
+         "WAF is an account-level cost/rules decision left to ops (docs/deploy.md shows how to "
+         "associate a web ACL); the stage is throttled and non-public routes need a JWT.")
+    for (method, path), m in api.methods.items():
+        _ack(m, "COG4", "Users sign in with Ethereum (EIP-4361) and get the API's JWT; the Lambda "
+                        "REQUEST authorizer checks it (architecture decision), not a Cognito user pool.")
+        route = next(r for s in FUNCTIONS for r in s.routes if (r.method, r.path) == (method, path))
+        if route.auth == "none":
+            _ack(m, "APIG4", PUBLIC_ROUTE)
+        elif route.auth == "apikey":
+            _ack(m, "APIG4", "Authorized in the handler by the licensee's sk_live_ API key (hashed "
+                             "lookup), which API Gateway authorizers cannot check without a table read.")

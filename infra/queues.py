@@ -1,0 +1,42 @@
+"""SQS queues, one per ``resources.QUEUES`` entry, each with its dead-letter queue ``{name}-dlq``.
+
+SSE-SQS encryption, TLS-only, FIFO where the spec says (content-based deduplication on: a
+producer may still set its own deduplication id). The DLQ keeps messages for 14 days.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.naming import pascal
+from marketplace.resources import QUEUES, physical_name
+
+
+class Queues(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.by_name: dict[str, sqs.Queue] = {}
+        self.dead_letters: dict[str, sqs.Queue] = {}
+        for spec in QUEUES:
+            common = dict(
+                fifo=True if spec.fifo else None,  # None: standard (CDK rejects fifo=False with a .fifo-less name)
+                content_based_deduplication=True if spec.fifo else None,
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                removal_policy=RemovalPolicy.RETAIN if config.is_production else RemovalPolicy.DESTROY,
+            )
+            dlq = sqs.Queue(
+                self, f"{pascal(spec.name)}Dlq",
+                queue_name=physical_name(config.prefix, f"{spec.name}-dlq", fifo=spec.fifo),
+                retention_period=Duration.days(14), **common,
+            )
+            self.dead_letters[spec.name] = dlq
+            self.by_name[spec.name] = sqs.Queue(
+                self, pascal(spec.name),
+                queue_name=physical_name(config.prefix, spec.name, fifo=spec.fifo),
+                visibility_timeout=Duration.seconds(spec.visibility_timeout),
+                dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=spec.max_receive_count, queue=dlq),
+                **common,
+            )

@@ -1,0 +1,53 @@
+"""The marketplace stack: composes one construct per concern, defines nothing itself."""
+
+from __future__ import annotations
+
+from aws_cdk import Annotations, CfnOutput, Stack, Tags
+from constructs import Construct
+
+from infra.api import Api
+from infra.config import StageConfig
+from infra.data import Tables
+from infra.functions import Functions
+from infra.layers import Layers
+from infra.queues import Queues
+from infra.secret_store import Secrets
+from infra.state_machines import StateMachines
+from infra.storage import Buckets
+
+
+class MarketplaceStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs) -> None:
+        super().__init__(scope, construct_id, description=f"zk data marketplace ({config.prefix})", **kwargs)
+        self.config = config
+        for key, value in config.tags.items():
+            Tags.of(self).add(key, value)
+        if not config.deployment_found:
+            message = (f"{config.deployment_file} not found: CHAIN_CONFIG has no contract addresses. "
+                       "Deploy the contracts (docs/deploy.md) before deploying this stack.")
+            if config.is_production:
+                Annotations.of(self).add_error(message)
+            else:
+                Annotations.of(self).add_warning_v2("zkdm:noDeployment", message)
+
+        self.tables = Tables(self, "Tables", config=config)
+        self.buckets = Buckets(self, "Buckets", config=config)
+        self.queues = Queues(self, "Queues", config=config)
+        self.secrets = Secrets(self, "Secrets", config=config)
+        self.layers = Layers(self, "Layers", config=config)
+        self.api = Api(self, "Api", config=config)
+        self.functions = Functions(
+            self, "Functions", config=config, tables=self.tables, buckets=self.buckets,
+            queues=self.queues, secrets=self.secrets, layers=self.layers, public_base_url=self.api.public_url,
+        )
+        self.state_machines = StateMachines(self, "StateMachines", config=config,
+                                            functions=self.functions.by_name)
+        self.functions.connect_state_machines(self.state_machines.by_name)
+        self.api.add_routes(self.functions.by_name)
+
+        CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
+        for name, bucket in self.buckets.by_name.items():
+            CfnOutput(self, f"Bucket{name.capitalize()}", value=bucket.bucket_name)
+        for name, secret in self.secrets.by_name.items():
+            CfnOutput(self, f"Secret{''.join(p.capitalize() for p in name.split('-'))}",
+                      value=secret.secret_name)

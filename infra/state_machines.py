@@ -1,0 +1,67 @@
+"""Step Functions state machines, one per ``resources.STATE_MACHINES`` entry.
+
+The definition is ``statemachines/<spec.definition>`` as written (the local stack runs the same
+file); each ``${Placeholder}`` the spec maps to a function becomes that function's ARN. A
+placeholder in the file that the spec does not map is an error here, not at deploy. Logging of
+every event (without execution data: registrations carry creators' metadata) and X-Ray tracing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aws_cdk import aws_iam as iam, aws_lambda as lambda_, aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.config import ConfigError, StageConfig
+from infra.layers import MissingBuildError
+from infra.log_groups import log_group
+from infra.naming import pascal
+from marketplace.resources import STATE_MACHINES, StateMachineSpec, physical_name
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+def placeholders(definition: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(definition))
+
+
+class StateMachines(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig,
+                 functions: dict[str, lambda_.Function]) -> None:
+        super().__init__(scope, construct_id)
+        self.by_name: dict[str, sfn.StateMachine] = {
+            spec.name: self._machine(spec, config, functions) for spec in STATE_MACHINES
+        }
+
+    def _machine(self, spec: StateMachineSpec, config: StageConfig,
+                 functions: dict[str, lambda_.Function]) -> sfn.StateMachine:
+        path = config.root / "statemachines" / spec.definition
+        if not path.is_file():
+            raise MissingBuildError(f"{path} missing: resources.STATE_MACHINES declares {spec.name!r}")
+        unmapped = placeholders(path.read_text()) - set(spec.functions)
+        if unmapped:
+            raise ConfigError(
+                f"{path.name} uses ${{{', '.join(sorted(unmapped))}}} but the StateMachineSpec "
+                f"{spec.name!r} maps only {sorted(spec.functions)}")
+        invoked = {placeholder: functions[fn] for placeholder, fn in spec.functions.items()}
+        name = physical_name(config.prefix, spec.name)
+        machine = sfn.StateMachine(
+            self, pascal(spec.name),
+            state_machine_name=name,
+            state_machine_type=sfn.StateMachineType.EXPRESS if spec.express else sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_file(str(path)),
+            definition_substitutions={p: fn.function_arn for p, fn in invoked.items()},
+            logs=sfn.LogOptions(
+                destination=log_group(self, f"{pascal(spec.name)}Logs", f"/aws/vendedlogs/states/{name}", config),
+                level=sfn.LogLevel.ALL, include_execution_data=False,
+            ),
+            tracing_enabled=True,
+        )
+        # The ASL is opaque to CDK, so the invoke permission is explicit: the unqualified ARNs the
+        # substitutions put in the definition, nothing else.
+        if invoked:
+            machine.add_to_role_policy(iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[fn.function_arn for fn in invoked.values()]))
+        return machine
+

@@ -1,0 +1,1 @@
+"""Sign-In with Ethereum (``siwe``) and session tokens (``tokens``)."""

@@ -1,0 +1,128 @@
+"""One pydantic model per function's environment, validated before the handler does anything.
+
+Field aliases are the environment variable names declared in ``marketplace.resources`` (the
+resources' ``env`` and ``SETTINGS``); a unit test checks that every model reads exactly what its
+``FunctionSpec`` declares. Defaults live here and only here; a variable without a default must be
+set by the stack (a missing one fails the first invocation with a clear validation error).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any, Mapping, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, Json, field_validator
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+DEFAULT_ABI_DIR = REPO_ROOT / "build" / "contracts"
+MiB = 1024 * 1024
+
+
+class ChainDeployment(BaseModel):
+    """The deployment JSON written by ``contracts/deploy.py`` (docs/design.md, Contracts)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    chainId: int
+    rpcUrl: str
+    contracts: dict[str, str]
+    blockNumber: int = 0  # the deployment's block: event scans start there
+
+    def address(self, name: str) -> str:
+        try:
+            return self.contracts[name]
+        except KeyError:
+            raise ValueError(f"CHAIN_CONFIG has no address for contract {name}") from None
+
+
+class _EnvConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None):
+        return cls.model_validate(dict(os.environ if env is None else env))
+
+
+class _PublicUrl(_EnvConfig):
+    public_base_url: str = Field(alias="PUBLIC_BASE_URL")
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return v.rstrip("/")
+
+    @property
+    def siwe_domain(self) -> str:
+        """RFC 3986 authority of the public URL (host[:port]): the domain SIWE messages name."""
+        return urlsplit(self.public_base_url).netloc
+
+
+class AuthConfig(_PublicUrl):
+    auth_table: str = Field(alias="AUTH_TABLE")
+    jwt_secret_id: str = Field(alias="JWT_SECRET_ID")
+    chain_id: int = Field(alias="CHAIN_ID", gt=0)
+    jwt_ttl_seconds: int = Field(3600, alias="JWT_TTL_SECONDS", gt=0, le=24 * 3600)
+    nonce_ttl_seconds: int = Field(300, alias="NONCE_TTL_SECONDS", gt=0, le=3600)
+
+
+class AuthorizerConfig(_EnvConfig):
+    jwt_secret_id: str = Field(alias="JWT_SECRET_ID")
+
+
+class ContentApiConfig(_PublicUrl):
+    content_table: str = Field(alias="CONTENT_TABLE")
+    registrations_table: str = Field(alias="REGISTRATIONS_TABLE")
+    content_bucket: str = Field(alias="CONTENT_BUCKET")
+    uploads_bucket: str = Field(alias="UPLOADS_BUCKET")
+    registration_saga_arn: str = Field(alias="REGISTRATION_SAGA_ARN")
+    # API Gateway gives an integration 29 s; leave room for the answer.
+    registration_wait_seconds: float = Field(25, alias="REGISTRATION_WAIT_SECONDS", ge=0, le=28)
+    max_inline_upload_bytes: int = Field(5 * MiB, alias="MAX_INLINE_UPLOAD_BYTES", gt=0)
+    max_upload_bytes: int = Field(1024 * MiB, alias="MAX_UPLOAD_BYTES", gt=0)
+    upload_url_ttl_seconds: int = Field(900, alias="UPLOAD_URL_TTL_SECONDS", gt=0, le=7 * 24 * 3600)
+
+
+class RegistrationWorkerConfig(_EnvConfig):
+    content_table: str = Field(alias="CONTENT_TABLE")
+    registrations_table: str = Field(alias="REGISTRATIONS_TABLE")
+    content_bucket: str = Field(alias="CONTENT_BUCKET")
+    uploads_bucket: str = Field(alias="UPLOADS_BUCKET")
+    identity_secret_id: str = Field(alias="IDENTITY_SECRET_ID")
+    relayer_secret_id: str = Field(alias="RELAYER_SECRET_ID")
+    chain: Json[ChainDeployment] = Field(alias="CHAIN_CONFIG")
+    contracts_abi_dir: Path = Field(DEFAULT_ABI_DIR, alias="CONTRACTS_ABI_DIR")
+    tx_timeout_seconds: float = Field(120, alias="TX_TIMEOUT_SECONDS", gt=0)
+
+
+class OpenApiConfig(_PublicUrl):
+    pass
+
+
+C = TypeVar("C", bound=_EnvConfig)
+
+
+@functools.cache
+def load(model: type[C]) -> C:
+    """The validated environment of this process for ``model`` (read once, then cached)."""
+    return model.from_env()
+
+
+def field_aliases(model: type[BaseModel]) -> dict[str, Any]:
+    """Environment variable name -> field info (for the consistency test with resources.py)."""
+    return {f.alias: f for f in model.model_fields.values() if f.alias}
+
+
+# function name (resources.FUNCTIONS) -> its environment model
+MODELS: dict[str, type[_EnvConfig]] = {
+    "auth": AuthConfig,
+    "authorizer": AuthorizerConfig,
+    "content-api": ContentApiConfig,
+    "registration-worker": RegistrationWorkerConfig,
+    "openapi": OpenApiConfig,
+}

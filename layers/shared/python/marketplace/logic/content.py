@@ -1,0 +1,262 @@
+"""Flow 1, the API side: accept a registration, run the saga, answer within the request if it can.
+
+Two ways in, one saga:
+
+- multipart ``POST /content/register`` (``file`` + ``metadata``) for files up to
+  MAX_INLINE_UPLOAD_BYTES: the bytes go to the uploads bucket first, so the saga's input stays
+  small and the bytes are never held by two services;
+- ``POST /content/uploads`` → a presigned POST for exactly ``size`` bytes (key
+  ``uploads/<uploadId>``), then ``POST /content/register`` JSON ``{uploadId, metadata}``.
+  The upload id is the registration id: the registration item is created AWAITING_UPLOAD with
+  the presigned form and turned PENDING once, by its creator.
+
+Then a registrations item (PENDING) is written, an execution of the registration saga named
+after the registration is started, and its status is polled for up to REGISTRATION_WAIT_SECONDS:
+SUCCEEDED → 201 with the result; FAILED → the error the saga recorded (409, 503, 500, ...);
+otherwise 202 with ``Location: /content/registrations/{id}``. No path leaves a staging object
+behind without a registration that owns it (the saga deletes it at its end either way; a failure
+before the saga starts deletes it here; the bucket's lifecycle rule is the last resort).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from marketplace import multipart
+from marketplace.adapters.stores import AWAITING_UPLOAD, FAILED, PENDING, REGISTERED
+from marketplace.auth.siwe import format_time
+from marketplace.config import ContentApiConfig
+from marketplace.errors import (
+    ConflictError,
+    InternalError,
+    MarketplaceError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RecordedError,
+    ValidationError,
+    error_record,
+)
+from marketplace.logic.models import (
+    ContentView,
+    Metadata,
+    RegisterUploadRequest,
+    RegistrationResult,
+    RegistrationStatus,
+    UploadRequest,
+    UploadResponse,
+)
+from marketplace.validation import parse_json
+
+log = logging.getLogger(__name__)
+
+UPLOADS_PREFIX = "uploads/"
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the metadata part
+POLL_INTERVALS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0)  # then 1 s
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def new_id() -> str:
+    return secrets.token_hex(16)
+
+
+def upload_key(registration_id: str) -> str:
+    return UPLOADS_PREFIX + registration_id
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def parse_metadata(raw: bytes | str | None) -> Metadata:
+    """The ``metadata`` form field (a JSON string): missing/unreadable → 400, invalid → 422."""
+    return parse_json(raw, Metadata, field="metadata", prefix="metadata")
+
+
+def too_large(max_bytes: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(
+        f"File larger than {max_bytes} bytes: request an upload with POST /content/uploads "
+        "({\"size\", \"filename\"}), POST the file to the returned url with its fields, then "
+        "POST /content/register with {\"uploadId\", \"metadata\"}",
+        {"maxBytes": max_bytes, "uploadPath": "/content/uploads"},
+    )
+
+
+def result_body(item: dict[str, Any], public_base_url: str) -> dict[str, Any]:
+    return RegistrationResult(
+        registrationId=item["registrationId"], contentId=item["contentId"], ipfsCid=item["ipfsCid"],
+        cidV1=item["cidV1"], contentHash=item["contentHash"], txHash=item["txHash"],
+        blockNumber=item["blockNumber"], verificationUrl=verification_url(public_base_url, item["contentId"]),
+    ).model_dump()
+
+
+def verification_url(public_base_url: str, content_id: str) -> str:
+    return f"{public_base_url}/content/{content_id}"
+
+
+class ContentService:
+    def __init__(self, cfg: ContentApiConfig, *, registrations, content, objects, saga,
+                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic):
+        self.cfg = cfg
+        self.registrations = registrations
+        self.content = content
+        self.objects = objects
+        self.saga = saga
+        self._sleep = sleep
+        self._monotonic = monotonic
+
+    # -- POST /content/register (multipart) ------------------------------------------------------
+
+    def register_multipart(self, creator: str, body: bytes, content_type: str) -> Answer:
+        limit = self.cfg.max_inline_upload_bytes
+        if len(body) > limit + MULTIPART_OVERHEAD:
+            raise too_large(limit)
+        parts = multipart.parse(body, content_type)
+        meta_part = parts.get("metadata")
+        metadata = parse_metadata(meta_part.data if meta_part else None)
+        file = parts.get("file")
+        if file is None:
+            raise ValidationError("file is required (a multipart part named 'file')", {"field": "file"})
+        if not file.data:
+            raise ValidationError("file is empty", {"field": "file"})
+        if len(file.data) > limit:
+            raise too_large(limit)
+
+        registration_id = new_id()
+        key = upload_key(registration_id)
+        self.objects.put(self.cfg.uploads_bucket, key, file.data, {"creator": creator})
+        now = format_time(utcnow())
+        item = {"registrationId": registration_id, "creator": creator, "state": PENDING, "createdAt": now,
+                "updatedAt": now, "metadata": metadata.model_dump(), "filename": file.filename,
+                "size": len(file.data), "source": "multipart"}
+        try:
+            if not self.registrations.create(item):
+                raise InternalError("registration id collision")
+        except BaseException:
+            self.objects.delete(self.cfg.uploads_bucket, key)  # no staging object without its owner
+            raise
+        return self._run(item)
+
+    # -- POST /content/uploads, then POST /content/register (JSON) --------------------------------
+
+    def create_upload(self, creator: str, req: UploadRequest) -> UploadResponse:
+        if req.size > self.cfg.max_upload_bytes:
+            raise PayloadTooLargeError(f"File larger than {self.cfg.max_upload_bytes} bytes",
+                                       {"maxBytes": self.cfg.max_upload_bytes, "field": "size"})
+        upload_id = new_id()
+        now = utcnow()
+        expires_at = int(now.timestamp()) + self.cfg.upload_url_ttl_seconds
+        stamp = format_time(now)
+        # kept a day past the form's expiry, like the staging object (bucket lifecycle)
+        if not self.registrations.create({
+            "registrationId": upload_id, "creator": creator, "state": AWAITING_UPLOAD, "createdAt": stamp,
+            "updatedAt": stamp, "filename": req.filename, "size": req.size, "source": "upload",
+            "ttl": expires_at + 86400,
+        }):
+            raise InternalError("upload id collision")
+        form = self.objects.presigned_post(self.cfg.uploads_bucket, upload_key(upload_id), req.size,
+                                           self.cfg.upload_url_ttl_seconds)
+        return UploadResponse(uploadId=upload_id, url=form["url"], fields=form["fields"], expiresAt=expires_at)
+
+    def register_upload(self, creator: str, req: RegisterUploadRequest) -> Answer:
+        item = self.registrations.get(req.uploadId)
+        if item is None or item["creator"] != creator:
+            raise NotFoundError("no such upload", {"uploadId": req.uploadId})
+        if item["state"] != AWAITING_UPLOAD:
+            raise ConflictError("this upload is already registered",
+                                {"uploadId": req.uploadId, "registrationId": req.uploadId, "state": item["state"]})
+        size = self.objects.size(self.cfg.uploads_bucket, upload_key(req.uploadId))
+        if size is None:
+            raise ValidationError("nothing uploaded yet: POST the file to the upload url first",
+                                  {"field": "uploadId"})
+        if size != item["size"]:
+            raise ValidationError(f"uploaded {size} bytes, announced {item['size']}", {"field": "uploadId"})
+        changes = {"metadata": req.metadata.model_dump(), "updatedAt": format_time(utcnow())}
+        if not self.registrations.start_uploaded(req.uploadId, creator, changes):
+            raise ConflictError("this upload is already registered",
+                                {"uploadId": req.uploadId, "registrationId": req.uploadId})
+        return self._run({**item, **changes, "state": PENDING})
+
+    # -- the saga ---------------------------------------------------------------------------------
+
+    def _run(self, item: dict[str, Any]) -> Answer:
+        registration_id = item["registrationId"]
+        saga_input = {"registrationId": registration_id, "creator": item["creator"],
+                      "uploadKey": upload_key(registration_id), "metadata": item["metadata"]}
+        try:
+            execution = self.saga.start(registration_id, saga_input)
+        except Exception as exc:
+            error = exc if isinstance(exc, MarketplaceError) else InternalError("could not start the registration")
+            if not isinstance(exc, MarketplaceError):
+                log.exception("start_execution failed", extra={"supportId": error.support_id})
+            self.registrations.fail(registration_id, error_record(error), format_time(utcnow()))
+            self.objects.delete(self.cfg.uploads_bucket, upload_key(registration_id))
+            raise error from exc
+        return self._wait(registration_id, execution)
+
+    def _wait(self, registration_id: str, execution: str) -> Answer:
+        deadline = self._monotonic() + self.cfg.registration_wait_seconds
+        polls = 0
+        while True:
+            status = self.saga.status(execution)
+            if status != "RUNNING":
+                return self._finished(registration_id, status)
+            remaining = deadline - self._monotonic()
+            if remaining <= 0:
+                location = f"/content/registrations/{registration_id}"
+                return Answer(202, {"registrationId": registration_id, "state": PENDING, "location": location},
+                              {"Location": location})
+            self._sleep(min(POLL_INTERVALS[min(polls, len(POLL_INTERVALS) - 1)], remaining))
+            polls += 1
+
+    def _finished(self, registration_id: str, status: str) -> Answer:
+        item = self.registrations.get(registration_id) or {}
+        if item.get("state") == REGISTERED:
+            return Answer(201, result_body({**item, **item["result"]}, self.cfg.public_base_url))
+        if item.get("state") == FAILED:
+            raise RecordedError(item["error"])
+        # The execution ended without the saga recording an outcome (aborted, or compensation
+        # itself failed): record one so the registration is not left PENDING.
+        error = InternalError("registration did not complete", {"executionStatus": status})
+        log.error("saga ended without an outcome", extra={"registrationId": registration_id,
+                                                           "status": status, "supportId": error.support_id})
+        self.registrations.fail(registration_id, error_record(error), format_time(utcnow()))
+        raise error
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def registration_status(self, creator: str, registration_id: str) -> RegistrationStatus:
+        item = self.registrations.get(registration_id)
+        if item is None or item["creator"] != creator:
+            raise NotFoundError("no such registration", {"registrationId": registration_id})
+        result = None
+        if item["state"] == REGISTERED:
+            result = result_body({**item, **item["result"]}, self.cfg.public_base_url)
+        return RegistrationStatus(
+            registrationId=registration_id, state=item["state"],
+            stage=item.get("stage") if item["state"] == PENDING else None, createdAt=item["createdAt"],
+            updatedAt=item.get("updatedAt"), metadata=item.get("metadata"), result=result,
+            error=(item.get("error") or {}).get("body") if item["state"] == FAILED else None,
+        )
+
+    def get_content(self, content_id: str) -> ContentView:
+        content_id = content_id.lower()
+        item = self.content.get(content_id) if _is_content_id(content_id) else None
+        if item is None or item["state"] == "CREATED":  # a claim of a registration in progress
+            raise NotFoundError("no such content", {"contentId": content_id})
+        return ContentView(**{k: item[k] for k in ContentView.model_fields if k in item},
+                           verificationUrl=verification_url(self.cfg.public_base_url, content_id))
+
+
+def _is_content_id(value: str) -> bool:
+    return len(value) == 66 and value.startswith("0x") and all(c in "0123456789abcdef" for c in value[2:])

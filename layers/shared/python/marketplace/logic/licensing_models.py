@@ -1,0 +1,146 @@
+"""Request and response bodies of Flows 2 and 3 (pydantic: validation and the OpenAPI schemas).
+
+Integers bound by the contract's storage types are bounded here too, so a value the chain would
+truncate or refuse is a 422 before any transaction: ``pricePerUse`` uint96, ``maxUses`` uint32
+(at least 1), ``durationSeconds`` uint40 (0: no expiry).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+HexId = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^0x[0-9a-f]{64}$")]
+Signature = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^0x[0-9a-fA-F]{130}$")]
+LicenseType = Literal["per_use", "subscription", "research", "commercial"]
+LICENSE_TYPES: tuple[str, ...] = ("per_use", "subscription", "research", "commercial")  # enum order on chain
+
+UINT96_MAX = (1 << 96) - 1
+UINT32_MAX = (1 << 32) - 1
+UINT40_MAX = (1 << 40) - 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CreatorAuthorization(_Strict):
+    """How a creator authorises an on-chain action the API performs for them (terms, revocation).
+
+    Neither field: the API answers 200 with the EIP-712 typed data to sign (``eth_signTypedData_v4``)
+    and its ``deadline``; send the request again with ``signature`` and that ``deadline`` and the
+    platform's relayer submits it (the creator pays no gas). Or send the transaction yourself and
+    give its ``txHash``: the API verifies it on chain and records the result.
+    """
+
+    signature: Signature | None = None
+    deadline: int | None = Field(None, ge=0, description="the deadline of the signed typed data")
+    txHash: HexId | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        if self.txHash and self.signature:
+            raise ValueError("give either signature (relayed) or txHash (sent yourself), not both")
+        if self.signature and self.deadline is None:
+            raise ValueError("a signature needs the deadline it signed")
+        return self
+
+
+class TermsRequest(CreatorAuthorization):
+    type: LicenseType = "per_use"
+    pricePerUse: int = Field(ge=1, le=UINT96_MAX, description="token base units (6 decimals) per use")
+    maxUses: int = Field(ge=1, le=UINT32_MAX)
+    durationSeconds: int = Field(0, ge=0, le=UINT40_MAX, description="validity after purchase; 0: no expiry")
+
+
+class RevokeRequest(CreatorAuthorization):
+    pass
+
+
+class QuoteRequest(_Strict):
+    termsId: HexId
+
+
+class PermitPayment(_Strict):
+    signature: Signature = Field(description="the buyer's eth_signTypedData_v4 signature of permit.typedData")
+    deadline: int = Field(ge=0, description="the permit's deadline, as in the typed data")
+    value: int | None = Field(None, ge=0, description="the permit's value, if you want it checked (= amount)")
+
+
+class Payment(_Strict):
+    permit: PermitPayment | None = None
+    txHash: HexId | None = Field(None, description="a purchase transaction you sent yourself")
+    amount: int | None = Field(None, ge=0, description="what you intend to pay, checked against the price")
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        if (self.permit is None) == (self.txHash is None):
+            raise ValueError("give exactly one of permit (relayed by the platform) or txHash (sent yourself)")
+        return self
+
+
+class PurchaseRequest(_Strict):
+    termsId: HexId
+    quoteId: HexId | None = Field(None, description="from POST /license/quote (required with payment.txHash "
+                                  "unless the transaction records the quote's commitment)")
+    payment: Payment
+
+
+class TermsView(BaseModel):
+    termsId: str
+    contentId: str
+    type: str
+    pricePerUse: int
+    maxUses: int
+    durationSeconds: int
+    amount: int = Field(description="what a purchase pays: pricePerUse × maxUses")
+    active: bool
+    txHash: str | None = None
+    createdAt: str | None = None
+
+
+class TypedDataChallenge(BaseModel):
+    signatureRequired: bool = True
+    typedData: dict[str, Any]
+    deadline: int
+
+
+class QuoteView(BaseModel):
+    quoteId: str
+    termsId: str
+    amount: int
+    token: dict[str, Any]
+    licenseId: str = Field(description="the id the purchase will get (the buyer's next purchase)")
+    credentialCommitment: str
+    expiresAt: int
+    permit: dict[str, Any] = Field(description="typedData (EIP-2612 Permit, spender = the escrow) and deadline")
+    transaction: dict[str, Any] = Field(description="to buy with your own transaction: approve, then purchase")
+
+
+class PurchaseView(BaseModel):
+    licenseId: str
+    accessToken: str = Field(description="the license credential (X-License-Token)")
+    apiKey: str = Field(description="shown once")
+    txHash: str
+    terms: TermsView
+    validFrom: int
+    validUntil: int
+
+
+class LicenseView(BaseModel):
+    licenseId: str
+    contentId: str
+    termsId: str
+    status: str = Field(description="PURCHASED, IN_USE, EXHAUSTED, EXPIRED or REVOKED")
+    uses: int
+    maxUses: int
+    pricePerUse: int
+    amount: int
+    validFrom: int
+    validUntil: int
+    purchasedAt: str
+    txHash: str
+    revokedAt: str | None = None
+    buyer: str | None = None
+    apiKeys: list[dict[str, Any]] | None = None

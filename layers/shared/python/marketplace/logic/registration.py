@@ -1,0 +1,264 @@
+"""Flow 1, the registration saga's steps (statemachines/registration.asl.json).
+
+Each step receives the execution state ``{registrationId, creator, uploadKey, metadata, store?,
+prove?, register?, error?}`` (a step's result is at ``state[step]["value"]``) and returns its
+result. The registrations item is the saga's journal: each step records its stage and what it
+produced, so compensation knows what to undo even when a step died half-way.
+
+- ``store``: stream the staged upload once for SHA-256 and the CIDs; claim the content id in the
+  content table (``contentId = keccak256(abi.encode(chainId, registry, contentHash))``, the id the
+  registry will give it); a taken claim is a 409 with the existing ``contentId``; copy the bytes
+  into the content bucket under the CIDv0.
+- ``prove``: creator secret ``HMAC-SHA256(identity key, checksummed creator) mod p``, a fresh
+  timestamp and salt, the authenticity proof bound to (chainId, ContentRegistry).
+- ``register``: ``ContentRegistry.registerContent`` from the relayer; a receipt with status 1 and
+  a ``ContentRegistered`` event for our content id, else BLOCKCHAIN_ERROR.
+- ``cache``: content item REGISTERED (public metadata) and registration REGISTERED in one
+  DynamoDB transaction; the staging object is deleted.
+- ``compensate``: delete the content object (if this registration's claim put it there) and the
+  staging object, release the claim, mark the registration FAILED with the error record.
+
+Failures: a step raises a ``MarketplaceError`` (409, BLOCKCHAIN_ERROR, PROOF_GENERATION_FAILED...),
+after recording it in the journal; an unexpected exception is recorded and raised as the
+stage's error type with a fresh ``supportId``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from marketplace import ipfs
+from marketplace.adapters.stores import CREATED, REGISTERED
+from marketplace.auth.siwe import format_time
+from marketplace.errors import (
+    BlockchainError,
+    ConflictError,
+    InternalError,
+    MarketplaceError,
+    NotFoundError,
+    ProofGenerationError,
+    ValidationError,
+    error_record,
+)
+
+log = logging.getLogger(__name__)
+
+REGISTRY = "ContentRegistry"
+STEPS = ("store", "prove", "register", "cache")
+# What an unexpected exception in a stage becomes (the spec's error flows 3 and 4)
+STAGE_ERRORS: dict[str, type[MarketplaceError]] = {
+    "prove": ProofGenerationError, "register": BlockchainError,
+}
+
+
+def content_id(chain_id: int, registry: str, content_hash: bytes) -> str:
+    """``keccak256(abi.encode(uint256 chainid, address registry, bytes32 contentHash))`` as 0x-hex."""
+    from eth_hash.auto import keccak
+
+    encoded = chain_id.to_bytes(32, "big") + bytes(12) + bytes.fromhex(registry[2:]) + content_hash
+    return "0x" + keccak(encoded).hex()
+
+
+def creator_secret(identity_key: bytes, creator: str) -> int:
+    from marketplace.zk.field import P
+
+    return int.from_bytes(hmac.new(identity_key, creator.encode(), hashlib.sha256).digest(), "big") % P
+
+
+def _hex(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+def _now() -> str:
+    return format_time(datetime.now(timezone.utc))
+
+
+class RegistrationSteps:
+    """The saga's steps over their adapters. ``chain``, ``prover`` and the secrets are factories:
+    only the step that needs one builds it (the store step never imports web3)."""
+
+    def __init__(self, *, registrations, content, objects, content_bucket: str, uploads_bucket: str,
+                 chain_id: int, registry: str, chain: Callable[[], Any], prove_authenticity: Callable[..., Any],
+                 identity_key: Callable[[], bytes], clock: Callable[[], float] = time.time):
+        self.registrations = registrations
+        self.content = content
+        self.objects = objects
+        self.content_bucket = content_bucket
+        self.uploads_bucket = uploads_bucket
+        self.chain_id = chain_id
+        self.registry = registry
+        self._chain = chain
+        self._prove = prove_authenticity
+        self._identity_key = identity_key
+        self._clock = clock
+
+    # -- entry point ------------------------------------------------------------------------------
+
+    def run(self, step: str, state: dict[str, Any]) -> dict[str, Any]:
+        if step == "compensate":
+            return self.compensate(state)
+        if step not in STEPS:
+            raise ValueError(f"unknown step {step!r}")
+        rid = state["registrationId"]
+        self.registrations.update(rid, {"stage": step, "updatedAt": _now()})
+        try:
+            return getattr(self, step)(state)
+        except MarketplaceError as err:
+            self._record(rid, err)
+            raise
+        except Exception as exc:
+            err = STAGE_ERRORS.get(step, InternalError)(
+                "Unable to generate proof" if step == "prove" else f"Registration failed at {step}")
+            log.exception("saga step failed", extra={"registrationId": rid, "step": step,
+                                                      "supportId": err.support_id})
+            self._record(rid, err)
+            raise err from exc
+
+    def _record(self, rid: str, err: MarketplaceError) -> None:
+        try:
+            self.registrations.update(rid, {"lastError": error_record(err)})
+        except Exception:  # the journal is best effort here: compensation falls back on $.error
+            log.exception("could not record the step's error", extra={"registrationId": rid})
+
+    # -- steps ------------------------------------------------------------------------------------
+
+    def store(self, state: dict[str, Any]) -> dict[str, Any]:
+        rid, creator = state["registrationId"], state["creator"]
+        stream = self.objects.open(self.uploads_bucket, state["uploadKey"])
+        if stream is None:
+            raise NotFoundError("the uploaded file is gone (uploads expire after a day)",
+                                {"registrationId": rid})
+        cid = ipfs.compute(stream)
+        if cid.size == 0:
+            raise ValidationError("file is empty", {"field": "file"})
+        stored = {"contentHash": _hex(cid.sha256), "ipfsCid": cid.v0, "cidV1": cid.v1,
+                  "contentId": content_id(self.chain_id, self.registry, cid.sha256), "size": cid.size,
+                  "cidDigest": _hex(cid.digest)}
+        self.registrations.update(rid, {k: stored[k] for k in ("contentHash", "ipfsCid", "cidV1", "contentId")})
+        existing = self.content.claim({
+            "contentId": stored["contentId"], "contentHash": stored["contentHash"], "ipfsCid": cid.v0,
+            "cidV1": cid.v1, "size": cid.size, "creator": creator, "registrationId": rid, "createdAt": _now(),
+        })
+        if existing is not None and existing.get("registrationId") != rid:
+            details = {"contentId": stored["contentId"], "contentHash": stored["contentHash"]}
+            if existing["state"] == CREATED:
+                raise ConflictError("this content is being registered by another request", details)
+            raise ConflictError("this content is already registered", {**details, "state": existing["state"]})
+        self.objects.copy(self.uploads_bucket, state["uploadKey"], self.content_bucket, cid.v0)
+        return stored
+
+    def prove(self, state: dict[str, Any]) -> dict[str, Any]:
+        from marketplace.zk.field import P, domain, poseidon, split_256
+
+        stored = state["store"]["value"]
+        secret = creator_secret(self._identity_key(), state["creator"])
+        hi, lo = split_256(stored["contentHash"])
+        dom = domain(self.chain_id, self.registry)
+        timestamp, salt = int(self._clock()), secrets.randbelow(P)
+        try:
+            proof = self._prove(hash_hi=hi, hash_lo=lo, domain=dom, creator_secret=secret,
+                                timestamp=timestamp, salt=salt)
+        except Exception as exc:
+            err = ProofGenerationError("Unable to generate proof", {"circuit": "authenticity"})
+            log.exception("authenticity proof failed", extra={"supportId": err.support_id,
+                                                              "registrationId": state["registrationId"]})
+            raise err from exc
+        expected = [poseidon(secret), poseidon(timestamp, salt, hi, lo), hi, lo, dom]
+        if list(proof.public_signals) != expected:
+            raise ProofGenerationError("Unable to generate proof",
+                                       {"circuit": "authenticity", "reason": "public signals mismatch"})
+        # The opening of the timestamp commitment stays with the registration (its creator's view)
+        self.registrations.update(state["registrationId"],
+                                  {"timestampOpening": {"timestamp": timestamp, "salt": str(salt)}})
+        return {"creatorCommitment": str(proof.creator_commitment),
+                "timestampCommitment": str(proof.timestamp_commitment),
+                "proof": [str(x) for x in proof.proof]}
+
+    def register(self, state: dict[str, Any]) -> dict[str, Any]:
+        stored, proved = state["store"]["value"], state["prove"]["value"]
+        chain = self._chain()
+        cid_bytes = bytes.fromhex(stored["contentId"][2:])
+        ts_commitment = int(proved["timestampCommitment"])
+        # A retried step may find its own transaction already mined: same id, same commitment.
+        for entry in chain.find_logs(REGISTRY, "ContentRegistered", {"contentId": cid_bytes}):
+            if entry["args"]["timestampCommitment"] == ts_commitment:
+                return self._registered(state, entry["transactionHash"], entry["blockNumber"])
+        receipt = chain.transact(
+            REGISTRY, "registerContent", bytes.fromhex(stored["contentHash"][2:]),
+            bytes.fromhex(stored["cidDigest"][2:]), state["creator"], int(proved["creatorCommitment"]),
+            ts_commitment, [int(x) for x in proved["proof"]],
+        )
+        tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+        events = chain.events(REGISTRY, "ContentRegistered", receipt)
+        if not any(bytes(e["contentId"]) == cid_bytes for e in events):
+            raise BlockchainError("Transaction did not register the content",
+                                  {"txHash": tx_hash, "contentId": stored["contentId"]})
+        return self._registered(state, tx_hash, receipt["blockNumber"])
+
+    def _registered(self, state: dict[str, Any], tx_hash: str, block: int) -> dict[str, Any]:
+        self.registrations.update(state["registrationId"], {"txHash": tx_hash, "blockNumber": block})
+        return {"txHash": tx_hash, "blockNumber": block, "contentId": state["store"]["value"]["contentId"]}
+
+    def cache(self, state: dict[str, Any]) -> dict[str, Any]:
+        from marketplace.adapters.stores import commit
+
+        rid = state["registrationId"]
+        stored, registered = state["store"]["value"], state["register"]["value"]
+        metadata = state["metadata"]
+        now = _now()
+        result = {k: stored[k] for k in ("contentId", "ipfsCid", "cidV1", "contentHash")}
+        result.update(txHash=registered["txHash"], blockNumber=registered["blockNumber"])
+        content_fields = {"title": metadata["title"], "description": metadata.get("description", ""),
+                          "tags": metadata.get("tags", []), "txHash": registered["txHash"],
+                          "blockNumber": registered["blockNumber"], "registeredAt": now}
+        if not commit(self.content.tx_registered(stored["contentId"], rid, content_fields),
+                      self.registrations.tx_registered(rid, result, now)):
+            item = self.registrations.get(rid) or {}
+            if item.get("state") != REGISTERED:  # not a retry of a cache step that already landed
+                raise InternalError("could not record the registration", {"registrationId": rid})
+        self._delete_staging(state)
+        return result
+
+    def compensate(self, state: dict[str, Any]) -> dict[str, Any]:
+        rid = state["registrationId"]
+        item = self.registrations.get(rid) or {}
+        record = item.get("lastError") or _record_from_failure(state.get("error"), item.get("stage"))
+        cid, content = item.get("ipfsCid"), item.get("contentId")
+        if item.get("txHash"):
+            # On chain already: the object must stay for the registered content; support reconciles.
+            log.error("registration failed after its transaction", extra={
+                "registrationId": rid, "txHash": item["txHash"], "error": record})
+        elif content:
+            self.content.release(content, rid)
+            if self.content.get(content) is None and cid:
+                self.objects.delete(self.content_bucket, cid)
+        self._delete_staging(state)
+        self.registrations.fail(rid, record, _now())
+        body = record["body"]
+        log.warning("registration compensated", extra={"registrationId": rid, "error": body.get("error"),
+                                                       "supportId": body.get("supportId")})
+        return {"registrationId": rid, "state": "FAILED", "error": body}
+
+    def _delete_staging(self, state: dict[str, Any]) -> None:
+        try:
+            self.objects.delete(self.uploads_bucket, state["uploadKey"])
+        except Exception:  # the uploads bucket expires objects after a day anyway
+            log.exception("could not delete the staging object", extra={"key": state["uploadKey"]})
+
+
+def _record_from_failure(failure: dict[str, Any] | None, stage: str | None) -> dict[str, Any]:
+    """An error record when the failing step could not record its own (timeout, crash): the
+    stage's error type with a fresh supportId, the Step Functions error name in the details."""
+    name = (failure or {}).get("Error", "unknown")
+    err = STAGE_ERRORS.get(stage or "", InternalError)(
+        "Unable to generate proof" if stage == "prove" else "Registration failed",
+        {"stage": stage, "cause": name})
+    log.error("saga step failed without a recorded error",
+              extra={"stage": stage, "failure": failure, "supportId": err.support_id})
+    return error_record(err)

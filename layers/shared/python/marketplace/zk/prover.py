@@ -1,0 +1,182 @@
+"""The prover interface: `prove(circuit, inputs)` and `verify(circuit, proof, public_signals)`.
+
+Backends (argument `backend`, else env `ZK_BACKEND`, else "groth16py"):
+  - "groth16py": in-process. The witness is computed by the circuit's circom `.wasm` under
+    wasmtime (marketplace.zk.witness), then groth16py (arkworks) proves from it with the proving
+    key imported from the circuit's `.zkey`. Keys and compiled witness code stay in memory across
+    calls (a warm Lambda pays the load once).
+  - "snarkjs": the reference, `snarkjs groth16 fullprove` in a subprocess (needs Node and
+    node_modules; used by tests and the benchmark).
+Both prove against the same `.zkey`, so their proofs verify under the same verification key.
+
+Keys are read from env ZK_KEYS_DIR, default <repo>/build/circuits (made by circuits/build.py):
+<dir>/<circuit>/{manifest.json, <circuit>.wasm, <circuit>.pk, <circuit>.zkey, verification_key.json}.
+Nothing is loaded at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ProofGenerationError
+from .proof import Proof, ProofResult
+from .verifier import VerifyingKey
+from .witness import WitnessCalculator
+
+BACKENDS = ("groth16py", "snarkjs")
+_REPO = Path(__file__).resolve().parents[5]
+
+
+def keys_dir() -> Path:
+    return Path(os.environ.get("ZK_KEYS_DIR") or _REPO / "build" / "circuits")
+
+
+def _backend(backend: str | None) -> str:
+    name = backend or os.environ.get("ZK_BACKEND") or "groth16py"
+    if name not in BACKENDS:
+        raise ValueError(f"unknown ZK backend {name!r} (one of {', '.join(BACKENDS)})")
+    return name
+
+
+@dataclass
+class Circuit:
+    """One circuit's keys, loaded lazily piece by piece and kept for the process's lifetime."""
+
+    name: str
+    directory: Path
+    manifest: dict
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _witness: WitnessCalculator | None = field(default=None, repr=False)
+    _proving_key: object | None = field(default=None, repr=False)
+    _verifying_key: VerifyingKey | None = field(default=None, repr=False)
+
+    @property
+    def public_signal_names(self) -> list[str]:
+        return list(self.manifest["public_signals"])
+
+    def path(self, suffix: str) -> Path:
+        return self.directory / f"{self.name}{suffix}"
+
+    @property
+    def witness(self) -> WitnessCalculator:
+        with self._lock:
+            if self._witness is None:
+                self._witness = WitnessCalculator(self.path(".wasm"))
+            return self._witness
+
+    @property
+    def proving_key(self):
+        """groth16py ProvingKey: the saved `.pk` (what circuits/build.py writes)."""
+        with self._lock:
+            if self._proving_key is None:
+                import groth16py
+
+                self._proving_key = groth16py.ProvingKey.load(str(self.path(".pk")))
+            return self._proving_key
+
+    @property
+    def verifying_key(self) -> VerifyingKey:
+        with self._lock:
+            if self._verifying_key is None:
+                self._verifying_key = VerifyingKey.from_snarkjs(self.directory / "verification_key.json")
+            return self._verifying_key
+
+
+_circuits: dict[tuple[Path, str], Circuit] = {}
+_circuits_lock = threading.Lock()
+
+
+def load_circuit(name: str) -> Circuit:
+    """The circuit's (cached) key holder; raises FileNotFoundError if it was never built."""
+    directory = keys_dir() / name
+    key = (directory, name)
+    with _circuits_lock:
+        circuit = _circuits.get(key)
+        if circuit is None:
+            manifest_path = directory / "manifest.json"
+            if not manifest_path.is_file():
+                raise FileNotFoundError(
+                    f"no keys for circuit {name!r} in {directory.parent} (run `uv run python circuits/build.py`)")
+            circuit = Circuit(name, directory, json.loads(manifest_path.read_text()))
+            _circuits[key] = circuit
+        return circuit
+
+
+def public_signal_names(circuit: str) -> list[str]:
+    return load_circuit(circuit).public_signal_names
+
+
+def prove(circuit: str, inputs: dict, backend: str | None = None) -> ProofResult:
+    """Prove `inputs` (signal name → int or nested lists of ints; see marketplace.zk.inputs for
+    builders) for `circuit`. The public signals are read from the witness the circuit computes.
+    Raises WitnessError (a ProofGenerationError) if the inputs violate a constraint."""
+    c = load_circuit(circuit)
+    name = _backend(backend)
+    if name == "groth16py":
+        return _prove_groth16py(c, inputs)
+    return _prove_snarkjs(c, inputs)
+
+
+def verify(circuit: str, proof: Proof, public_signals: list[int]) -> bool:
+    """py_ecc verification under the circuit's verification key (one multi-Miller loop, one final
+    exponentiation). False for any malformed proof or public input ≥ p."""
+    return load_circuit(circuit).verifying_key.verify(proof, public_signals)
+
+
+def _prove_groth16py(c: Circuit, inputs: dict) -> ProofResult:
+    import groth16py
+
+    witness = c.witness.calculate(inputs)
+    n_public = len(c.public_signal_names)
+    public = [witness[i] for i in range(1, n_public + 1)]
+    pk = c.proving_key
+    # prove_wtns reads a .wtns file; /tmp is writable in Lambda too.
+    with tempfile.NamedTemporaryFile(suffix=".wtns") as f:
+        f.write(witness.to_wtns())
+        f.flush()
+        try:
+            blob = groth16py.prove_wtns(pk, f.name)
+        except Exception as e:  # groth16py raises its own exception types
+            raise ProofGenerationError("groth16py failed to prove", {"circuit": c.name, "reason": str(e)}) from e
+    return ProofResult(Proof.from_bytes(bytes(blob)), public, c.name, "groth16py")
+
+
+def _json_inputs(value):
+    if isinstance(value, (list, tuple)):
+        return [_json_inputs(v) for v in value]
+    return str(int(value))
+
+
+def _prove_snarkjs(c: Circuit, inputs: dict) -> ProofResult:
+    snarkjs = _REPO / "node_modules" / ".bin" / "snarkjs"
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        (t / "input.json").write_text(json.dumps({k: _json_inputs(v) for k, v in inputs.items()}))
+        proc = subprocess.run(
+            [str(snarkjs), "groth16", "fullprove", str(t / "input.json"), str(c.path(".wasm")),
+             str(c.path(".zkey")), str(t / "proof.json"), str(t / "public.json")],
+            capture_output=True, text=True,
+        )
+        if proc.returncode != 0 or not (t / "proof.json").is_file():
+            raise ProofGenerationError("snarkjs fullprove failed",
+                                       {"circuit": c.name, "reason": (proc.stderr or proc.stdout)[-2000:]})
+        proof = Proof.from_snarkjs((t / "proof.json").read_text())
+        public = [int(x) for x in json.loads((t / "public.json").read_text())]
+    return ProofResult(proof, public, c.name, "snarkjs")
+
+
+def warm(circuit: str) -> float:
+    """Load everything `prove` needs for `circuit` now (e.g. in a Lambda's init); returns seconds."""
+    t = time.monotonic()
+    c = load_circuit(circuit)
+    c.witness
+    c.proving_key
+    c.verifying_key
+    return time.monotonic() - t

@@ -1,0 +1,138 @@
+"""Groth16 verification in pure Python (py_ecc), the platform's public verification path.
+
+Checks e(A, B) = e(α, β) · e(vk_x, γ) · e(C, δ) with vk_x = IC₀ + Σ xᵢ·ICᵢ, written as
+e(−A, B) · e(vk_x, γ) · e(C, δ) · e(α, β) = 1 and computed as one multi-Miller loop (the Miller
+loops multiplied before any final exponentiation) and a single final exponentiation. The
+e(α, β) Miller loop depends only on the key, so it is computed once per key.
+
+Rejected before any pairing: a public input ≥ p or < 0, a wrong number of inputs, proof
+coordinates ≥ q, points not on the curve, points at infinity, and a B not in the order-p
+subgroup of G2 (G1 has cofactor 1, so on-curve suffices there).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from py_ecc.optimized_bn128 import (
+    FQ,
+    FQ2,
+    FQ12,
+    add,
+    b,
+    b2,
+    curve_order,
+    final_exponentiate,
+    is_inf,
+    is_on_curve,
+    multiply,
+    neg,
+)
+from py_ecc.optimized_bn128.optimized_pairing import cast_point_to_fq12, miller_loop, twist
+
+from .field import P
+from .proof import Proof, Q
+
+assert curve_order == P
+
+
+def _g1(x: int, y: int):
+    return (FQ(x), FQ(y), FQ.one())
+
+
+def _g2(x: tuple[int, int], y: tuple[int, int]):
+    return (FQ2([x[0], x[1]]), FQ2([y[0], y[1]]), FQ2.one())
+
+
+def _g1_from_json(p: list) -> tuple:
+    return _g1(int(p[0]), int(p[1]))
+
+
+def _g2_from_json(p: list) -> tuple:
+    return _g2((int(p[0][0]), int(p[0][1])), (int(p[1][0]), int(p[1][1])))
+
+
+@dataclass
+class VerifyingKey:
+    alpha: tuple
+    beta: tuple
+    gamma: tuple
+    delta: tuple
+    ic: list[tuple]
+
+    @classmethod
+    def from_snarkjs(cls, data: dict | str | Path) -> "VerifyingKey":
+        d = json.loads(Path(data).read_text()) if isinstance(data, Path) else (
+            json.loads(data) if isinstance(data, str) else data)
+        if d.get("protocol") != "groth16" or d.get("curve") not in ("bn128", "bn254"):
+            raise ValueError("not a BN254 groth16 verification key")
+        return cls(
+            alpha=_g1_from_json(d["vk_alpha_1"]),
+            beta=_g2_from_json(d["vk_beta_2"]),
+            gamma=_g2_from_json(d["vk_gamma_2"]),
+            delta=_g2_from_json(d["vk_delta_2"]),
+            ic=[_g1_from_json(p) for p in d["IC"]],
+        )
+
+    @property
+    def n_public(self) -> int:
+        return len(self.ic) - 1
+
+    @cached_property
+    def _alpha_beta_miller(self) -> FQ12:
+        return _miller(self.beta, self.alpha)
+
+    def verify(self, proof: Proof, public_signals: list[int]) -> bool:
+        if len(public_signals) != self.n_public:
+            return False
+        inputs = []
+        for x in public_signals:
+            if isinstance(x, bool) or not isinstance(x, int) or not 0 <= x < P:
+                return False
+            inputs.append(x)
+        points = _proof_points(proof)
+        if points is None:
+            return False
+        a, b_, c = points
+
+        vk_x = self.ic[0]
+        for x, ic in zip(inputs, self.ic[1:]):
+            if x:
+                vk_x = add(vk_x, multiply(ic, x))
+
+        f = self._alpha_beta_miller
+        f = f * _miller(b_, neg(a))
+        f = f * _miller(self.gamma, vk_x)
+        f = f * _miller(self.delta, c)
+        return final_exponentiate(f) == FQ12.one()
+
+
+def _miller(q2, p1) -> FQ12:
+    """The Miller loop of e(p1, q2) without the final exponentiation (inputs already checked)."""
+    if is_inf(q2) or is_inf(p1):
+        return FQ12.one()
+    return miller_loop(twist(q2), cast_point_to_fq12(p1), final_exponentiate=False)
+
+
+def _proof_points(proof: Proof):
+    """The proof's points if well-formed, else None."""
+    try:
+        coords = [proof.a[0], proof.a[1], proof.c[0], proof.c[1], *proof.b[0], *proof.b[1]]
+    except (TypeError, IndexError):
+        return None
+    if any(isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < Q for v in coords):
+        return None
+    a = _g1(*proof.a)
+    c = _g1(*proof.c)
+    b_ = _g2(proof.b[0], proof.b[1])
+    # (0, 0) is snarkjs's encoding of infinity; a valid proof never has it.
+    if proof.a == (0, 0) or proof.c == (0, 0) or proof.b == ((0, 0), (0, 0)):
+        return None
+    if not (is_on_curve(a, b) and is_on_curve(c, b) and is_on_curve(b_, b2)):
+        return None
+    if not is_inf(multiply(b_, curve_order)):
+        return None
+    return a, b_, c

@@ -1,0 +1,289 @@
+"""The local stack: ``python -m local.stack [--port 3000]`` (``make dev``).
+
+Starts, on 127.0.0.1 only:
+1. a Hardhat node with the contracts deployed by ``contracts/deploy.py`` and the test stablecoin
+   minted to the demo creators and buyers;
+2. a moto server in this process holding every table, bucket, queue, secret and state machine of
+   ``marketplace.resources`` (created by ``local.aws.create_local_resources``), the functions
+   created in moto and routed to the real handlers in ``functions/`` (``local.lambdas``), so
+   moto runs ``statemachines/*.asl.json`` against the real code;
+3. the API Gateway emulation on the API port (``local.api``), authorizer included;
+4. the registered background workers (``local.workers``).
+
+It writes ``<state-dir>/stack.json`` (``apiUrl, rpcUrl, chainId, contracts, accounts,
+awsEndpoint``), prints the URL and the demo accounts, and stops everything on Ctrl-C/SIGTERM.
+``LocalStack`` is the same thing as an object, for tests and benchmarks that want it in-process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from marketplace import resources
+
+from local import lambdas
+from local.api import ApiGateway, ApiServer
+from local.lambdas import LocalFunction, create_moto_functions, install_lambda_router
+from local.processes import ROOT, HardhatNode, MotoServer, free_port, hardhat_accounts
+from local.workers import WorkerContext, start_workers, stop_workers
+
+log = logging.getLogger("local.stack")
+
+DEFAULT_PREFIX = "zkdm-local"
+# Demo accounts: Hardhat's development accounts by index (their keys are public knowledge).
+ROLES = ("deployer", "platform", "creator1", "creator2", "buyer1", "buyer2")
+MINT_ROLES = ("creator1", "creator2", "buyer1", "buyer2")
+
+
+@dataclass
+class Account:
+    role: str
+    address: str
+    privateKey: str
+
+
+def demo_accounts() -> list[Account]:
+    return [Account(role, addr, key) for role, (addr, key) in zip(ROLES, hardhat_accounts(len(ROLES)))]
+
+
+def _load_deploy():
+    """``contracts/deploy.py``'s ``deploy`` (loaded by path: ``contracts/`` is not a package)."""
+    path = ROOT / "contracts" / "deploy.py"
+    spec = importlib.util.spec_from_file_location("contracts_deploy", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.deploy
+
+
+def function_env(spec: resources.FunctionSpec, env: dict[str, str]) -> dict[str, str]:
+    """The variables ``spec`` declares (``resources.env_names``), taken from the stack's ``env``."""
+    return {name: env[name] for name in resources.env_names(spec) if name in env}
+
+
+@dataclass
+class LocalStack:
+    port: int = 3000
+    prefix: str = DEFAULT_PREFIX
+    state_dir: Path = field(default_factory=lambda: ROOT / ".local")
+    progress: bool = True  # print a line per step with its time
+
+    node: HardhatNode | None = None
+    moto: MotoServer | None = None
+    api: ApiServer | None = None
+    functions: dict[str, LocalFunction] = field(default_factory=dict)  # by FunctionSpec.name
+    env: dict[str, str] = field(default_factory=dict)  # every variable any function reads
+    deployment: dict[str, Any] = field(default_factory=dict)
+    accounts: list[Account] = field(default_factory=demo_accounts)
+    _workers: list = field(default_factory=list)
+    _uninstall_router: Any = None
+    _t0: float = 0.0
+
+    # -- progress -------------------------------------------------------------------------------
+
+    def _step(self, what: str):
+        stack = self
+
+        class Step:
+            def __enter__(self):
+                self.start = time.monotonic()
+                if stack.progress:
+                    print(f"  {what} ...", end="", flush=True)
+                return self
+
+            def __exit__(self, exc_type, exc, tb):
+                if stack.progress:
+                    status = "ok" if exc is None else f"FAILED ({exc_type.__name__}: {exc})"
+                    print(f" {status} ({time.monotonic() - self.start:.1f} s)", flush=True)
+                return False
+
+        return Step()
+
+    def account(self, role: str) -> Account:
+        return next(a for a in self.accounts if a.role == role)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- start / stop ---------------------------------------------------------------------------
+
+    def start(self) -> "LocalStack":
+        self._t0 = time.monotonic()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        # The Hardhat node boots (a few seconds of Node.js) while moto and the resources come up.
+        self.node = HardhatNode(log_path=self.state_dir / "hardhat.log")
+        node_error: list[BaseException] = []
+
+        def boot_node() -> None:
+            try:
+                self.node.start()
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+                node_error.append(exc)
+
+        node_thread = threading.Thread(target=boot_node, name="hardhat-boot", daemon=True)
+        node_thread.start()
+
+        with self._step("moto server and AWS resources"):
+            self.moto = MotoServer().start()
+            # boto3 clients in this process (the handlers' adapters) talk to moto
+            os.environ["AWS_ENDPOINT_URL"] = self.moto.url
+            from local.aws import create_local_resources
+
+            # the relayer's key is set by ops in AWS ("external"); locally it is the platform account's
+            self.env.update(create_local_resources(
+                self.moto.url, self.prefix, secret_values={"relayer-key": self.account("platform").privateKey}))
+
+        with self._step(f"hardhat node on 127.0.0.1:{self.node.port}"):
+            node_thread.join()
+            if node_error:
+                raise node_error[0]
+
+        with self._step("contracts deployed"):
+            deploy = _load_deploy()
+            platform = self.account("platform")
+            self.deployment = deploy(
+                self.node.url, self.account("deployer").privateKey,
+                relayer=platform.address, platform=platform.address,
+                mint_to=[self.account(r).address for r in MINT_ROLES],
+                out=self.state_dir / "deployment.json",
+            )
+
+        with self._step("functions and state machines"):
+            self.env.update({
+                "PUBLIC_BASE_URL": self.api_url,
+                "CHAIN_ID": str(self.deployment["chainId"]),
+                "CHAIN_CONFIG": json.dumps(self.deployment),
+            })
+            self.functions = {
+                spec.name: LocalFunction(resources.physical_name(self.prefix, spec.name), spec.handler,
+                                         function_env(spec, self.env), spec.memory, spec.timeout)
+                for spec in resources.FUNCTIONS
+            }
+            create_moto_functions(self.moto.url, self.functions.values())
+            self._uninstall_router = install_lambda_router(
+                {fn.name: fn for fn in self.functions.values()})
+            missing = [s.name for s in resources.FUNCTIONS if not self.functions[s.name].available()]
+            if missing and self.progress:
+                print(f" (not written yet: {', '.join(missing)})", end="")
+
+        with self._step(f"API on {self.api_url}"):
+            gateway = ApiGateway(self.functions)
+            self.api = ApiServer(gateway, self.port).start()
+
+        with self._step("workers"):
+            ctx = WorkerContext(self.functions, self.prefix, self.moto.url)
+            self._workers = start_workers(ctx)
+
+        self.write_info()
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "apiUrl": self.api_url,
+            "rpcUrl": self.node.url if self.node else None,
+            "chainId": self.deployment.get("chainId"),
+            "contracts": self.deployment.get("contracts", {}),
+            "accounts": [a.__dict__ for a in self.accounts],
+            "awsEndpoint": self.moto.url if self.moto else None,
+            "prefix": self.prefix,
+        }
+
+    def write_info(self) -> Path:
+        path = self.state_dir / "stack.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.info(), indent=2) + "\n")
+        tmp.replace(path)  # readers polling for the file never see half of it
+        return path
+
+    def stop(self) -> None:
+        stop_workers(self._workers)
+        self._workers = []
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
+        if self._uninstall_router is not None:
+            self._uninstall_router()
+            self._uninstall_router = None
+        if self.moto is not None:
+            self.moto.stop()
+            self.moto = None
+        if self.node is not None:
+            self.node.stop()
+            self.node = None
+        (self.state_dir / "stack.json").unlink(missing_ok=True)
+
+
+def _print_banner(stack: LocalStack, seconds: float) -> None:
+    print(f"\nLocal stack ready in {seconds:.1f} s")
+    print(f"  API         {stack.api_url}   (OpenAPI: {stack.api_url}/openapi.json)")
+    print(f"  chain       {stack.node.url}   chainId {stack.deployment.get('chainId')}")
+    print(f"  AWS (moto)  {stack.moto.url}")
+    for name, address in stack.deployment.get("contracts", {}).items():
+        print(f"  {name:<22} {address}")
+    print("\nDemo accounts (Hardhat's public development keys: never use them on a real chain):")
+    for a in stack.accounts:
+        print(f"  {a.role:<9} {a.address}  {a.privateKey}")
+    print(f"\nWritten: {stack.state_dir / 'stack.json'}")
+    print("Try:  uv run python -m local.client register README.md --account creator1")
+    print("Ctrl-C to stop.", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.stack", description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)),
+                        help="API port on 127.0.0.1 (default 3000; 0 picks a free one)")
+    parser.add_argument("--prefix", default=DEFAULT_PREFIX, help="resource name prefix")
+    parser.add_argument("--state-dir", type=Path, default=ROOT / ".local",
+                        help="where stack.json, deployment.json and hardhat.log go")
+    parser.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    stack = LocalStack(port=args.port or free_port(), prefix=args.prefix, state_dir=args.state_dir)
+    print(f"Starting the local stack (state in {args.state_dir})", flush=True)
+    t0 = time.monotonic()
+    try:
+        stack.start()
+    except Exception as exc:
+        print(f"\nThe local stack did not start: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    _print_banner(stack, time.monotonic() - t0)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        print("\nStopping ...", flush=True)
+        stack.stop()
+        print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

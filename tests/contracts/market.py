@@ -1,0 +1,201 @@
+"""A deployed marketplace and the scenario steps the tests and bench/gas.py share: register content
+with a real authenticity proof, create terms, buy licenses, log usage batches with real
+usage-batch proofs, and prove compliance and aggregate statistics.
+
+Proofs are made with the ZK helper's API (``marketplace.zk.prove`` and the input builders) and
+memoised by their inputs: after ``evm_revert`` the same scenario step needs the same proof again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from marketplace.zk import prove
+from marketplace.zk.field import P
+from marketplace.zk.inputs import (
+    BatchRecord,
+    LicenseBatches,
+    UsageEvent,
+    aggregate_inputs,
+    authenticity_inputs,
+    call_hash,
+    compliance_inputs,
+    credential_commitment,
+    usage_batch_inputs,
+)
+
+from tests.contracts.chainkit import Chain, content_hash
+
+USDC = 10**6
+
+
+def _secret(*parts: Any) -> int:
+    """A deterministic test secret (field element) from labels."""
+    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest(), "big") % P
+
+
+@cache
+def _prove(circuit: str, frozen_inputs: tuple) -> tuple[list[int], list[int]]:
+    result = prove(circuit, _thaw(frozen_inputs))
+    return result.proof.calldata(), [int(s) for s in result.public_signals]
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("__list__", tuple(_freeze(v) for v in value))
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, tuple) and value and value[0] == "__list__":
+        return [_thaw(v) for v in value[1]]
+    if isinstance(value, tuple):
+        return {k: _thaw(v) for k, v in value}
+    return value
+
+
+def prove_cached(circuit: str, inputs: dict) -> tuple[list[int], list[int]]:
+    """(proof calldata, public signals) for ``inputs``, proved once per distinct input."""
+    return _prove(circuit, _freeze(inputs))
+
+
+@dataclass
+class LicenseHandle:
+    """What the backend keeps about a license it sold: the id, the buyer's credential secret
+    (the access token) and the batch records of its proven usage."""
+
+    license_id: bytes
+    terms_id: bytes
+    buyer: str
+    secret: int
+    records: list[BatchRecord] = field(default_factory=list)
+
+    @property
+    def uses(self) -> int:
+        return sum(r.count for r in self.records)
+
+
+@dataclass
+class Market:
+    chain: Chain
+    deployment: dict[str, Any]
+
+    @classmethod
+    def deploy(cls, chain: Chain, token: str | None = None) -> "Market":
+        from contracts.deploy import deploy
+
+        mint_to = [] if token else [chain.buyer, chain.buyer2, chain.other]
+        deployment = deploy(chain.node.url, chain.keys["deployer"], relayer=chain.relayer,
+                            platform=chain.platform, token=token, mint_to=mint_to)
+        return cls(chain, deployment)
+
+    def address(self, name: str) -> str:
+        return self.deployment["contracts"][name]
+
+    @property
+    def registry(self):
+        return self.chain.contract("ContentRegistry", self.address("ContentRegistry"))
+
+    @property
+    def manager(self):
+        return self.chain.contract("LicenseManager", self.address("LicenseManager"))
+
+    @property
+    def escrow(self):
+        return self.chain.contract("PaymentEscrow", self.address("PaymentEscrow"))
+
+    @property
+    def tracker(self):
+        return self.chain.contract("UsageTracker", self.address("UsageTracker"))
+
+    @property
+    def token(self):
+        return self.chain.contract("MockStablecoin", self.address("Stablecoin"))
+
+    # -- Flow 1: registration -------------------------------------------------------------------
+
+    def creator_secret(self, creator: str) -> int:
+        return _secret("creator", creator)
+
+    def registration_args(self, creator: str, data: bytes, *, secret: int | None = None) -> tuple:
+        """registerContent's arguments for ``data`` by ``creator``, with a real authenticity proof."""
+        digest = content_hash(data)
+        inputs = authenticity_inputs(
+            self.creator_secret(creator) if secret is None else secret, digest,
+            timestamp=1_700_000_000 + len(data), salt=_secret("salt", data),
+            domain=self.registry.functions.domain().call())
+        proof, signals = prove_cached("authenticity", inputs)
+        cid_digest = hashlib.sha256(b"dag-pb" + data).digest()
+        return digest, cid_digest, creator, signals[0], signals[1], proof
+
+    def register(self, creator: str, data: bytes, sender: str | None = None) -> bytes:
+        """Registers ``data`` for ``creator`` (sent by the relayer unless ``sender``); the contentId."""
+        receipt = self.chain.send(self.registry.functions.registerContent(*self.registration_args(creator, data)),
+                                  sender or self.chain.relayer)
+        return self.chain.events(self.registry, receipt, "ContentRegistered")[0]["contentId"]
+
+    # -- Flow 2: terms and purchase -------------------------------------------------------------
+
+    def create_terms(self, creator: str, content_id: bytes, price: int = USDC // 2, max_uses: int = 100,
+                     duration: int = 30 * 86400, license_type: int = 0) -> bytes:
+        receipt = self.chain.send(
+            self.manager.functions.createTerms(content_id, license_type, price, max_uses, duration), creator)
+        return self.chain.events(self.manager, receipt, "TermsCreated")[0]["termsId"]
+
+    def purchase(self, buyer: str, terms_id: bytes, *, approve: bool = True) -> LicenseHandle:
+        """Approve-path purchase with a fresh credential secret bound to the predicted licenseId."""
+        license_id = self.manager.functions.nextLicenseId(terms_id, buyer).call()
+        secret = _secret("credential", buyer, license_id)
+        if approve:
+            amount = self.manager.functions.quote(terms_id).call()
+            self.chain.send(self.token.functions.approve(self.escrow.address, amount), buyer)
+        receipt = self.chain.send(
+            self.manager.functions.purchase(terms_id, credential_commitment(secret, license_id)), buyer)
+        assert self.chain.events(self.manager, receipt, "LicensePurchased")[0]["licenseId"] == license_id
+        return LicenseHandle(license_id, terms_id, buyer, secret)
+
+    # -- Flows 3-4: usage batches ---------------------------------------------------------------
+
+    def batch_args(self, lic: LicenseHandle, count: int, window: tuple[int, int] | None = None,
+                   ) -> tuple[tuple, BatchRecord]:
+        """logUsageBatch's arguments for the license's next ``count`` uses (window: from the
+        license's start to the latest block unless given), and the batch record."""
+        onchain = self.manager.functions.getLicense(lic.license_id).call()
+        valid_from, chain_old, uses = onchain[2], onchain[6], onchain[7]
+        start, end = window or (valid_from, self.chain.now())
+        events = [UsageEvent(start + (end - start) * i // max(count - 1, 1),
+                             call_hash(f"/content/{lic.license_id.hex()}/access", "POST", "203.0.113.7", f"req-{uses + i}"))
+                  for i in range(count)]
+        inputs = usage_batch_inputs(lic.secret, lic.license_id, chain_old, uses, events, start, end,
+                                    self.tracker.functions.domain().call())
+        proof, signals = prove_cached("usage_batch", inputs)
+        record = BatchRecord.from_usage_inputs(inputs)
+        assert record.next_chain(chain_old) == signals[0]
+        return (lic.license_id, count, start, end, signals[0], proof), record
+
+    def log_batch(self, lic: LicenseHandle, count: int, window: tuple[int, int] | None = None) -> dict:
+        """Logs the next ``count`` uses with a real proof (sent by the relayer); the receipt."""
+        args, record = self.batch_args(lic, count, window)
+        receipt = self.chain.send(self.tracker.functions.logUsageBatch(*args), self.chain.relayer)
+        lic.records.append(record)
+        return receipt
+
+    # -- Flows 5-6: compliance and aggregate proofs ---------------------------------------------
+
+    def compliance_proof(self, lic: LicenseHandle) -> tuple[list[int], list[int]]:
+        onchain = self.manager.functions.getLicense(lic.license_id).call()
+        inputs = compliance_inputs(lic.records, max_uses=onchain[8], price_per_use=onchain[9],
+                                   valid_from=onchain[2], valid_until=onchain[3],
+                                   domain=self.tracker.functions.domain().call(), chain=onchain[6])
+        return prove_cached("compliance", inputs)
+
+    def aggregate_proof(self, content_id: bytes, licenses: dict[bytes, LicenseHandle]) -> tuple[list[int], list[int]]:
+        """Proof over the content's used licenses in the tracker's slot order."""
+        ids, chains, prices = self.tracker.functions.aggregateInputs(content_id).call()
+        slots = [LicenseBatches(licenses[i].records, prices[s], chains[s]) for s, i in enumerate(ids)]
+        return prove_cached("aggregate", aggregate_inputs(slots, self.tracker.functions.domain().call()))

@@ -1,0 +1,160 @@
+"""ContentRegistry: registration with a real authenticity proof, creator enrolment, archive, pause."""
+
+from __future__ import annotations
+
+import pytest
+from eth_abi import encode
+from eth_utils import keccak
+
+from marketplace.zk.field import domain as field_domain
+
+pytestmark = [pytest.mark.integration]
+
+REGISTERED, ARCHIVED = 1, 2
+
+
+class TestRegisterContent:
+    def test_relayer_registers_for_an_enrolled_creator(self, chain, market, world):
+        args = market.registration_args(chain.creator, b"second item")
+        receipt = chain.send(market.registry.functions.registerContent(*args), chain.relayer)
+
+        digest, cid_digest, creator, creator_commitment, ts_commitment, _ = args
+        content_id = keccak(encode(["uint256", "address", "bytes32"],
+                                   [chain.w3.eth.chain_id, market.registry.address, digest]))
+        (event,) = chain.events(market.registry, receipt, "ContentRegistered")
+        assert event == {"contentId": content_id, "creator": creator, "contentHash": digest,
+                         "cidDigest": cid_digest, "timestampCommitment": ts_commitment}
+        assert chain.events(market.registry, receipt, "CreatorEnrolled") == []  # enrolled by the world's item
+        stored = market.registry.functions.getContent(content_id).call()
+        assert stored[0] == creator and stored[2] == REGISTERED
+        assert stored[3:] == [digest, cid_digest, ts_commitment]
+        assert market.registry.functions.creatorAndState(content_id).call() == [creator, REGISTERED]
+        assert market.registry.functions.contentIdOf(digest).call() == content_id
+
+    def test_first_registration_enrols_the_creator(self, chain, market):
+        args = market.registration_args(chain.creator2, b"creator2's first item")
+        receipt = chain.send(market.registry.functions.registerContent(*args), chain.relayer)
+        (enrolled,) = chain.events(market.registry, receipt, "CreatorEnrolled")
+        assert enrolled == {"creator": chain.creator2, "creatorCommitment": args[3]}
+        assert market.registry.functions.creatorCommitmentOf(chain.creator2).call() == args[3]
+        assert market.registry.functions.creatorOfCommitment(args[3]).call() == chain.creator2
+
+    def test_enrolled_creator_registers_themself(self, chain, market):
+        args = market.registration_args(chain.creator, b"self-registered")
+        receipt = chain.send(market.registry.functions.registerContent(*args), chain.creator)
+        assert chain.events(market.registry, receipt, "ContentRegistered")[0]["creator"] == chain.creator
+
+    def test_first_registration_by_the_creator_themself_is_refused(self, chain, market):
+        args = market.registration_args(chain.creator2, b"not enrolled yet")
+        chain.expect_revert(market.registry.functions.registerContent(*args), chain.creator2,
+                            "Registry__CreatorNotEnrolled")
+
+    def test_a_copied_first_registration_cannot_claim_the_content(self, chain, market):
+        # A pending relayed registration seen in the mempool, resent with the copier as creator.
+        args = list(market.registration_args(chain.creator2, b"front-run me"))
+        args[2] = chain.other
+        chain.expect_revert(market.registry.functions.registerContent(*args), chain.other,
+                            "Registry__CreatorNotEnrolled")
+
+    def test_stranger_cannot_register_for_a_creator(self, chain, market):
+        args = market.registration_args(chain.creator, b"by a stranger")
+        chain.expect_revert(market.registry.functions.registerContent(*args), chain.other,
+                            "Registry__NotAuthorized")
+
+    def test_zero_creator(self, chain, market):
+        args = list(market.registration_args(chain.creator, b"zero creator"))
+        args[2] = "0x" + "00" * 20
+        chain.expect_revert(market.registry.functions.registerContent(*args), chain.relayer,
+                            "Registry__ZeroCreator")
+
+    def test_duplicate_hash(self, chain, market, world):
+        args = market.registration_args(chain.creator, b"sunset photo collection")
+        (content_id,) = chain.expect_revert(market.registry.functions.registerContent(*args), chain.relayer,
+                                            "Registry__AlreadyRegistered")
+        assert content_id == world.content_id
+
+    def test_commitment_must_match_the_recorded_one(self, chain, market):
+        args = market.registration_args(chain.creator, b"other identity", secret=12345)
+        chain.expect_revert(market.registry.functions.registerContent(*args), chain.relayer,
+                            "Registry__CommitmentMismatch")
+
+    def test_commitment_of_another_creator_cannot_be_enrolled(self, chain, market):
+        # creator2 (not enrolled) presents creator's identity: a valid proof, but a taken commitment.
+        args = market.registration_args(chain.creator2, b"borrowed identity",
+                                        secret=market.creator_secret(chain.creator))
+        chain.expect_revert(market.registry.functions.registerContent(*args), chain.relayer,
+                            "Registry__CommitmentTaken")
+
+    @pytest.mark.parametrize("word", [0, 3, 7])
+    def test_tampered_proof_is_rejected(self, chain, market, word):
+        args = list(market.registration_args(chain.creator, b"tampered proof"))
+        proof = list(args[5])
+        proof[word] = (proof[word] + 1) % 2**256
+        args[5] = proof
+        chain.expect_revert(market.registry.functions.registerContent(*args), chain.relayer,
+                            "Registry__InvalidProof")
+
+    def test_proof_is_bound_to_its_public_signals(self, chain, market):
+        args = list(market.registration_args(chain.creator, b"signals"))
+        args[4] += 1  # timestampCommitment
+        chain.expect_revert(market.registry.functions.registerContent(*args), chain.relayer,
+                            "Registry__InvalidProof")
+        args = list(market.registration_args(chain.creator, b"signals"))
+        args[0] = keccak(b"another hash")  # the proof commits to another content hash
+        chain.expect_revert(market.registry.functions.registerContent(*args), chain.relayer,
+                            "Registry__InvalidProof")
+
+    def test_proof_for_another_registry_is_rejected(self, chain, market):
+        # Same chain, another ContentRegistry: the domain public input differs.
+        other = chain.deploy("ContentRegistry", chain.deployer, chain.relayer,
+                             market.address("AuthenticityVerifier"))
+        args = market.registration_args(chain.creator, b"domain bound")
+        chain.expect_revert(other.functions.registerContent(*args), chain.relayer, "Registry__InvalidProof")
+        chain.send(market.registry.functions.registerContent(*args), chain.relayer)
+
+    def test_domain_matches_the_python_encoding(self, chain, market):
+        assert market.registry.functions.domain().call() == field_domain(chain.w3.eth.chain_id,
+                                                                        market.registry.address)
+
+    def test_paused(self, chain, market):
+        chain.send(market.registry.functions.pause(), chain.deployer)
+        args = market.registration_args(chain.creator, b"while paused")
+        chain.expect_revert(market.registry.functions.registerContent(*args), chain.relayer, "EnforcedPause")
+        chain.send(market.registry.functions.unpause(), chain.deployer)
+        chain.send(market.registry.functions.registerContent(*args), chain.relayer)
+
+
+class TestArchive:
+    def test_creator_archives(self, chain, market, world):
+        receipt = chain.send(market.registry.functions.archive(world.content_id), chain.creator)
+        assert chain.events(market.registry, receipt, "ContentArchived") == [
+            {"contentId": world.content_id, "creator": chain.creator}]
+        assert market.registry.functions.getContent(world.content_id).call()[2] == ARCHIVED
+
+    def test_only_the_creator(self, chain, market, world):
+        chain.expect_revert(market.registry.functions.archive(world.content_id), chain.relayer,
+                            "Registry__NotCreator")
+
+    def test_twice_or_unknown(self, chain, market, world):
+        chain.send(market.registry.functions.archive(world.content_id), chain.creator)
+        chain.expect_revert(market.registry.functions.archive(world.content_id), chain.creator,
+                            "Registry__NotRegistered")
+        chain.expect_revert(market.registry.functions.archive(b"\x01" * 32), chain.creator,
+                            "Registry__NotRegistered")
+
+
+class TestRolesAndPause:
+    def test_only_pauser_pauses(self, chain, market):
+        for contract in (market.registry, market.manager, market.escrow, market.tracker):
+            chain.expect_revert(contract.functions.pause(), chain.other, "AccessControlUnauthorizedAccount")
+            chain.send(contract.functions.pause(), chain.deployer)
+            assert contract.functions.paused().call()
+            chain.expect_revert(contract.functions.unpause(), chain.other, "AccessControlUnauthorizedAccount")
+            chain.send(contract.functions.unpause(), chain.deployer)
+
+    def test_constructor_rejects_zero_addresses(self, chain, market):
+        zero = "0x" + "00" * 20
+        verifier = market.address("AuthenticityVerifier")
+        assert chain.constructor_revert("ContentRegistry", zero, chain.relayer, verifier) == "Marketplace__ZeroAddress"
+        assert chain.constructor_revert("ContentRegistry", chain.deployer, zero, verifier) == "Marketplace__ZeroAddress"
+        assert chain.constructor_revert("ContentRegistry", chain.deployer, chain.relayer, zero) == "Marketplace__ZeroAddress"

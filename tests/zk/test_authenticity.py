@@ -1,0 +1,65 @@
+"""Authenticity circuit: witness behaviour at the boundaries (public signals from the witness)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from zk_samples import DOMAIN, T0, assert_unsatisfiable, public_of, sample_inputs
+
+from marketplace.zk.field import P, split_256
+from marketplace.zk.inputs import authenticity_inputs, creator_commitment, timestamp_commitment
+
+pytestmark = pytest.mark.unit
+
+CONTENT = hashlib.sha256(b"dataset v1").digest()
+
+
+def test_valid_witness_outputs_the_commitments():
+    out = public_of("authenticity", sample_inputs("authenticity"))
+    hi, lo = split_256(CONTENT)
+    assert out == {
+        "creatorCommitment": creator_commitment(987654321),
+        "timestampCommitment": timestamp_commitment(T0 + 123, 555, CONTENT),
+        "contentHashHi": hi, "contentHashLo": lo, "domain": DOMAIN,
+    }
+
+
+@pytest.mark.parametrize("content", [b"\x00" * 32, b"\xff" * 32])
+def test_extreme_content_hashes_are_accepted(content):
+    out = public_of("authenticity", authenticity_inputs(1, content, 0, 0, DOMAIN))
+    assert (out["contentHashHi"], out["contentHashLo"]) == split_256(content)
+
+
+def test_timestamp_range_is_40_bits():
+    inputs = sample_inputs("authenticity")
+    public_of("authenticity", {**inputs, "timestamp": 2**40 - 1})
+    assert_unsatisfiable("authenticity", {**inputs, "timestamp": 2**40})
+    assert_unsatisfiable("authenticity", {**inputs, "timestamp": P - 1})
+
+
+@pytest.mark.parametrize("limb", ["contentHashHi", "contentHashLo"])
+def test_hash_limbs_are_128_bits(limb):
+    inputs = sample_inputs("authenticity")
+    public_of("authenticity", {**inputs, limb: 2**128 - 1})
+    assert_unsatisfiable("authenticity", {**inputs, limb: 2**128})
+    assert_unsatisfiable("authenticity", {**inputs, limb: P - 1})
+
+
+def test_a_non_canonical_split_of_the_same_hash_is_rejected():
+    # hi·2^128 + lo is the same field value with (hi - 1, lo + 2^128): the range checks forbid it.
+    inputs = sample_inputs("authenticity")
+    assert_unsatisfiable("authenticity", {**inputs, "contentHashHi": inputs["contentHashHi"] - 1,
+                                          "contentHashLo": inputs["contentHashLo"] + 2**128})
+
+
+def test_commitment_depends_on_every_private_input():
+    base = public_of("authenticity", sample_inputs("authenticity"))
+    for name in ("timestamp", "salt"):
+        inputs = sample_inputs("authenticity")
+        changed = public_of("authenticity", {**inputs, name: inputs[name] + 1})
+        assert changed["timestampCommitment"] != base["timestampCommitment"]
+        assert changed["creatorCommitment"] == base["creatorCommitment"]
+    inputs = sample_inputs("authenticity")
+    other = public_of("authenticity", {**inputs, "creatorSecret": inputs["creatorSecret"] + 1})
+    assert other["creatorCommitment"] != base["creatorCommitment"]
