@@ -7,11 +7,15 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := $(UV) run --frozen python
 PORT ?= 3000
 
-.PHONY: install build build-circuits build-contracts dev test test-unit test-integration test-infra \
+.PHONY: install install-system build build-circuits build-contracts dev test test-unit test-integration test-infra \
         test-e2e test-contracts test-zk synth slither bench bench-register bench-gas bench-zk bench-access clean
 
-## install: Python (uv, from uv.lock) and npm (from package-lock.json) dependencies
-install: .venv/.installed node_modules/.installed
+## install: Python (uv, from uv.lock) and npm (from package-lock.json) dependencies, system tools
+install: .venv/.installed node_modules/.installed install-system
+## install-system: Debian packages the tests use (ipfs_cid: the reference CIDs of tests/unit/test_ipfs_reference.py)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+install-system:
+	@command -v ipfs_cid >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq ipfs-cid; }
 $(UV):
 	python3 -m pip install --user --quiet uv==0.13.9 || python3 -m pip install --quiet uv==0.13.9
 .venv/.installed: pyproject.toml uv.lock | $(UV)

@@ -122,15 +122,12 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def cache_key(name: str, entry: dict, ptau_sha: str) -> str:
-    import groth16py
-
+def circuit_key(name: str, entry: dict) -> str:
+    """Identity of the compiled circuit: sources (with every include), registry entry, compiler."""
     h = hashlib.sha256()
     meta = {
         "format": BUILD_FORMAT, "circuit": name, "entry": entry, "flags": CIRCOM_FLAGS,
         "circom2": _package_version("circom2"), "circomlib": _package_version("circomlib"),
-        "snarkjs": _package_version("snarkjs"), "groth16py": groth16py.__version__,
-        "ptau": ptau_sha, "entropy": DEV_ENTROPY,
     }
     h.update(json.dumps(meta, sort_keys=True).encode())
     for path in source_closure(ROOT / entry["main"]):
@@ -138,6 +135,15 @@ def cache_key(name: str, entry: dict, ptau_sha: str) -> str:
         h.update(f"\0{rel}\0".encode())
         h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def dev_setup_id(ptau_sha: str) -> str:
+    """Identity of the development setup procedure (same circuit + same id = same keys)."""
+    import groth16py
+
+    meta = {"format": BUILD_FORMAT, "ptau": ptau_sha, "entropy": DEV_ENTROPY,
+            "snarkjs": _package_version("snarkjs"), "groth16py": groth16py.__version__}
+    return hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -91,6 +91,11 @@ contract ContentRegistry is IContentRegistry, MarketplaceBase {
     }
 
     /// @inheritdoc IContentRegistry
+    function creatorOf(bytes32 contentId) external view returns (address) {
+        return _contents[contentId].creator;
+    }
+
+    /// @inheritdoc IContentRegistry
     function creatorAndState(bytes32 contentId) external view returns (address creator, ContentState state) {
         Content storage content = _contents[contentId];
         return (content.creator, content.state);

@@ -77,7 +77,7 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
         uint256 deadline,
         bytes calldata signature
     ) external onlyRole(RELAYER_ROLE) whenNotPaused returns (bytes32) {
-        (address creator,) = REGISTRY.creatorAndState(contentId);
+        address creator = REGISTRY.creatorOf(contentId);
         if (creator == address(0)) revert License__ContentNotAvailable();
         bytes32 structHash = keccak256(
             abi.encode(
@@ -99,7 +99,7 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
     function setTermsActive(bytes32 termsId, bool active) external whenNotPaused {
         Terms storage terms = _terms[termsId];
         if (terms.contentId == bytes32(0)) revert License__UnknownTerms();
-        (address creator,) = REGISTRY.creatorAndState(terms.contentId);
+        address creator = REGISTRY.creatorOf(terms.contentId);
         if (creator != msg.sender) revert License__NotCreator();
         terms.active = active;
         emit TermsStatusChanged(termsId, active);
@@ -150,7 +150,7 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
         onlyRole(RELAYER_ROLE)
         whenNotPaused
     {
-        (address creator,) = REGISTRY.creatorAndState(_contentOf(licenseId));
+        address creator = REGISTRY.creatorOf(_contentOf(licenseId));
         bytes32 structHash =
             keccak256(abi.encode(REVOKE_LICENSE_TYPEHASH, licenseId, _useNonce(creator), deadline));
         _checkSignature(creator, structHash, deadline, signature);
@@ -316,7 +316,7 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
     function _revoke(bytes32 licenseId, address caller) private {
         License storage license = _licenses[licenseId];
         bytes32 contentId = _contentOf(licenseId);
-        (address creator,) = REGISTRY.creatorAndState(contentId);
+        address creator = REGISTRY.creatorOf(contentId);
         if (creator != caller) revert License__NotCreator();
         if (license.revoked) revert License__AlreadyRevoked();
         license.revoked = true;

@@ -75,7 +75,6 @@ contract PaymentEscrow is IPaymentEscrow, MarketplaceBase, ReentrancyGuardTransi
         emit Deposited(licenseId, payer, payee, amount);
 
         uint256 balanceBefore = TOKEN.balanceOf(address(this));
-        // slither-disable-next-line arbitrary-send-erc20
         TOKEN.safeTransferFrom(payer, address(this), amount);
         uint256 received = TOKEN.balanceOf(address(this)) - balanceBefore;
         if (received != amount) revert Escrow__TransferAmountMismatch(amount, received);

@@ -16,35 +16,41 @@ from __future__ import annotations
 import json
 import re
 
-from aws_cdk import Aws, Duration, RemovalPolicy, aws_apigateway as apigw, aws_lambda as lambda_
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
+from marketplace import errors
+from marketplace.resources import FUNCTIONS, Route
 
 from infra.config import StageConfig
 from infra.log_groups import log_group
-from marketplace.resources import FUNCTIONS, Route
 
 AUTHORIZER = "authorizer"  # the FunctionSpec whose handler is the REQUEST authorizer
 BINARY_MEDIA_TYPES = ["multipart/form-data"]
 
-# (response type, status, error code, message): API Gateway's errors in the API's error shape.
-# "$context.error.messageString" is API Gateway's own message, already a quoted JSON string.
+# (response type, error class, message or None): API Gateway's own errors in the API's error shape,
+# with the status and code of the marketplace.errors class (the catch-alls keep API Gateway's
+# status). Without a message: "$context.error.messageString", API Gateway's, a quoted JSON string.
 GATEWAY_ERRORS = [
-    (apigw.ResponseType.UNAUTHORIZED, "401", "UNAUTHORIZED", None),
-    (apigw.ResponseType.ACCESS_DENIED, "403", "FORBIDDEN", None),
-    (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, "404", "NOT_FOUND", "no such route"),
-    (apigw.ResponseType.THROTTLED, "429", "RATE_LIMITED", None),
-    (apigw.ResponseType.REQUEST_TOO_LARGE, "413", "PAYLOAD_TOO_LARGE",
+    (apigw.ResponseType.UNAUTHORIZED, errors.UnauthorizedError, None),
+    (apigw.ResponseType.ACCESS_DENIED, errors.ForbiddenError, None),
+    (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, errors.NotFoundError, "no such route"),
+    (apigw.ResponseType.THROTTLED, errors.RateLimitedError, None),
+    (apigw.ResponseType.REQUEST_TOO_LARGE, errors.PayloadTooLargeError,
      "request body too large: upload with POST /content/uploads, then register by uploadId"),
-    (apigw.ResponseType.BAD_REQUEST_PARAMETERS, "400", "VALIDATION_ERROR", None),
-    (apigw.ResponseType.BAD_REQUEST_BODY, "400", "VALIDATION_ERROR", None),
-    (apigw.ResponseType.DEFAULT_4_XX, None, "BAD_REQUEST", None),
-    (apigw.ResponseType.DEFAULT_5_XX, None, "INTERNAL_ERROR", None),
+    (apigw.ResponseType.BAD_REQUEST_PARAMETERS, errors.ValidationError, None),
+    (apigw.ResponseType.BAD_REQUEST_BODY, errors.ValidationError, None),
+    (apigw.ResponseType.DEFAULT_4_XX, errors.ValidationError, None),
+    (apigw.ResponseType.DEFAULT_5_XX, errors.MarketplaceError, None),
 ]
+KEEP_STATUS = ("DEFAULT_4XX", "DEFAULT_5XX")  # by name: jsii hands out a new ResponseType each time
+THROTTLE_RETRY_AFTER_SECONDS = 1
 
 
 def _error_template(code: str, message: str | None) -> str:
     text = json.dumps(message) if message else "$context.error.messageString"
-    return ('{"error":"%s","message":%s,"details":{"requestId":"$context.requestId"}}' % (code, text))
+    return '{"error":"' + code + '","message":' + text + ',"details":{"requestId":"$context.requestId"}}'
 
 
 def path_parameters(path: str) -> list[str]:
@@ -80,11 +86,15 @@ class Api(Construct):
                 throttling_burst_limit=config.api_burst_limit,
             ),
         )
-        for response_type, status, code, message in GATEWAY_ERRORS:
+        for response_type, error, message in GATEWAY_ERRORS:
+            kind = response_type.response_type
+            throttled = kind == "THROTTLED"
             self.rest_api.add_gateway_response(
-                f"Gateway{response_type.response_type}",
-                type=response_type, status_code=status,
-                templates={"application/json": _error_template(code, message)},
+                f"Gateway{kind}",
+                type=response_type,
+                status_code=None if kind in KEEP_STATUS else str(error.status),
+                response_headers={"Retry-After": f"'{THROTTLE_RETRY_AFTER_SECONDS}'"} if throttled else None,
+                templates={"application/json": _error_template(error.code, message)},
             )
         # Cheap validation at the edge: required headers and path parameters. Bodies are checked
         # against a method's request model when it has one; none has yet: the handlers' pydantic
@@ -121,7 +131,7 @@ class Api(Construct):
         options: dict = {}
         if route.auth == "jwt":
             params["method.request.header.Authorization"] = True
-            options = dict(authorizer=self.authorizer, authorization_type=apigw.AuthorizationType.CUSTOM)
+            options = {"authorizer": self.authorizer, "authorization_type": apigw.AuthorizationType.CUSTOM}
         elif route.auth not in ("none", "apikey"):
             raise ValueError(f"{route.method} {route.path}: unknown auth {route.auth!r}")
         return resource.add_method(

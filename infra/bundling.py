@@ -9,7 +9,7 @@ this process, so ``cdk synth`` needs neither Docker nor AWS:
   cached under ``.cache/deps-layer/<hash of uv.lock and the target>`` so only a changed lock file
   installs again; uv's own wheel cache makes even that work offline once the wheels were fetched.
 - ``ArtifactsBundler``: the contracts' ABIs (``abi`` only: no bytecode) and the circuits'
-  verifying keys, laid out under ``artifacts/`` so they land in ``/opt/artifacts`` in Lambda.
+  manifests and verifying keys, laid out under ``artifacts/`` so they land in ``/opt/artifacts``.
 """
 
 from __future__ import annotations
@@ -95,16 +95,20 @@ class DependenciesBundler:
                    "--python-platform", PLATFORM, "--python-version", PYTHON_VERSION,
                    "--target", str(staging / "python"), "-r", str(requirements)]
         # Offline first (the wheels are usually in uv's cache); fetch from PyPI only if missing.
-        if subprocess.run([*install, "--offline"], cwd=self.root, capture_output=True).returncode != 0:
-            result = subprocess.run(install, cwd=self.root, capture_output=True, text=True)
+        offline = subprocess.run([*install, "--offline"], check=False, cwd=self.root, capture_output=True)
+        if offline.returncode != 0:
+            result = subprocess.run(install, check=False, cwd=self.root, capture_output=True, text=True)
             if result.returncode != 0:
                 raise RuntimeError(f"dependency layer install failed:\n{result.stderr}")
         requirements.rename(staging / "python" / "requirements.lock.txt")  # what the layer holds
         (staging / ".complete").touch()
         staging.rename(target)
+        for old in self.cache_dir.iterdir():  # layers of earlier lock files
+            if old != target:
+                shutil.rmtree(old, ignore_errors=True)
         return target
 
-    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:  # noqa: ARG002
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
         tree = self.build()
         _copy_tree(tree / "python", Path(output_dir) / "python")
         return True
@@ -113,11 +117,11 @@ class DependenciesBundler:
 @jsii.implements(ILocalBundling)
 class ArtifactsBundler:
     """Writes ``artifacts/contracts/<Name>.json`` (``{"contractName", "abi"}``) and
-    ``artifacts/circuits/<circuit>/verification_key.json`` from the build directory."""
+    ``artifacts/circuits/<circuit>/<file>`` (copies) from the build directory."""
 
-    def __init__(self, contracts: dict[str, Path], verifying_keys: dict[str, Path]) -> None:
+    def __init__(self, contracts: dict[str, Path], circuits: dict[str, dict[str, Path]]) -> None:
         self.contracts = contracts
-        self.verifying_keys = verifying_keys
+        self.circuits = circuits
 
     def options(self) -> BundlingOptions:
         return BundlingOptions(image=_NO_DOCKER, local=self)
@@ -129,8 +133,9 @@ class ArtifactsBundler:
             abi = json.loads(path.read_text())["abi"]
             files[f"artifacts/contracts/{name}.json"] = json.dumps(
                 {"contractName": name, "abi": abi}, sort_keys=True).encode()
-        for circuit, path in sorted(self.verifying_keys.items()):
-            files[f"artifacts/circuits/{circuit}/verification_key.json"] = path.read_bytes()
+        for circuit, circuit_files in sorted(self.circuits.items()):
+            for name, path in sorted(circuit_files.items()):
+                files[f"artifacts/circuits/{circuit}/{name}"] = path.read_bytes()
         return files
 
     def fingerprint(self) -> str:
@@ -140,7 +145,7 @@ class ArtifactsBundler:
             h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
         return h.hexdigest()
 
-    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:  # noqa: ARG002
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
         for rel, data in self.files().items():
             path = Path(output_dir) / rel
             path.parent.mkdir(parents=True, exist_ok=True)

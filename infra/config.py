@@ -60,7 +60,7 @@ def load(ctx: dict[str, Any], *, root: Path = ROOT, build_dir: Path | None = Non
     """Build the stage's settings from a flat context mapping (``node.try_get_context`` values)."""
     project = str(_get(ctx, "project", "zkdm"))
     stage = str(_get(ctx, "stage", "dev"))
-    network = str(_get(ctx, "network", "local"))
+    network = str(_get(ctx, "network", "sepolia"))
     for key, value in (("project", project), ("stage", stage), ("network", network)):
         if not _NAME.match(value):
             raise ConfigError(f"context {key}={value!r}: use lowercase letters, digits and '-' (max 21)")

@@ -6,12 +6,13 @@ attribute, the spec's GSIs (projection ALL), and RETAIN: deleting the stack neve
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, aws_dynamodb as ddb
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as ddb
 from constructs import Construct
-
-from infra.naming import pascal
-from infra.config import StageConfig
 from marketplace.resources import TABLES, TableSpec, physical_name
+
+from infra.config import StageConfig
+from infra.naming import pascal
 
 
 def _attribute(spec: TableSpec, name: str) -> ddb.Attribute:

@@ -4,38 +4,63 @@ Code: ``functions/<spec.handler>/`` (``handler.handler``) plus the layers (``inf
 Environment: the physical name of every table, bucket, queue and secret the spec lists, under
 that resource's ``env`` key (state machines: the ARN), plus ``CHAIN_CONFIG`` for chain functions
 and every ``resources.SETTINGS`` entry the spec lists (computed here, or from context
-``settings``, or left to its default in ``marketplace.config``), ``PROVING_KEYS`` for provers. Permissions: exactly those resources, with the data-plane
-actions a handler uses (no ``*`` actions, no table scans, no bucket configuration).
+``settings``, or left to its default in ``marketplace.config``), ``ZK_KEYS_DIR`` for all and
+``ZK_KEYS_S3`` for provers (``infra.layers``).
+Permissions: exactly those resources, with the data-plane actions a handler uses (no ``*``
+actions, no table scans, no bucket configuration).
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from aws_cdk import Aws, Duration, Size, aws_iam as iam, aws_lambda as lambda_, aws_stepfunctions as sfn
+from aws_cdk import Aws, Duration, Size
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
+from marketplace.resources import (
+    BUCKETS,
+    FUNCTIONS,
+    QUEUES,
+    SECRETS,
+    SETTINGS,
+    STATE_MACHINES,
+    TABLES,
+    FunctionSpec,
+    by_name,
+    physical_name,
+)
 
 from infra.config import ConfigError, StageConfig
 from infra.data import Tables
-from infra.layers import ARCHITECTURE, CONTRACTS_ABI_DIR, RUNTIME, Layers, MissingBuildError
+from infra.layers import ARCHITECTURE, CONTRACTS_ABI_DIR, RUNTIME, ZK_KEYS_DIR, Layers, MissingBuildError
 from infra.log_groups import log_group
 from infra.naming import pascal
 from infra.queues import Queues
 from infra.secret_store import Secrets
 from infra.storage import Buckets
-from marketplace.resources import (
-    BUCKETS, FUNCTIONS, QUEUES, SECRETS, SETTINGS, STATE_MACHINES, TABLES, FunctionSpec, by_name, physical_name,
-)
 
 TABLE_ACTIONS = [
     "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
     "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
 ]
-OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+# AbortMultipartUpload: boto3's managed transfers (copy/upload over 8 MB) clean up failed parts
+OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
 BUCKET_ACTIONS = ["s3:ListBucket"]  # so a missing key reads as 404 rather than 403
 QUEUE_ACTIONS = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
 SECRET_ACTIONS = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-PROVER_TMP = Size.gibibytes(2)  # /tmp for the proving keys a prover downloads
+PROVER_TMP = Size.gibibytes(2)  # /tmp for the proving files a prover downloads
+
+
+def handler_dir(root: Path, spec: FunctionSpec) -> Path:
+    """``functions/<spec.handler>``, which must hold ``handler.py`` (nothing is invented here)."""
+    code_dir = root / "functions" / spec.handler
+    if not (code_dir / "handler.py").is_file():
+        raise MissingBuildError(f"{code_dir}/handler.py missing: resources.FUNCTIONS declares function "
+                                f"{spec.name!r} but its handler has not been written")
+    return code_dir
 
 
 class Functions(Construct):
@@ -58,11 +83,7 @@ class Functions(Construct):
         self.by_name: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
         for spec in FUNCTIONS:
-            code_dir = config.root / "functions" / spec.handler
-            if not (code_dir / "handler.py").is_file():
-                raise MissingBuildError(
-                    f"{code_dir}/handler.py missing: resources.FUNCTIONS declares function "
-                    f"{spec.name!r} but its handler has not been written")
+            code_dir = handler_dir(config.root, spec)
             name = physical_name(config.prefix, spec.name)
             role = iam.Role(
                 self, f"{pascal(spec.name)}Role",
@@ -96,6 +117,7 @@ class Functions(Construct):
         c = self.config
         env = {
             "STAGE": c.stage,
+            "ZK_KEYS_DIR": ZK_KEYS_DIR,
             "POWERTOOLS_SERVICE_NAME": spec.name,
             "POWERTOOLS_METRICS_NAMESPACE": c.project,
             "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -117,7 +139,7 @@ class Functions(Construct):
                 raise ConfigError(f"function {spec.name!r} requires setting {name}: pass it with "
                                   f"-c settings='{{\"{name}\": ...}}'")
         if spec.prover:
-            env["PROVING_KEYS"] = layers.proving_keys_env()
+            env["ZK_KEYS_S3"] = layers.zk_keys_s3_env()
         return env
 
     def _grant(self, spec: FunctionSpec, role: iam.Role, tables: Tables, buckets: Buckets,
@@ -137,7 +159,7 @@ class Functions(Construct):
         allow(QUEUE_ACTIONS, [queues.by_name[n].queue_arn for n in spec.queues])
         allow(SECRET_ACTIONS, [secrets.by_name[n].secret_arn for n in spec.secrets])
         if spec.prover:
-            layers.grant_proving_keys(role)
+            layers.grant_proving_files(role)
 
     def connect_state_machines(self, machines: dict[str, sfn.StateMachine]) -> None:
         """Give each function the state machines its spec lists (built after the functions, since

@@ -3,15 +3,19 @@
 - ``shared``: the ``marketplace`` package (``layers/shared/python``), at ``/opt/python``.
 - ``dependencies``: the locked runtime dependencies as manylinux2014 x86_64 / CPython 3.11 wheels
   (``bundling.DependenciesBundler``: local, no Docker, cached by the lock file's hash).
-- ``artifacts``: contract ABIs and circuit verifying keys (a few hundred KB) at
-  ``/opt/artifacts/contracts`` (the ``CONTRACTS_ABI_DIR`` setting) and ``/opt/artifacts/circuits``.
-- proving keys: NOT in a layer. A groth16py ``<circuit>.pk`` carries the CRS, the constraints and
-  the witness generator; the larger circuits' keys are tens of MB each and together would eat
-  the 250 MB unzipped limit that the function, the ~115 MB dependency layer and every other
-  layer share. Each ``.pk`` is a file asset in the CDK assets bucket (uploaded by ``cdk deploy``,
-  content-addressed so a new key is a new object); prover functions get ``PROVING_KEYS``
-  (``{"<circuit>": "s3://bucket/key"}``), read access to exactly those objects, and extra
-  ephemeral storage to cache the keys they use in ``/tmp``.
+- ``artifacts`` (a few hundred KB): contract ABIs at ``/opt/artifacts/contracts`` (the
+  ``CONTRACTS_ABI_DIR`` setting) and, per circuit, ``manifest.json`` and
+  ``verification_key.json`` at ``/opt/artifacts/circuits/<circuit>/`` (``ZK_KEYS_DIR``): every
+  function can verify a proof.
+- proving material: NOT in a layer. What ``marketplace.zk`` needs to prove a circuit besides its
+  manifest is ``<circuit>.pk`` (groth16py key) and ``<circuit>.wasm`` (witness generator): tens of
+  MB for the batch circuits (usage_batch: 39 MB + 3 MB), while the function and all its layers
+  share 250 MB unzipped and the dependency layer alone is ~145 MB. Each of those files is a file
+  asset in the CDK assets bucket (uploaded by ``cdk deploy``, content-addressed, so a new key is
+  a new object). Prover functions get ``ZK_KEYS_S3`` = ``{"bucket": ..., "objects": {"<circuit>":
+  {"<file name>": "<key>"}}}``, ``s3:GetObject`` on exactly those objects, and 2 GiB of ``/tmp``
+  to keep the files of the circuits they actually prove (fetched on first use, see
+  docs/design.md, "In AWS").
 """
 
 from __future__ import annotations
@@ -19,18 +23,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aws_cdk import AssetHashType, Aws, aws_iam as iam, aws_lambda as lambda_, aws_s3_assets as s3_assets
+from aws_cdk import AssetHashType, Aws
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from infra.bundling import ArtifactsBundler, DependenciesBundler
-from infra.naming import pascal
 from infra.config import StageConfig
+from infra.naming import pascal
 
 RUNTIME = lambda_.Runtime.PYTHON_3_11
 ARCHITECTURE = lambda_.Architecture.X86_64
 ARTIFACTS_DIR = "/opt/artifacts"  # where the artifacts layer's ``artifacts/`` lands in Lambda
 CONTRACTS_ABI_DIR = f"{ARTIFACTS_DIR}/contracts"  # <Name>.json: {"contractName", "abi"}
-VERIFYING_KEYS_DIR = f"{ARTIFACTS_DIR}/circuits"  # <circuit>/verification_key.json
+ZK_KEYS_DIR = f"{ARTIFACTS_DIR}/circuits"  # <circuit>/{manifest.json, verification_key.json}
+CIRCUIT_LAYER_FILES = ("manifest.json", "verification_key.json")
+CIRCUIT_S3_SUFFIXES = (".pk", ".wasm")  # <circuit><suffix>: what proving needs besides the manifest
 _EXCLUDE = ["**/__pycache__", "**/*.pyc", "*.egg-info"]
 
 
@@ -50,21 +59,23 @@ def contract_artifacts(build_dir: Path) -> dict[str, Path]:
     return found
 
 
-def circuit_keys(build_dir: Path) -> dict[str, tuple[Path, Path]]:
-    """circuit -> (verification_key.json, <circuit>.pk) for every circuit built under build/circuits."""
+def circuit_files(build_dir: Path) -> dict[str, dict[str, Path]]:
+    """circuit -> {file name: path} of what the stack ships, for every circuit built under
+    build/circuits (``circuits/build.py``'s hidden work-in-progress folders are skipped)."""
     folder = build_dir / "circuits"
-    keys = {}
-    for vk in sorted(folder.glob("*/verification_key.json")) if folder.is_dir() else []:
-        circuit = vk.parent.name
-        if circuit.startswith("."):  # circuits/build.py's work in progress
+    circuits = {}
+    for manifest in sorted(folder.glob("*/manifest.json")) if folder.is_dir() else []:
+        circuit = manifest.parent.name
+        if circuit.startswith("."):
             continue
-        pk = vk.parent / f"{circuit}.pk"
-        if not pk.is_file():
-            raise MissingBuildError(f"{pk} missing (its verifying key exists): run `make build`")
-        keys[circuit] = (vk, pk)
-    if not keys:
+        names = [*CIRCUIT_LAYER_FILES, *(f"{circuit}{suffix}" for suffix in CIRCUIT_S3_SUFFIXES)]
+        missing = [n for n in names if not (manifest.parent / n).is_file()]
+        if missing:
+            raise MissingBuildError(f"{manifest.parent}: {', '.join(missing)} missing: run `make build`")
+        circuits[circuit] = {n: manifest.parent / n for n in names}
+    if not circuits:
         raise MissingBuildError(f"no circuit keys in {folder}: run `make build` before synthesizing")
-    return keys
+    return circuits
 
 
 class Layers(Construct):
@@ -95,12 +106,16 @@ class Layers(Construct):
             compatible_runtimes=[RUNTIME], compatible_architectures=[ARCHITECTURE],
         )
 
-        keys = circuit_keys(config.build_dir)
-        artifacts = ArtifactsBundler(contract_artifacts(config.build_dir), {c: vk for c, (vk, _) in keys.items()})
+        circuits = circuit_files(config.build_dir)
+        artifacts = ArtifactsBundler(
+            contract_artifacts(config.build_dir),
+            {c: {n: files[n] for n in CIRCUIT_LAYER_FILES} for c, files in circuits.items()},
+        )
         self.artifacts = lambda_.LayerVersion(
             self, "Artifacts",
             layer_version_name=f"{config.prefix}-artifacts",
-            description=f"contract ABIs ({CONTRACTS_ABI_DIR}), verifying keys ({VERIFYING_KEYS_DIR})",
+            description=f"contract ABIs ({CONTRACTS_ABI_DIR}), circuit manifests and verifying keys "
+                        f"({ZK_KEYS_DIR})",
             code=lambda_.Code.from_asset(
                 str(config.root / "infra"), asset_hash_type=AssetHashType.CUSTOM,
                 asset_hash=artifacts.fingerprint(), bundling=artifacts.options(),
@@ -108,23 +123,36 @@ class Layers(Construct):
             compatible_runtimes=[RUNTIME], compatible_architectures=[ARCHITECTURE],
         )
 
-        self.proving_keys = {
-            circuit: s3_assets.Asset(self, f"ProvingKey{pascal(circuit)}", path=str(pk))
-            for circuit, (_, pk) in keys.items()
+        # circuit -> file name -> asset
+        self.proving_files: dict[str, dict[str, s3_assets.Asset]] = {
+            circuit: {
+                name: s3_assets.Asset(self, pascal(f"{circuit}-{name.removeprefix(circuit).lstrip('.')}"),
+                                      path=str(files[name]))
+                for name in files if name not in CIRCUIT_LAYER_FILES
+            }
+            for circuit, files in circuits.items()
         }
 
     @property
     def all(self) -> list[lambda_.ILayerVersion]:
         return [self.dependencies, self.shared, self.artifacts]
 
-    def proving_keys_env(self) -> str:
-        """``PROVING_KEYS``: ``{"<circuit>": "s3://bucket/key"}`` (tokens resolved at deploy)."""
-        return json.dumps({c: a.s3_object_url for c, a in self.proving_keys.items()}, sort_keys=True)
+    def _proving_assets(self) -> list[s3_assets.Asset]:
+        return [asset for files in self.proving_files.values() for asset in files.values()]
 
-    def grant_proving_keys(self, role: iam.IRole) -> None:
-        """s3:GetObject on exactly the key objects (no bucket-wide access to the assets bucket)."""
+    def zk_keys_s3_env(self) -> str:
+        """``ZK_KEYS_S3`` (tokens resolve at deploy). The synthesizer puts every file asset in the
+        one bootstrap assets bucket, so the first asset's bucket is all of theirs."""
+        return json.dumps({
+            "bucket": self._proving_assets()[0].s3_bucket_name,
+            "objects": {c: {n: a.s3_object_key for n, a in files.items()}
+                        for c, files in sorted(self.proving_files.items())},
+        }, sort_keys=True, separators=(",", ":"))
+
+    def grant_proving_files(self, role: iam.IRole) -> None:
+        """s3:GetObject on exactly the proving objects (no bucket-wide access to the assets bucket)."""
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["s3:GetObject"],
             resources=[f"arn:{Aws.PARTITION}:s3:::{a.s3_bucket_name}/{a.s3_object_key}"
-                       for a in self.proving_keys.values()],
+                       for a in self._proving_assets()],
         ))

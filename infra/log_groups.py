@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, aws_logs as logs
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import ConfigError, StageConfig

@@ -6,12 +6,13 @@ producer may still set its own deduplication id). The DLQ keeps messages for 14 
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, aws_sqs as sqs
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from marketplace.resources import QUEUES, physical_name
 
 from infra.config import StageConfig
 from infra.naming import pascal
-from marketplace.resources import QUEUES, physical_name
 
 
 class Queues(Construct):
@@ -20,13 +21,13 @@ class Queues(Construct):
         self.by_name: dict[str, sqs.Queue] = {}
         self.dead_letters: dict[str, sqs.Queue] = {}
         for spec in QUEUES:
-            common = dict(
-                fifo=True if spec.fifo else None,  # None: standard (CDK rejects fifo=False with a .fifo-less name)
-                content_based_deduplication=True if spec.fifo else None,
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
-                removal_policy=RemovalPolicy.RETAIN if config.is_production else RemovalPolicy.DESTROY,
-            )
+            common = {
+                "fifo": True if spec.fifo else None,  # None, not False, for a standard queue
+                "content_based_deduplication": True if spec.fifo else None,
+                "encryption": sqs.QueueEncryption.SQS_MANAGED,
+                "enforce_ssl": True,
+                "removal_policy": RemovalPolicy.RETAIN if config.is_production else RemovalPolicy.DESTROY,
+            }
             dlq = sqs.Queue(
                 self, f"{pascal(spec.name)}Dlq",
                 queue_name=physical_name(config.prefix, f"{spec.name}-dlq", fifo=spec.fifo),

@@ -11,12 +11,13 @@ RETAIN: a deleted stack must not take the relayer key or the JWT key with it.
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, aws_secretsmanager as sm
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
+from marketplace.resources import SECRETS, physical_name
 
 from infra.config import StageConfig
 from infra.naming import pascal
-from marketplace.resources import SECRETS, physical_name
 
 # Secrets Manager cannot generate hex directly: allow only digits and a-f.
 _HEX_32_BYTES = sm.SecretStringGenerator(

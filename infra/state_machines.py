@@ -8,22 +8,45 @@ every event (without execution data: registrations carry creators' metadata) and
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
-from aws_cdk import aws_iam as iam, aws_lambda as lambda_, aws_stepfunctions as sfn
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
+from marketplace.resources import STATE_MACHINES, StateMachineSpec, physical_name
 
 from infra.config import ConfigError, StageConfig
 from infra.layers import MissingBuildError
 from infra.log_groups import log_group
 from infra.naming import pascal
-from marketplace.resources import STATE_MACHINES, StateMachineSpec, physical_name
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
 
 def placeholders(definition: str) -> set[str]:
     return set(_PLACEHOLDER.findall(definition))
+
+
+def definition_file(root: Path, spec: StateMachineSpec) -> Path:
+    """``statemachines/<spec.definition>``, checked: it exists, is JSON, and every ``${...}`` in it
+    is a placeholder the spec maps to a function."""
+    path = root / "statemachines" / spec.definition
+    if not path.is_file():
+        raise MissingBuildError(f"{path} missing: resources.STATE_MACHINES declares {spec.name!r}")
+    text = path.read_text()
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not JSON ({exc})") from exc
+    unmapped = placeholders(text) - set(spec.functions)
+    if unmapped:
+        raise ConfigError(
+            f"{path.name} uses ${{{', '.join(sorted(unmapped))}}} but the StateMachineSpec "
+            f"{spec.name!r} maps only {sorted(spec.functions)}")
+    return path
 
 
 class StateMachines(Construct):
@@ -36,24 +59,19 @@ class StateMachines(Construct):
 
     def _machine(self, spec: StateMachineSpec, config: StageConfig,
                  functions: dict[str, lambda_.Function]) -> sfn.StateMachine:
-        path = config.root / "statemachines" / spec.definition
-        if not path.is_file():
-            raise MissingBuildError(f"{path} missing: resources.STATE_MACHINES declares {spec.name!r}")
-        unmapped = placeholders(path.read_text()) - set(spec.functions)
-        if unmapped:
-            raise ConfigError(
-                f"{path.name} uses ${{{', '.join(sorted(unmapped))}}} but the StateMachineSpec "
-                f"{spec.name!r} maps only {sorted(spec.functions)}")
+        path = definition_file(config.root, spec)
         invoked = {placeholder: functions[fn] for placeholder, fn in spec.functions.items()}
         name = physical_name(config.prefix, spec.name)
         machine = sfn.StateMachine(
             self, pascal(spec.name),
             state_machine_name=name,
-            state_machine_type=sfn.StateMachineType.EXPRESS if spec.express else sfn.StateMachineType.STANDARD,
+            state_machine_type=(sfn.StateMachineType.EXPRESS if spec.express
+                                else sfn.StateMachineType.STANDARD),
             definition_body=sfn.DefinitionBody.from_file(str(path)),
             definition_substitutions={p: fn.function_arn for p, fn in invoked.items()},
             logs=sfn.LogOptions(
-                destination=log_group(self, f"{pascal(spec.name)}Logs", f"/aws/vendedlogs/states/{name}", config),
+                destination=log_group(self, f"{pascal(spec.name)}Logs", f"/aws/vendedlogs/states/{name}",
+                                      config),
                 level=sfn.LogLevel.ALL, include_execution_data=False,
             ),
             tracing_enabled=True,

@@ -11,12 +11,13 @@ collide between accounts. The functions get the real name in their environment.
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, RemovalPolicy, aws_s3 as s3
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from marketplace.resources import BUCKETS, BucketSpec, physical_name
 
 from infra.config import StageConfig
 from infra.naming import pascal
-from marketplace.resources import BUCKETS, BucketSpec, physical_name
 
 NONCURRENT_DAYS = 30  # how long an overwritten or deleted object version stays recoverable
 ACCESS_LOG_DAYS = 365
@@ -26,15 +27,15 @@ def bucket_name(prefix: str, name: str) -> str:
     return f"{physical_name(prefix, name)}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
 
 
-_PRIVATE = dict(
-    block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-    object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    encryption=s3.BucketEncryption.S3_MANAGED,
-    enforce_ssl=True,
-    minimum_tls_version=1.2,
-    versioned=True,
-    removal_policy=RemovalPolicy.RETAIN,
-)
+_PRIVATE = {
+    "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+    "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    "encryption": s3.BucketEncryption.S3_MANAGED,
+    "enforce_ssl": True,
+    "minimum_tls_version": 1.2,
+    "versioned": True,
+    "removal_policy": RemovalPolicy.RETAIN,
+}
 
 
 class Buckets(Construct):

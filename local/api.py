@@ -428,10 +428,10 @@ def _policy_allows(statements: Any, method_arn: str) -> bool:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "ApiServer"
+    server: ApiServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.client_address[0], *args)
 
     def _read_body(self) -> bytes | None:
@@ -505,13 +505,14 @@ class ApiServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "ApiServer":
+    def start(self) -> ApiServer:
         self._thread = threading.Thread(target=self.serve_forever, name="api-server", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-        if self._thread:
+        if self._thread:  # shutdown() waits for serve_forever, so only when it runs
+            self.shutdown()
             self._thread.join(5)
+            self._thread = None
+        self.server_close()

@@ -164,11 +164,19 @@ def _stack_info(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def _key_for(info: dict[str, Any], role: str) -> str:
+def stack_account(info: dict[str, Any], role: str) -> dict[str, str]:
+    """``{role, address, privateKey}`` of a demo account in stack.json (``creator1``, ``buyer1``, ...)."""
     for account in info["accounts"]:
         if account["role"] == role:
-            return account["privateKey"]
-    sys.exit(f"no account {role!r}; roles: {', '.join(a['role'] for a in info['accounts'])}")
+            return account
+    raise KeyError(f"no account {role!r}; roles: {', '.join(a['role'] for a in info['accounts'])}")
+
+
+def _key_for(info: dict[str, Any], role: str) -> str:
+    try:
+        return stack_account(info, role)["privateKey"]
+    except KeyError as err:
+        sys.exit(str(err))
 
 
 def main(argv: list[str] | None = None) -> int:

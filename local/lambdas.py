@@ -195,7 +195,7 @@ def _run_routed(fn: Any, handler: Handler, event: Any) -> tuple[bytes, bool]:
     try:
         result = handler(event, context)
         return json.dumps(result).encode(), False
-    except Exception as exc:  # the runtime reports any exception as a function error
+    except Exception as exc:  # noqa: BLE001 - the runtime reports any exception as a function error
         log.warning("function %s failed: %s: %s", fn.function_name, type(exc).__name__, exc)
         payload = error_payload(exc)
         payload["requestId"] = context.aws_request_id
@@ -259,7 +259,7 @@ def install_lambda_router(functions: Mapping[str, Handler]) -> Callable[[], None
 LAMBDA_ROLE = "local-lambda-role"
 
 
-def create_moto_functions(endpoint_url: str, functions: "Iterable[LocalFunction]") -> dict[str, str]:
+def create_moto_functions(endpoint_url: str, functions: Iterable[LocalFunction]) -> dict[str, str]:
     """Create each function in moto (dummy code, its env, memory, timeout); returns name -> ARN.
 
     The functions only need to exist for moto (so Step Functions tasks and ``lambda.invoke`` find

@@ -32,7 +32,6 @@ from typing import Any
 
 from marketplace import resources
 
-from local import lambdas
 from local.api import ApiGateway, ApiServer
 from local.lambdas import LocalFunction, create_moto_functions, install_lambda_router
 from local.processes import ROOT, HardhatNode, MotoServer, free_port, hardhat_accounts
@@ -88,6 +87,7 @@ class LocalStack:
     accounts: list[Account] = field(default_factory=demo_accounts)
     _workers: list = field(default_factory=list)
     _uninstall_router: Any = None
+    _node_boot: threading.Thread | None = None
     _t0: float = 0.0
 
     # -- progress -------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ class LocalStack:
 
     # -- start / stop ---------------------------------------------------------------------------
 
-    def start(self) -> "LocalStack":
+    def start(self) -> LocalStack:
         self._t0 = time.monotonic()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -130,6 +130,12 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
+        # Take the API port first, so a port in use fails at once (not after a minute of start-up).
+        try:
+            self.api = ApiServer(ApiGateway({}), self.port)
+        except OSError as exc:
+            raise RuntimeError(f"cannot listen on 127.0.0.1:{self.port} ({exc.strerror}): "
+                               "choose another port (--port, or PORT= for make dev)") from None
         # The Hardhat node boots (a few seconds of Node.js) while moto and the resources come up.
         self.node = HardhatNode(log_path=self.state_dir / "hardhat.log")
         node_error: list[BaseException] = []
@@ -140,8 +146,8 @@ class LocalStack:
             except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
                 node_error.append(exc)
 
-        node_thread = threading.Thread(target=boot_node, name="hardhat-boot", daemon=True)
-        node_thread.start()
+        self._node_boot = threading.Thread(target=boot_node, name="hardhat-boot", daemon=True)
+        self._node_boot.start()
 
         with self._step("moto server and AWS resources"):
             self.moto = MotoServer().start()
@@ -154,7 +160,7 @@ class LocalStack:
                 self.moto.url, self.prefix, secret_values={"relayer-key": self.account("platform").privateKey}))
 
         with self._step(f"hardhat node on 127.0.0.1:{self.node.port}"):
-            node_thread.join()
+            self._node_boot.join()
             if node_error:
                 raise node_error[0]
 
@@ -187,8 +193,8 @@ class LocalStack:
                 print(f" (not written yet: {', '.join(missing)})", end="")
 
         with self._step(f"API on {self.api_url}"):
-            gateway = ApiGateway(self.functions)
-            self.api = ApiServer(gateway, self.port).start()
+            self.api.gateway = ApiGateway(self.functions)
+            self.api.start()
 
         with self._step("workers"):
             ctx = WorkerContext(self.functions, self.prefix, self.moto.url)
@@ -227,6 +233,8 @@ class LocalStack:
             self.moto.stop()
             self.moto = None
         if self.node is not None:
+            if self._node_boot is not None:
+                self._node_boot.join()  # interrupted during start-up: let the node come up, then stop it
             self.node.stop()
             self.node = None
         (self.state_dir / "stack.json").unlink(missing_ok=True)
@@ -249,7 +257,7 @@ def _print_banner(stack: LocalStack, seconds: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.stack", description=__doc__.split("\n")[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)),
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")),
                         help="API port on 127.0.0.1 (default 3000; 0 picks a free one)")
     parser.add_argument("--prefix", default=DEFAULT_PREFIX, help="resource name prefix")
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".local",
@@ -258,32 +266,43 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    stop = threading.Event()
+    # Ctrl-C and SIGTERM both end up as one KeyboardInterrupt in the main thread, during start-up
+    # too, so whatever has started is stopped (the Hardhat node runs in its own session: nobody
+    # else would stop it). Later signals are ignored so they cannot cut the clean-up short.
+    interrupted = threading.Event()
 
-    def on_signal(signum, frame):
-        stop.set()
+    def interrupt(signum, frame):
+        if not interrupted.is_set():
+            interrupted.set()
+            raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
 
     stack = LocalStack(port=args.port or free_port(), prefix=args.prefix, state_dir=args.state_dir)
     print(f"Starting the local stack (state in {args.state_dir})", flush=True)
     t0 = time.monotonic()
     try:
         stack.start()
-    except Exception as exc:
+    except KeyboardInterrupt:
+        print("\nInterrupted; stopped what had started.", flush=True)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - reported to the user; start() already cleaned up
         print(f"\nThe local stack did not start: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     _print_banner(stack, time.monotonic() - t0)
     try:
-        while not stop.wait(0.5):
-            pass
+        # Short sleeps: a signal may land on another thread, and Python runs its handler only when
+        # the main thread next checks, which a long sleep would delay.
+        while True:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
     finally:
         print("\nStopping ...", flush=True)
         stack.stop()
         print("Stopped.", flush=True)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -86,6 +86,9 @@ interface IContentRegistry is IMarketplaceBase {
     /// @notice The content record (state NONE if unknown).
     function getContent(bytes32 contentId) external view returns (Content memory);
 
+    /// @notice The creator of a content item (zero if unknown), whatever its state.
+    function creatorOf(bytes32 contentId) external view returns (address);
+
     /// @notice Creator and state of a content item (one storage read; used by LicenseManager).
     function creatorAndState(bytes32 contentId) external view returns (address creator, ContentState state);
 

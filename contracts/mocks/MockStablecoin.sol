@@ -9,7 +9,11 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 /// @notice A 6-decimal ERC-20 with EIP-2612 permit, mintable by its owner. For local and test
 /// chains only: on a real chain the deploy script is given the real stablecoin's address.
 contract MockStablecoin is ERC20, ERC20Permit, Ownable {
-    constructor(address owner) ERC20("Mock USD Coin", "mUSDC") ERC20Permit("Mock USD Coin") Ownable(owner) {}
+    constructor(address initialOwner)
+        ERC20("Mock USD Coin", "mUSDC")
+        ERC20Permit("Mock USD Coin")
+        Ownable(initialOwner)
+    {}
 
     /// @notice Mints `amount` base units (6 decimals) to `to` (owner only).
     function mint(address to, uint256 amount) external onlyOwner {

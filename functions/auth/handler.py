@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger
-
 from marketplace import config
 from marketplace.adapters.secrets import get_secret_bytes
 from marketplace.adapters.stores import AuthStore
@@ -28,7 +27,7 @@ def _store(table: str) -> AuthStore:  # one per table name (tests run several st
 def nonce():
     cfg = config.load(config.AuthConfig)
     req = parse_json(raw_body(app), NonceRequest)
-    out = auth.request_nonce(req, store=_store(cfg.auth_table), cfg=cfg, now=datetime.now(timezone.utc))
+    out = auth.request_nonce(req, store=_store(cfg.auth_table), cfg=cfg, now=datetime.now(UTC))
     return json_response(200, out.model_dump())
 
 
@@ -36,7 +35,7 @@ def nonce():
 def login():
     cfg = config.load(config.AuthConfig)
     req = parse_json(raw_body(app), LoginRequest)
-    out = auth.login(req, store=_store(cfg.auth_table), key=get_secret_bytes(cfg.jwt_secret_id), cfg=cfg, now=datetime.now(timezone.utc))
+    out = auth.login(req, store=_store(cfg.auth_table), key=get_secret_bytes(cfg.jwt_secret_id), cfg=cfg, now=datetime.now(UTC))
     return json_response(200, out.model_dump())
 
 

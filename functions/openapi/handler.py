@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 
 from aws_lambda_powertools import Logger
-
 from marketplace import config
 from marketplace.api import json_response, make_app
 from marketplace.openapi import document

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 
 from aws_lambda_powertools import Logger
-
 from marketplace import config
 from marketplace.adapters.chain import get_chain
 from marketplace.adapters.prover import prove_authenticity

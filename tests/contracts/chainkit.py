@@ -25,7 +25,7 @@ from local.processes import HardhatNode, hardhat_accounts
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACT_DIRS = (ROOT / "build" / "contracts", ROOT / "build" / "test-contracts")
-ROLES = ("deployer", "relayer", "platform", "creator", "buyer", "other", "buyer2", "creator2")
+ROLES = ("deployer", "relayer", "platform", "creator", "buyer", "other", "buyer2", "creator2", "tracker")
 
 
 def build_contracts() -> None:
@@ -74,6 +74,14 @@ class Reverted(AssertionError):
     pass
 
 
+def revert_data(exc: ContractLogicError) -> str | None:
+    """The revert data of a failed call (web3 gives a hex string, or Hardhat's {message, data})."""
+    data = exc.data
+    if isinstance(data, dict):
+        data = data.get("data")
+    return data if isinstance(data, str) else None
+
+
 @dataclass
 class Chain:
     """A web3 connection to a Hardhat node, with the named development accounts."""
@@ -115,7 +123,7 @@ class Chain:
         try:
             factory.constructor(*args).estimate_gas({"from": self.accounts["deployer"]})
         except ContractLogicError as exc:
-            return decode_error(exc.data if isinstance(exc.data, str) else None)[0]
+            return decode_error(revert_data(exc))[0]
         raise AssertionError(f"deploying {name} did not revert")
 
     def send(self, fn, sender: str, **tx: Any) -> dict[str, Any]:
@@ -123,7 +131,7 @@ class Chain:
         try:
             tx_hash = fn.transact({"from": sender, **tx})
         except ContractLogicError as exc:
-            name, args = decode_error(exc.data if isinstance(exc.data, str) else None)
+            name, args = decode_error(revert_data(exc))
             raise Reverted(name or str(exc), args) from exc
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         if receipt["status"] != 1:
@@ -135,7 +143,7 @@ class Chain:
         try:
             fn.call({"from": sender}, block_identifier="pending")
         except ContractLogicError as exc:
-            return decode_error(exc.data if isinstance(exc.data, str) else None)
+            return decode_error(revert_data(exc))
         raise AssertionError("call did not revert")
 
     def expect_revert(self, fn, sender: str, error: str) -> tuple:

@@ -25,7 +25,7 @@ class TestRegisterContent:
         assert event == {"contentId": content_id, "creator": creator, "contentHash": digest,
                          "cidDigest": cid_digest, "timestampCommitment": ts_commitment}
         assert chain.events(market.registry, receipt, "CreatorEnrolled") == []  # enrolled by the world's item
-        stored = market.registry.functions.getContent(content_id).call()
+        stored = list(market.registry.functions.getContent(content_id).call())
         assert stored[0] == creator and stored[2] == REGISTERED
         assert stored[3:] == [digest, cid_digest, ts_commitment]
         assert market.registry.functions.creatorAndState(content_id).call() == [creator, REGISTERED]
@@ -129,7 +129,7 @@ class TestArchive:
         receipt = chain.send(market.registry.functions.archive(world.content_id), chain.creator)
         assert chain.events(market.registry, receipt, "ContentArchived") == [
             {"contentId": world.content_id, "creator": chain.creator}]
-        assert market.registry.functions.getContent(world.content_id).call()[2] == ARCHIVED
+        assert list(market.registry.functions.getContent(world.content_id).call())[2] == ARCHIVED
 
     def test_only_the_creator(self, chain, market, world):
         chain.expect_revert(market.registry.functions.archive(world.content_id), chain.relayer,

@@ -13,38 +13,62 @@ from pathlib import Path
 
 import pytest
 
-from local.client import Client
+from local.client import Client, stack_account
 from local.processes import ROOT, free_port
 
 START_TIMEOUT = 300  # seconds: Hardhat boot, contract deployment, moto, resources
 
 
+class StackProcess:
+    """``python -m local.stack`` as a child process with its own state directory and free ports."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.log_path = state_dir / "stack.log"
+        self.info_path = state_dir / "stack.json"
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "local.stack", "--port", str(free_port()), "--state-dir", str(state_dir),
+                 "--log-level", "INFO"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+
+    def wait_ready(self) -> dict:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self.info_path.is_file():
+            if self.proc.poll() is not None:
+                pytest.fail(f"local stack exited with {self.proc.returncode}:\n{self.tail()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"local stack not ready after {START_TIMEOUT} s:\n{self.tail()}")
+            time.sleep(0.2)
+        info = json.loads(self.info_path.read_text())
+        info["logPath"] = str(self.log_path)
+        return info
+
+    def tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        _stop(self.proc)
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    """stack.json of a local stack started for this session (stopped at the end)."""
-    state_dir = tmp_path_factory.mktemp("local-stack")
-    log_path = state_dir / "stack.log"
-    info_path = state_dir / "stack.json"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "local.stack", "--port", str(free_port()), "--state-dir", str(state_dir),
-             "--log-level", "INFO"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+    """stack.json of a local stack started for this session (stopped at the end).
+
+    ``E2E_STACK_JSON=.local/stack.json`` runs the tier against a stack that is already running
+    (``make dev`` in another terminal) instead.
+    """
+    existing = os.environ.get("E2E_STACK_JSON")
+    if existing:
+        yield json.loads(Path(existing).read_text())
+        return
+    process = StackProcess(tmp_path_factory.mktemp("local-stack"))
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not info_path.is_file():
-            if proc.poll() is not None:
-                pytest.fail(f"local stack exited with {proc.returncode}:\n{_tail(log_path)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"local stack not ready after {START_TIMEOUT} s:\n{_tail(log_path)}")
-            time.sleep(0.2)
-        info = json.loads(info_path.read_text())
-        info["logPath"] = str(log_path)
-        yield info
+        yield process.wait_ready()
     finally:
-        _stop(proc)
+        process.stop()
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -57,19 +81,26 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def _tail(path: Path, lines: int = 60) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
 @pytest.fixture(scope="session")
 def client(stack) -> Client:
     return Client(stack["apiUrl"], timeout=120)
 
 
-def account(stack, role: str) -> dict:
-    return next(a for a in stack["accounts"] if a["role"] == role)
-
-
 @pytest.fixture(scope="session")
 def creator_token(stack, client) -> str:
-    return client.login(account(stack, "creator1")["privateKey"])
+    return client.login(stack_account(stack, "creator1")["privateKey"])
+
+
+@pytest.fixture
+def start_stack(tmp_path):
+    """Start another local stack (for tests that stop it themselves); any left running is stopped."""
+    started: list[StackProcess] = []
+
+    def start() -> StackProcess:
+        process = StackProcess(tmp_path)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()

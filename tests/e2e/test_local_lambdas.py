@@ -34,7 +34,6 @@ async_seen = threading.Event()
 
 def async_worker(event, context):
     async_seen.set()
-    return None
 
 
 ASL = {

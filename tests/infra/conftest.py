@@ -19,8 +19,7 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from infra.config import ROOT  # noqa: E402
-ROOT = __import__("pathlib").Path("/tmp/infra-root")  # DEV ONLY: remove
+from infra.config import ROOT
 
 CONTRACTS = ("ContentRegistry", "MockStablecoin")
 CIRCUITS = ("authenticity", "usage_batch")
@@ -32,6 +31,8 @@ class Synth:
     template: dict  # the synthesized CloudFormation template
     outdir: Path  # the cloud assembly
     build_dir: Path  # the fixture build outputs
+    contracts: tuple[str, ...] = CONTRACTS  # what the fixture build holds
+    circuits: tuple[str, ...] = CIRCUITS
 
     def resources(self, cfn_type: str) -> dict[str, dict]:
         return {k: v for k, v in self.template["Resources"].items() if v["Type"] == cfn_type}
@@ -51,18 +52,22 @@ def _fake_build(build: Path) -> None:
     for name in CONTRACTS:
         (build / "contracts" / f"{name}.json").write_text(json.dumps({
             "contractName": name,
-            "abi": [{"type": "function", "name": "ping", "inputs": [], "outputs": [], "stateMutability": "view"}],
+            "abi": [{"type": "function", "name": "ping", "inputs": [], "outputs": [],
+                     "stateMutability": "view"}],
             "bytecode": "0x6080604052",
         }))
     (build / "contracts" / "solc-output.json").write_text(json.dumps({"contracts": {}, "sources": {}}))
     for circuit in CIRCUITS:
         folder = build / "circuits" / circuit
         folder.mkdir(parents=True)
-        (folder / "verification_key.json").write_text(json.dumps({"protocol": "groth16", "nPublic": 3}))
-        (folder / f"{circuit}.pk").write_bytes(circuit.encode() * 64)
+        (folder / "manifest.json").write_text(json.dumps({"circuit": circuit, "public_signals": ["a"]}))
+        (folder / "verification_key.json").write_text(json.dumps({"protocol": "groth16", "nPublic": 1}))
+        (folder / f"{circuit}.pk").write_bytes(b"pk:" + circuit.encode() * 64)
+        (folder / f"{circuit}.wasm").write_bytes(b"\0asm" + circuit.encode())
+        (folder / f"{circuit}.zkey").write_bytes(b"zkey")  # snarkjs's key: not shipped
     # circuits/build.py's work in progress: must not be picked up
     (build / "circuits" / ".credential.tmp-1").mkdir()
-    (build / "circuits" / ".credential.tmp-1" / "verification_key.json").write_text("{}")
+    (build / "circuits" / ".credential.tmp-1" / "manifest.json").write_text("{}")
 
 
 @pytest.fixture(scope="session")

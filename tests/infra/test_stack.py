@@ -7,12 +7,21 @@ import json
 import re
 
 import pytest
+from marketplace.resources import (
+    BUCKETS,
+    FUNCTIONS,
+    QUEUES,
+    SECRETS,
+    SETTINGS,
+    STATE_MACHINES,
+    TABLES,
+    by_name,
+    env_names,
+    physical_name,
+)
 
 from infra.api import AUTHORIZER, BINARY_MEDIA_TYPES
-from tests.infra.conftest import ROOT
-from marketplace.resources import (
-    BUCKETS, FUNCTIONS, QUEUES, SECRETS, SETTINGS, STATE_MACHINES, TABLES, by_name, env_names, physical_name,
-)
+from infra.config import ROOT
 
 pytestmark = pytest.mark.infra
 
@@ -89,7 +98,8 @@ def test_no_table_beyond_the_spec(synth):
 def test_every_bucket_is_private_encrypted_versioned_and_tls_only(synth):
     buckets = synth.resources("AWS::S3::Bucket")
     assert len(buckets) == len(BUCKETS) + 1  # + the access log bucket
-    policies = {p["Properties"]["Bucket"]["Ref"]: p for p in synth.resources("AWS::S3::BucketPolicy").values()}
+    policies = {p["Properties"]["Bucket"]["Ref"]: p
+                for p in synth.resources("AWS::S3::BucketPolicy").values()}
     for logical_id, bucket in buckets.items():
         props = bucket["Properties"]
         assert props["PublicAccessBlockConfiguration"] == {
@@ -102,12 +112,14 @@ def test_every_bucket_is_private_encrypted_versioned_and_tls_only(synth):
         assert bucket["DeletionPolicy"] == "Retain", logical_id
         denies = [s for s in policies[logical_id]["Properties"]["PolicyDocument"]["Statement"]
                   if s["Effect"] == "Deny"]
-        assert any(s["Condition"].get("Bool", {}).get("aws:SecureTransport") == "false" for s in denies), logical_id
+        assert any(s["Condition"].get("Bool", {}).get("aws:SecureTransport") == "false"
+                   for s in denies), logical_id
 
 
 @pytest.mark.parametrize("spec", BUCKETS, ids=lambda s: s.name)
 def test_bucket_logs_expires_and_allows_posts_as_specified(synth, spec):
-    props = synth.template["Resources"][synth.logical_id(synth.stack.buckets.by_name[spec.name])]["Properties"]
+    bucket_id = synth.logical_id(synth.stack.buckets.by_name[spec.name])
+    props = synth.template["Resources"][bucket_id]["Properties"]
     log_bucket = synth.logical_id(synth.stack.buckets.access_logs)
     assert props["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": log_bucket}
     rules = props["LifecycleConfiguration"]["Rules"]
@@ -136,8 +148,9 @@ def test_queue_is_encrypted_with_a_dead_letter_queue(synth, spec):
     for props in (queue, dlq):
         assert props["SqsManagedSseEnabled"] is True
         assert props.get("FifoQueue", False) is spec.fifo
+    queue_ref = {"Ref": synth.logical_id(synth.stack.queues.by_name[spec.name])}
     policies = [p["Properties"] for p in synth.resources("AWS::SQS::QueuePolicy").values()
-                if {"Ref": synth.logical_id(synth.stack.queues.by_name[spec.name])} in p["Properties"]["Queues"]]
+                if queue_ref in p["Properties"]["Queues"]]
     assert any(s["Effect"] == "Deny" and s["Condition"]["Bool"]["aws:SecureTransport"] == "false"
                for p in policies for s in p["PolicyDocument"]["Statement"])
 
@@ -196,11 +209,19 @@ def test_function_code_runtime_layers_and_environment(synth, spec):
     if "PUBLIC_BASE_URL" in spec.settings:
         # the execute-api URL of the stage, from the API's id (no dependency cycle via the stage)
         assert synth.logical_id(synth.stack.api.rest_api) in _refs(env["PUBLIC_BASE_URL"])
-    assert ("PROVING_KEYS" in env) == spec.prover
+    assert env["ZK_KEYS_DIR"] == "/opt/artifacts/circuits"
+    assert ("ZK_KEYS_S3" in env) == spec.prover
     assert ("EphemeralStorage" in props) == spec.prover
 
 
-def test_prover_reads_exactly_its_proving_key_objects(synth):
+def _zk_keys_s3(synth, name: str) -> dict:
+    """ZK_KEYS_S3 with CloudFormation's Fn::Join/Fn::Sub flattened to text."""
+    value = _function(synth, name)["Properties"]["Environment"]["Variables"]["ZK_KEYS_S3"]
+    parts = value["Fn::Join"][1] if isinstance(value, dict) else [value]
+    return json.loads("".join(p if isinstance(p, str) else p["Fn::Sub"] for p in parts))
+
+
+def test_prover_reads_exactly_its_proving_objects(synth):
     for spec in FUNCTIONS:
         role = _function(synth, spec.name)["Properties"]["Role"]["Fn::GetAtt"][0]
         key_statements = [s for s in _statements(synth, role)
@@ -208,14 +229,23 @@ def test_prover_reads_exactly_its_proving_key_objects(synth):
         if not spec.prover:
             assert not key_statements
             continue
-        keys = json.dumps(_function(synth, spec.name)["Properties"]["Environment"]["Variables"]["PROVING_KEYS"])
-        for circuit in ("authenticity", "usage_batch"):
-            assert f'\\"{circuit}\\": ' in keys
-        assert "credential" not in keys  # a build in progress (.credential.tmp-1) is not shipped
+        keys = _zk_keys_s3(synth, spec.name)
+        assert keys["bucket"].startswith("cdk-")
+        # pk and wasm of every built circuit; not the zkey, not a build in progress (.credential.tmp-1)
+        assert {c: sorted(files) for c, files in keys["objects"].items()} == {
+            c: [f"{c}.pk", f"{c}.wasm"] for c in synth.circuits}
         [statement] = key_statements
         assert _as_list(statement["Action"]) == ["s3:GetObject"]
         resources = json.dumps(statement["Resource"])
-        assert resources.count(".pk") == 2 and "/*" not in resources
+        assert "/*" not in resources
+        for files in keys["objects"].values():
+            for key in files.values():
+                assert key in resources
+        # the staged objects are the build's files
+        for circuit, files in keys["objects"].items():
+            for name, key in files.items():
+                staged = synth.outdir / f"asset.{key}"
+                assert staged.read_bytes() == (synth.build_dir / "circuits" / circuit / name).read_bytes()
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
@@ -318,7 +348,8 @@ def test_api_takes_multipart_logs_traces_and_throttles(synth):
     [stage] = synth.resources("AWS::ApiGateway::Stage").values()
     props = stage["Properties"]
     assert props["TracingEnabled"] is True
-    assert "DestinationArn" in props["AccessLogSetting"] and "requestId" in props["AccessLogSetting"]["Format"]
+    assert "DestinationArn" in props["AccessLogSetting"]
+    assert "requestId" in props["AccessLogSetting"]["Format"]
     [settings] = props["MethodSettings"]
     assert settings["LoggingLevel"] == "INFO" and settings["DataTraceEnabled"] is False
     assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
@@ -330,6 +361,9 @@ def test_gateway_errors_use_the_api_error_body(synth):
     assert {"UNAUTHORIZED", "ACCESS_DENIED", "REQUEST_TOO_LARGE", "THROTTLED", "DEFAULT_4XX",
             "DEFAULT_5XX"} <= set(responses)
     assert responses["REQUEST_TOO_LARGE"]["StatusCode"] == "413"
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"  # unknown route
+    assert "StatusCode" not in responses["DEFAULT_4XX"] and "StatusCode" not in responses["DEFAULT_5XX"]
+    assert responses["THROTTLED"]["ResponseParameters"] == {"gatewayresponse.header.Retry-After": "'1'"}
     for kind, props in responses.items():
         body = props["ResponseTemplates"]["application/json"]
         # valid JSON once API Gateway's variables are filled in

@@ -40,6 +40,7 @@ class Fakes:
     calls: list = field(default_factory=list)
     storage_failures: int = 0
     missing: bool = False
+    activated: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # KeyStore
@@ -53,20 +54,21 @@ class Fakes:
         with self.lock:
             n = self.counters.get(bucket, 0)
             if n >= limit:
-                return False
+                return None
             self.counters[bucket] = n + 1
-            return True
+            return n + 1
 
     # LicenseStore
     def claim_use(self, license_id, content_id, now):
         self.calls.append("claim")
         with self.lock:
             s = self.licenses.get(license_id)
-            if (s is None or s.revoked_at is not None or not s.valid_from <= now < s.valid_until
+            if (s is None or s.revoked_at is not None or now >= s.valid_until
                     or s.uses >= s.max_uses or s.content_id != content_id):
                 raise ax.ClaimRefused(s)
             self.licenses[license_id] = replace(s, uses=s.uses + 1)
-            return ax.Claim(seq=s.uses, uses=s.uses + 1, max_uses=s.max_uses, valid_until=s.valid_until)
+            return ax.Claim(seq=s.uses, uses=s.uses + 1, max_uses=s.max_uses, valid_from=s.valid_from,
+                            valid_until=s.valid_until)
 
     # UsageLog
     def record(self, event):
@@ -85,8 +87,13 @@ class Fakes:
     def presign_get(self, object_key, ttl):
         return f"https://bucket.example/{object_key}?ttl={ttl}"
 
+    # ContentLifecycle
+    def activate_content(self, content_id):
+        self.calls.append("activate")
+        self.activated.append(content_id)
+
     def deps(self):
-        return ax.AccessDeps(keys=self, limiter=self, licenses=self, usage=self, storage=self)
+        return ax.AccessDeps(keys=self, limiter=self, licenses=self, usage=self, storage=self, content=self)
 
 
 @dataclass
@@ -120,8 +127,8 @@ def request(w: World, *, key=None, token=None, content=CONTENT, request_id="req-
                             request_id=request_id)
 
 
-def run(w: World, req=None, now=NOW, settings=SETTINGS):
-    return ax.access(req or request(w), w.fakes.deps(), settings, now=now, sleep=lambda s: None)
+def run(w: World, req=None, now=NOW, settings=SETTINGS) -> dict:
+    return ax.access(req or request(w), w.fakes.deps(), settings, now=now, sleep=lambda s: None).body
 
 
 class TestGrant:
@@ -132,7 +139,7 @@ class TestGrant:
         assert body["expiresIn"] == 3600
         assert body["expiresAt"] == ax.iso(NOW + 3600)
         assert (body["licenseId"], body["use"], body["usesRemaining"]) == (LICENSE, 1, 2)
-        assert w.fakes.calls == ["key", "rate", "probe", "claim", "usage"]
+        assert w.fakes.calls == ["key", "rate", "probe", "claim", "usage", "activate"]
         (event,) = w.fakes.events
         assert (event.license_id, event.seq, event.timestamp, event.content_id) == (LICENSE, 0, NOW, CONTENT)
         assert (event.endpoint, event.method, event.ip, event.request_id) == (
@@ -150,6 +157,38 @@ class TestGrant:
             run(w)
         assert e.value.details["reason"] == "exhausted"
         assert len(w.fakes.events) == 3
+
+    def test_only_a_licenses_first_use_activates_the_content(self):
+        w = make_world()
+        run(w)
+        run(w)
+        assert w.fakes.activated == [CONTENT]
+        assert w.fakes.calls[-4:] == ["rate", "probe", "claim", "usage"]
+
+    def test_a_failing_activation_does_not_fail_the_granted_use(self):
+        w = make_world()
+
+        def broken(content_id):
+            raise RuntimeError("table unavailable")
+
+        w.fakes.activate_content = broken
+        assert run(w)["use"] == 1 and len(w.fakes.events) == 1
+
+    def test_rate_limit_headers_count_down(self):
+        w = make_world(max_uses=10)
+        start, end = ax.rate_window(NOW, 60)
+        first = ax.access(request(w), w.fakes.deps(), SETTINGS, now=NOW, sleep=lambda s: None)
+        second = ax.access(request(w), w.fakes.deps(), SETTINGS, now=NOW, sleep=lambda s: None)
+        assert first.headers == {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4",
+                                 "X-RateLimit-Reset": str(end - NOW)}
+        assert second.headers["X-RateLimit-Remaining"] == "3"
+
+    def test_a_use_is_never_dated_before_the_purchase(self):
+        # the purchase block's timestamp may run ahead of this clock: the use is dated validFrom
+        w = make_world()
+        w.fakes.licenses[LICENSE] = replace(w.fakes.licenses[LICENSE], valid_from=NOW + 20)
+        run(w)
+        assert w.fakes.events[0].timestamp == NOW + 20
 
     def test_content_id_case_does_not_matter(self):
         w = make_world()

@@ -6,9 +6,9 @@ import json
 
 import pytest
 from aws_lambda_powertools import Logger
-
 from marketplace import errors
 from marketplace.api import caller, make_app, raw_body
+
 from tests.events import api_event
 
 pytestmark = pytest.mark.unit

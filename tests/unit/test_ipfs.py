@@ -6,7 +6,6 @@ import io
 import os
 
 import pytest
-
 from marketplace import ipfs
 
 pytestmark = pytest.mark.unit

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from marketplace import ipfs
 
 pytestmark = [pytest.mark.unit, pytest.mark.slow]

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
-
 from marketplace.auth import siwe
 from marketplace.errors import UnauthorizedError
 
 pytestmark = pytest.mark.unit
 
-NOW = datetime(2025, 11, 11, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 11, 11, 12, 0, 0, tzinfo=UTC)
 SIGNER = Account.from_key("0x" + "11" * 32)
 OTHER = Account.from_key("0x" + "22" * 32)
 DOMAIN = "127.0.0.1:3000"

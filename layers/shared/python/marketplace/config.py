@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, Json, field_validator
@@ -104,6 +105,26 @@ class OpenApiConfig(_PublicUrl):
     pass
 
 
+# -- Flows 2 and 3 (license-api; the access function's environment is read without pydantic, see
+# functions/access/handler.py: its module must import in under 300 ms) ----------------------------
+
+
+class LicenseApiConfig(_EnvConfig):
+    content_table: str = Field(alias="CONTENT_TABLE")
+    terms_table: str = Field(alias="TERMS_TABLE")
+    quotes_table: str = Field(alias="QUOTES_TABLE")
+    licenses_table: str = Field(alias="LICENSES_TABLE")
+    api_keys_table: str = Field(alias="API_KEYS_TABLE")
+    rate_limits_table: str = Field(alias="RATE_LIMITS_TABLE")
+    relayer_secret_id: str = Field(alias="RELAYER_SECRET_ID")
+    credential_secret_id: str = Field(alias="CREDENTIAL_SECRET_ID")
+    chain: Json[ChainDeployment] = Field(alias="CHAIN_CONFIG")
+    contracts_abi_dir: Path = Field(DEFAULT_ABI_DIR, alias="CONTRACTS_ABI_DIR")
+    tx_timeout_seconds: float = Field(120, alias="TX_TIMEOUT_SECONDS", gt=0)
+    quote_ttl_seconds: int = Field(900, alias="QUOTE_TTL_SECONDS", ge=60, le=7 * 24 * 3600)
+    signature_ttl_seconds: int = Field(900, alias="SIGNATURE_TTL_SECONDS", ge=60, le=7 * 24 * 3600)
+
+
 C = TypeVar("C", bound=_EnvConfig)
 
 
@@ -125,4 +146,5 @@ MODELS: dict[str, type[_EnvConfig]] = {
     "content-api": ContentApiConfig,
     "registration-worker": RegistrationWorkerConfig,
     "openapi": OpenApiConfig,
+    "license-api": LicenseApiConfig,
 }

@@ -117,6 +117,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("apikeys", "API_KEYS_TABLE", pk="keyHash", indexes=(Index("byLicense", "licenseId"),)),
     TableSpec("usage", "USAGE_TABLE", pk="licenseId", sk="seq", numeric=("seq",)),
     TableSpec("ratelimits", "RATE_LIMITS_TABLE", pk="pk"),
+    # Flow 2: a pending credential secret per quote (quoteId = its commitment), until purchase or ttl
+    TableSpec("quotes", "QUOTES_TABLE", pk="quoteId"),
     TableSpec("idempotency", "IDEMPOTENCY_TABLE", pk="id", ttl="expiration"),
 )
 
@@ -137,6 +139,8 @@ SECRETS: tuple[SecretSpec, ...] = (
                "key from which creators' identity secrets (authenticity proofs) are derived"),
     SecretSpec("relayer-key", "RELAYER_SECRET_ID",
                "private key of the platform relayer account that sends transactions", generate="external"),
+    SecretSpec("credential-key", "CREDENTIAL_SECRET_ID",
+               "key that seals license credential secrets at rest (the usage batch prover unseals them)"),
 )
 
 STATE_MACHINES: tuple[StateMachineSpec, ...] = (
@@ -160,6 +164,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("MAX_UPLOAD_BYTES", "largest file accepted through POST /content/uploads"),
     SettingSpec("UPLOAD_URL_TTL_SECONDS", "lifetime of a presigned upload"),
     SettingSpec("TX_TIMEOUT_SECONDS", "how long the registration worker waits for a transaction receipt"),
+    # Flows 2 and 3
+    SettingSpec("QUOTE_TTL_SECONDS", "lifetime of a license quote and deadline of its permit"),
+    SettingSpec("SIGNATURE_TTL_SECONDS", "deadline of the creator's CreateTerms / RevokeLicense typed data"),
+    SettingSpec("ACCESS_RATE_LIMIT", "content access requests allowed per API key per window"),
+    SettingSpec("ACCESS_RATE_WINDOW_SECONDS", "the rate-limit window (fixed, aligned on the epoch)"),
+    SettingSpec("ACCESS_URL_TTL_SECONDS", "lifetime of a presigned content URL"),
 )
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -181,6 +191,26 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                  secrets=("identity-key", "relayer-key"), chain=True, prover=True,
                  settings=("CHAIN_CONFIG", "CONTRACTS_ABI_DIR", "TX_TIMEOUT_SECONDS")),
     FunctionSpec("openapi", "openapi", routes=(Route("GET", "/openapi.json"),), settings=("PUBLIC_BASE_URL",)),
+    # Flow 2: terms, quotes, purchases (relayed or verified on chain), licenses, keys
+    FunctionSpec("license-api", "license_api",
+                 routes=(Route("POST", "/content/{contentId}/terms", "jwt"),
+                         Route("GET", "/content/{contentId}/terms"),
+                         Route("POST", "/license/quote", "jwt"),
+                         Route("POST", "/license/purchase", "jwt"),
+                         Route("GET", "/license/{licenseId}", "jwt"),
+                         Route("POST", "/license/{licenseId}/revoke", "jwt"),
+                         Route("POST", "/license/{licenseId}/keys", "jwt"),
+                         Route("DELETE", "/license/{licenseId}/keys", "jwt")),
+                 tables=("content", "terms", "quotes", "licenses", "apikeys", "ratelimits"),
+                 secrets=("relayer-key", "credential-key"), chain=True,
+                 settings=("CHAIN_CONFIG", "CONTRACTS_ABI_DIR", "TX_TIMEOUT_SECONDS", "QUOTE_TTL_SECONDS",
+                           "SIGNATURE_TTL_SECONDS")),
+    # Flow 3: the hot path. The function checks the API key itself (first of its ordered checks),
+    # so the route has no authorizer; no chain, no prover, no secrets.
+    FunctionSpec("access", "access", routes=(Route("POST", "/content/{contentId}/access"),),
+                 memory=1024, timeout=10,
+                 tables=("apikeys", "ratelimits", "licenses", "usage", "content"), buckets=("content",),
+                 settings=("ACCESS_RATE_LIMIT", "ACCESS_RATE_WINDOW_SECONDS", "ACCESS_URL_TTL_SECONDS")),
 )
 
 

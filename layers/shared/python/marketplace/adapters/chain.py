@@ -67,7 +67,7 @@ def revert_reason(exc: Exception, abi: list[dict[str, Any]]) -> str:
             try:
                 args = decode(types, bytes.fromhex(data[10:]))
                 shown = ", ".join("0x" + a.hex() if isinstance(a, bytes) else str(a) for a in args)
-            except Exception:
+            except Exception:  # noqa: BLE001 - a reason without its arguments is still a reason
                 shown = "?"
             return f"{name}({shown})"
     message = getattr(exc, "message", None) or str(exc)

@@ -153,21 +153,22 @@ class AccessDynamoStore:
                          commitment=int(k["commitment"]), valid_until=int(k["validUntil"]),
                          object_key=k["objectKey"], revoked_at=k.get("revokedAt"))
 
-    def hit(self, bucket: str, limit: int, expires_at: int) -> bool:
+    def hit(self, bucket: str, limit: int, expires_at: int) -> int | None:
         try:
-            self._ddb.update_item(
+            out = self._ddb.update_item(
                 TableName=self.ratelimits, Key={"pk": {"S": bucket}},
                 UpdateExpression="ADD #n :one SET #ttl = if_not_exists(#ttl, :exp)",
                 ConditionExpression="attribute_not_exists(#n) OR #n < :limit",
                 ExpressionAttributeNames={"#n": "n", "#ttl": "ttl"},
                 ExpressionAttributeValues={":one": {"N": "1"}, ":limit": {"N": str(limit)},
                                            ":exp": {"N": str(expires_at)}},
+                ReturnValues="UPDATED_NEW",
             )
         except Exception as exc:
             if error_code(exc) in CONDITION_FAILED:
-                return False
+                return None
             raise
-        return True
+        return int(out["Attributes"]["n"]["N"])
 
     def claim_use(self, license_id: str, content_id: str, now: int) -> Claim:
         try:
@@ -176,8 +177,7 @@ class AccessDynamoStore:
                 UpdateExpression="SET usesGranted = usesGranted + :one, lastUsedAt = :now, "
                                  "firstUsedAt = if_not_exists(firstUsedAt, :now)",
                 ConditionExpression="attribute_exists(licenseId) AND attribute_not_exists(revokedAt) "
-                                    "AND validFrom <= :now AND validUntil > :now AND usesGranted < maxUses "
-                                    "AND contentId = :cid",
+                                    "AND validUntil > :now AND usesGranted < maxUses AND contentId = :cid",
                 ExpressionAttributeValues={":one": {"N": "1"}, ":now": {"N": str(now)}, ":cid": {"S": content_id}},
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -189,7 +189,7 @@ class AccessDynamoStore:
             raise ClaimRefused(_license_state(from_ddb(old)) if old else None) from None
         new = from_ddb(out["Attributes"])
         return Claim(seq=new["usesGranted"] - 1, uses=new["usesGranted"], max_uses=new["maxUses"],
-                     valid_until=new["validUntil"])
+                     valid_from=new["validFrom"], valid_until=new["validUntil"])
 
     def record(self, event: UsageEvent) -> None:
         self._ddb.put_item(TableName=self.usage, Item=to_ddb({

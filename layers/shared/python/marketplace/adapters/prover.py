@@ -1,7 +1,7 @@
 """The authenticity prover: ``marketplace.zk`` (Groth16 through groth16py) behind one call.
 
-``marketplace.zk`` loads proving keys on first use; it is imported here, inside the call, so
-nothing heavy happens when a handler module is imported.
+``marketplace.zk`` loads proving keys on first use (from ZK_KEYS_DIR, default build/circuits);
+it is imported inside the call, so nothing heavy happens when a handler module is imported.
 """
 
 from __future__ import annotations
@@ -23,13 +23,10 @@ class AuthenticityProof:
         return self.public_signals[1]
 
 
-def prove_authenticity(*, hash_hi: int, hash_lo: int, domain: int, creator_secret: int, timestamp: int,
-                       salt: int) -> AuthenticityProof:
-    """Prove the ``authenticity`` circuit (inputs named as in circuits/templates/authenticity.circom)."""
+def prove_authenticity(*, creator_secret: int, content_hash: bytes, timestamp: int, salt: int,
+                       domain: int) -> AuthenticityProof:
     from marketplace import zk
+    from marketplace.zk.inputs import authenticity_inputs
 
-    result = zk.prove("authenticity", {
-        "contentHashHi": hash_hi, "contentHashLo": hash_lo, "domain": domain,
-        "creatorSecret": creator_secret, "timestamp": timestamp, "salt": salt,
-    })
+    result = zk.prove("authenticity", authenticity_inputs(creator_secret, content_hash, timestamp, salt, domain))
     return AuthenticityProof([int(s) for s in result.public_signals], [int(x) for x in result.proof.calldata()])

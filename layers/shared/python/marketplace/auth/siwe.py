@@ -13,7 +13,7 @@ import re
 import secrets
 import string
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from marketplace.errors import UnauthorizedError
@@ -35,7 +35,7 @@ def new_nonce(length: int = 17) -> str:
 
 
 def format_time(t: datetime) -> str:
-    return t.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return t.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _parse_time(name: str, value: str) -> datetime:
@@ -180,7 +180,7 @@ def recover(text: str, signature: str) -> str:
         raise SiweError("signature must be 65 bytes of hex", {"field": "signature"})
     try:
         return Account.recover_message(encode_defunct(text=text), signature=signature)
-    except Exception:  # eth-account raises several types for unusable signatures
+    except Exception:  # noqa: BLE001 - eth-account raises several types for unusable signatures
         raise SiweError("signature is invalid", {"field": "signature"}) from None
 
 

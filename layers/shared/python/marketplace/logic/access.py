@@ -7,10 +7,11 @@
    static facts: its commitment, content, validity end, object key). Unknown or revoked → 401.
 2. **rate limit**: one conditional atomic counter per key per fixed window → 429 + ``Retry-After``.
    Exact under parallel requests: the store increments only while the count is below the limit.
+   Answers carry ``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (seconds).
 3. **credential**: the token's license must be the key's license and
    ``Poseidon(secret, licenseIdField)`` must equal the commitment recorded at purchase → else 401.
-4. **license**: one conditional update claims a use: not revoked, inside ``[validFrom,
-   validUntil)``, ``usesGranted < maxUses`` and for this content, and increments ``usesGranted``.
+4. **license**: one conditional update claims a use: not revoked, before ``validUntil``,
+   ``usesGranted < maxUses`` and for this content, and increments ``usesGranted``.
    ``usesGranted`` counts every use granted: those already proven on chain plus those pending a
    batch proof, so "uses + pending < maxUses" is one atomic condition. The use's sequence number
    is ``usesGranted`` before the increment: the index ``startIndex + i`` the usage_batch circuit
@@ -26,6 +27,12 @@ its first use: the content LICENSED → ACTIVE). No chain call, no prover.
 Storage is probed (with three retries) *before* the claim, so an outage does not consume a use:
 a use, once claimed, is a sequence number the batch proof must cover. The static facts on the key
 record let an expired license or another content's request skip that probe.
+
+Time: a license starts at its purchase block's timestamp (``validFrom``), which may run a few
+seconds ahead of this clock (block times are the validator's; Hardhat's run ahead after a burst of
+blocks). A license cannot be used before it is bought, so ``validFrom`` is not checked here; the
+event's timestamp is ``max(now, validFrom)`` so every recorded use lies inside the validity the
+batch and compliance proofs check.
 """
 
 from __future__ import annotations
@@ -90,6 +97,7 @@ class Claim:
     seq: int  # this use's sequence number (0-based)
     uses: int  # usesGranted after this use
     max_uses: int
+    valid_from: int
     valid_until: int
 
 
@@ -127,8 +135,9 @@ class KeyStore(Protocol):
 
 
 class RateLimiter(Protocol):
-    def hit(self, bucket: str, limit: int, expires_at: int) -> bool:
-        """Count one request in ``bucket`` if fewer than ``limit`` are counted; False if not."""
+    def hit(self, bucket: str, limit: int, expires_at: int) -> int | None:
+        """Count one request in ``bucket`` if fewer than ``limit`` are counted and return the new
+        count; None (nothing counted) if ``limit`` are counted already."""
         ...
 
 
@@ -168,7 +177,7 @@ class AccessDeps:
 
 @dataclass(frozen=True)
 class AccessSettings:
-    rate_limit: int = 100  # requests per key per window
+    rate_limit: int = 300  # requests per key per window (5 per second sustained)
     rate_window_seconds: int = 60
     url_ttl_seconds: int = URL_TTL_SECONDS
     storage_retries: int = 3  # after the first attempt
@@ -192,9 +201,15 @@ class AccessRequest:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Granted:
+    body: dict
+    headers: dict[str, str]
+
+
 def access(req: AccessRequest, deps: AccessDeps, settings: AccessSettings, now: float | None = None,
-           sleep=time.sleep) -> dict:
-    """Run the checks in order and grant one use; returns the response body (200)."""
+           sleep=time.sleep) -> Granted:
+    """Run the checks in order and grant one use: the 200 body and the rate-limit headers."""
     t = int(now if now is not None else time.time())
 
     # 1. key
@@ -204,7 +219,7 @@ def access(req: AccessRequest, deps: AccessDeps, settings: AccessSettings, now: 
         raise UnauthorizedError("Invalid or revoked API key", {"header": "Authorization"})
 
     # 2. rate limit
-    check_rate(deps.limiter, key_hash, t, settings)
+    rate_headers = check_rate(deps.limiter, key_hash, t, settings)
 
     # 3. credential
     credential = cred.decode_token(req.license_token)
@@ -225,7 +240,8 @@ def access(req: AccessRequest, deps: AccessDeps, settings: AccessSettings, now: 
 
     url = deps.storage.presign_get(key.object_key, settings.url_ttl_seconds)
     deps.usage.record(UsageEvent(
-        license_id=key.license_id, seq=claim.seq, timestamp=t, content_id=req.content_id.lower(),
+        license_id=key.license_id, seq=claim.seq, timestamp=max(t, claim.valid_from),
+        content_id=req.content_id.lower(),
         endpoint=req.endpoint, method=req.method, ip=req.ip, request_id=req.request_id,
         call_hash=call_hash(req.endpoint, req.method, req.ip, req.request_id),
     ))
@@ -236,7 +252,7 @@ def access(req: AccessRequest, deps: AccessDeps, settings: AccessSettings, now: 
             deps.content.activate_content(req.content_id.lower())
         except Exception:  # noqa: BLE001
             log.warning("could not mark content %s ACTIVE", req.content_id, exc_info=True)
-    return {
+    return Granted({
         "url": url,
         "expiresIn": settings.url_ttl_seconds,
         "expiresAt": iso(t + settings.url_ttl_seconds),
@@ -245,7 +261,7 @@ def access(req: AccessRequest, deps: AccessDeps, settings: AccessSettings, now: 
         "use": claim.seq + 1,
         "usesRemaining": claim.max_uses - claim.uses,
         "licenseStatus": "EXHAUSTED" if claim.uses >= claim.max_uses else "IN_USE",
-    }
+    }, rate_headers)
 
 
 def rate_window(t: int, window: int) -> tuple[int, int]:
@@ -254,16 +270,20 @@ def rate_window(t: int, window: int) -> tuple[int, int]:
     return start, start + window
 
 
-def check_rate(limiter: RateLimiter, key_hash: str, t: int, settings: AccessSettings) -> None:
+def check_rate(limiter: RateLimiter, key_hash: str, t: int, settings: AccessSettings) -> dict[str, str]:
+    """Count the request in its window (429 past the limit); the rate-limit headers."""
     start, end = rate_window(t, settings.rate_window_seconds)
+    reset = max(1, end - t)
     # the counter item outlives its window a little (DynamoDB's TTL deletes lazily anyway)
-    if not limiter.hit(f"key#{key_hash}#{start}", settings.rate_limit, end + settings.rate_window_seconds):
-        retry = max(1, end - t)
+    count = limiter.hit(f"key#{key_hash}#{start}", settings.rate_limit, end + settings.rate_window_seconds)
+    if count is None:
         raise RateLimitedError(
             f"Rate limit of {settings.rate_limit} requests per {settings.rate_window_seconds} s exceeded",
-            retry, {"limit": settings.rate_limit, "windowSeconds": settings.rate_window_seconds,
-                    "retryAfter": retry},
+            reset, {"limit": settings.rate_limit, "windowSeconds": settings.rate_window_seconds,
+                    "retryAfter": reset},
         )
+    return {"X-RateLimit-Limit": str(settings.rate_limit),
+            "X-RateLimit-Remaining": str(settings.rate_limit - count), "X-RateLimit-Reset": str(reset)}
 
 
 def probe_storage(storage: ContentStorage, object_key: str, settings: AccessSettings, sleep) -> None:
@@ -292,9 +312,6 @@ def refusal_error(state: LicenseState | None, license_id: str, content_id: str, 
         return InvalidLicenseError(f"License revoked on {iso(state.revoked_at)[:10]}",
                                    {"licenseId": license_id, "reason": "revoked",
                                     "revokedAt": iso(state.revoked_at)})
-    if t < state.valid_from:
-        return InvalidLicenseError("License not yet valid", {"licenseId": license_id, "reason": "not_yet_valid",
-                                                             "validFrom": iso(state.valid_from)})
     if t >= state.valid_until:
         return expired_error(license_id, state.valid_until)
     if state.uses >= state.max_uses:

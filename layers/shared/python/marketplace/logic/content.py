@@ -23,9 +23,10 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from marketplace import multipart
 from marketplace.adapters.stores import AWAITING_UPLOAD, FAILED, PENDING, REGISTERED
@@ -75,7 +76,7 @@ def upload_key(registration_id: str) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_metadata(raw: bytes | str | None) -> Metadata:
@@ -224,7 +225,10 @@ class ContentService:
         if item.get("state") == REGISTERED:
             return Answer(201, result_body({**item, **item["result"]}, self.cfg.public_base_url))
         if item.get("state") == FAILED:
-            raise RecordedError(item["error"])
+            record = item["error"]
+            body = record["body"]
+            details = {**(body.get("details") or {}), "registrationId": registration_id}
+            raise RecordedError({**record, "body": {**body, "details": details}})
         # The execution ended without the saga recording an outcome (aborted, or compensation
         # itself failed): record one so the registration is not left PENDING.
         error = InternalError("registration did not complete", {"executionStatus": status})

@@ -30,8 +30,9 @@ import hmac
 import logging
 import secrets
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from marketplace import ipfs
 from marketplace.adapters.stores import CREATED, REGISTERED
@@ -76,7 +77,7 @@ def _hex(b: bytes) -> str:
 
 
 def _now() -> str:
-    return format_time(datetime.now(timezone.utc))
+    return format_time(datetime.now(UTC))
 
 
 class RegistrationSteps:
@@ -154,22 +155,24 @@ class RegistrationSteps:
         return stored
 
     def prove(self, state: dict[str, Any]) -> dict[str, Any]:
-        from marketplace.zk.field import P, domain, poseidon, split_256
+        from marketplace.zk.field import P, domain, split_256
+        from marketplace.zk.inputs import creator_commitment, timestamp_commitment
 
         stored = state["store"]["value"]
+        content_hash = bytes.fromhex(stored["contentHash"][2:])
         secret = creator_secret(self._identity_key(), state["creator"])
-        hi, lo = split_256(stored["contentHash"])
         dom = domain(self.chain_id, self.registry)
         timestamp, salt = int(self._clock()), secrets.randbelow(P)
         try:
-            proof = self._prove(hash_hi=hi, hash_lo=lo, domain=dom, creator_secret=secret,
-                                timestamp=timestamp, salt=salt)
+            proof = self._prove(creator_secret=secret, content_hash=content_hash, timestamp=timestamp,
+                                salt=salt, domain=dom)
         except Exception as exc:
             err = ProofGenerationError("Unable to generate proof", {"circuit": "authenticity"})
             log.exception("authenticity proof failed", extra={"supportId": err.support_id,
                                                               "registrationId": state["registrationId"]})
             raise err from exc
-        expected = [poseidon(secret), poseidon(timestamp, salt, hi, lo), hi, lo, dom]
+        expected = [creator_commitment(secret), timestamp_commitment(timestamp, salt, content_hash),
+                    *split_256(content_hash), dom]
         if list(proof.public_signals) != expected:
             raise ProofGenerationError("Unable to generate proof",
                                        {"circuit": "authenticity", "reason": "public signals mismatch"})

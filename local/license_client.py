@@ -1,0 +1,137 @@
+"""Flows 2 and 3 as a client does them: terms, quote, purchase (permit or own transaction), access.
+
+Built on ``local.client.Client`` (HTTP, sign-in). Every signature is made here, with the
+signer's own key, exactly as a wallet would (``eth_signTypedData_v4``, or a transaction it signs
+and sends itself): the API never sees a private key.
+
+    from local.client import Client
+    from local.license_client import LicenseClient
+    api = Client(api_url); lc = LicenseClient(api)
+    terms = lc.create_terms(creator_jwt, creator_key, content_id, price_per_use=10_000, max_uses=50)
+    bought = lc.purchase_with_permit(buyer_jwt, buyer_key, terms["termsId"])
+    grant = lc.access(content_id, bought["apiKey"], bought["accessToken"]).json()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+from local.client import Client
+
+
+def sign_typed_data(private_key: str, typed_data: dict[str, Any]) -> str:
+    signed = Account.from_key(private_key).sign_message(encode_typed_data(full_message=typed_data))
+    return "0x" + signed.signature.hex().removeprefix("0x")
+
+
+def calldata(function: str, args: list[Any]) -> bytes:
+    """ABI-encoded call of ``name(type,...)`` with ``args`` (hex strings for bytes32, decimal strings ok)."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    types = function[function.index("(") + 1:-1].split(",") if not function.endswith("()") else []
+    values = []
+    for t, a in zip(types, args):
+        if t.startswith("uint"):
+            values.append(int(a))
+        elif t == "bytes32":
+            values.append(bytes.fromhex(a[2:]))
+        else:
+            values.append(a)
+    return keccak(text=function)[:4] + encode(types, values)
+
+
+@dataclass
+class LicenseClient:
+    api: Client
+
+    # -- creator ----------------------------------------------------------------------------------
+
+    def create_terms(self, token: str, private_key: str, content_id: str, *, price_per_use: int, max_uses: int,
+                     duration_seconds: int = 0, license_type: str = "per_use") -> dict[str, Any]:
+        """Ask for the CreateTerms typed data, sign it, post it again: the relayer creates the terms."""
+        body = {"type": license_type, "pricePerUse": price_per_use, "maxUses": max_uses,
+                "durationSeconds": duration_seconds}
+        path = f"/content/{content_id}/terms"
+        challenge = self.api.request("POST", path, token, json=body).json()
+        signature = sign_typed_data(private_key, challenge["typedData"])
+        return self.api.request("POST", path, token, expect=(201,),
+                                json={**body, "signature": signature, "deadline": challenge["deadline"]}).json()
+
+    def revoke(self, token: str, private_key: str, license_id: str) -> dict[str, Any]:
+        path = f"/license/{license_id}/revoke"
+        challenge = self.api.request("POST", path, token, json={}).json()
+        signature = sign_typed_data(private_key, challenge["typedData"])
+        return self.api.request("POST", path, token,
+                                json={"signature": signature, "deadline": challenge["deadline"]}).json()
+
+    def list_terms(self, content_id: str) -> list[dict[str, Any]]:
+        return self.api.request("GET", f"/content/{content_id}/terms").json()["terms"]
+
+    # -- buyer ------------------------------------------------------------------------------------
+
+    def quote(self, token: str, terms_id: str) -> dict[str, Any]:
+        return self.api.request("POST", "/license/quote", token, json={"termsId": terms_id}).json()
+
+    def purchase_with_permit(self, token: str, private_key: str, terms_id: str,
+                             expect: tuple[int, ...] = (201,)) -> dict[str, Any]:
+        """Quote, sign the stablecoin permit (EIP-2612) it returns, let the platform relay the purchase."""
+        q = self.quote(token, terms_id)
+        signature = sign_typed_data(private_key, q["permit"]["typedData"])
+        return self.api.request("POST", "/license/purchase", token, expect=expect, json={
+            "termsId": terms_id, "quoteId": q["quoteId"],
+            "payment": {"permit": {"signature": signature, "deadline": q["permit"]["deadline"]}}}).json()
+
+    def purchase_with_transaction(self, token: str, private_key: str, terms_id: str, rpc_url: str,
+                                  ) -> dict[str, Any]:
+        """Quote, then send ``approve`` and ``purchase`` yourself, then post the purchase's txHash."""
+        q = self.quote(token, terms_id)
+        tx = q["transaction"]
+        send_transaction(rpc_url, private_key, tx["approve"]["to"],
+                         calldata(tx["approve"]["function"], tx["approve"]["args"]))
+        tx_hash = send_transaction(rpc_url, private_key, tx["purchase"]["to"],
+                                   calldata(tx["purchase"]["function"], tx["purchase"]["args"]))
+        return self.api.request("POST", "/license/purchase", token, expect=(201,), json={
+            "termsId": terms_id, "quoteId": q["quoteId"], "payment": {"txHash": tx_hash}}).json()
+
+    def get_license(self, token: str, license_id: str, expect: tuple[int, ...] = (200,)) -> requests.Response:
+        return self.api.request("GET", f"/license/{license_id}", token, expect=expect)
+
+    # -- access -----------------------------------------------------------------------------------
+
+    def access(self, content_id: str, api_key: str, access_token: str, expect: tuple[int, ...] | None = (200,),
+               session: requests.Session | None = None) -> requests.Response:
+        """``POST /content/{id}/access``; ``expect=None`` returns any response unchecked."""
+        url = f"{self.api.api_url}/content/{content_id}/access"
+        resp = (session or self.api.session).post(
+            url, headers={"Authorization": f"Bearer {api_key}", "X-License-Token": access_token},
+            timeout=self.api.timeout)
+        if expect is not None and resp.status_code not in expect:
+            from local.client import ApiError
+
+            raise ApiError(resp.status_code, resp.json() if resp.content else None, "POST", url)
+        return resp
+
+
+def send_transaction(rpc_url: str, private_key: str, to: str, data: bytes) -> str:
+    """Sign and send a transaction with the sender's own key; wait for success; its hash."""
+    from web3 import Web3
+
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
+    account = Account.from_key(private_key)
+    tx = {"from": account.address, "to": Web3.to_checksum_address(to), "data": data, "chainId": w3.eth.chain_id,
+          "nonce": w3.eth.get_transaction_count(account.address, "pending")}
+    tx["gas"] = int(w3.eth.estimate_gas(tx) * 1.2)
+    fees = w3.eth.fee_history(1, "latest")
+    base = fees["baseFeePerGas"][-1]
+    tx.update(maxFeePerGas=2 * base + 10**9, maxPriorityFeePerGas=10**9)
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction), timeout=120)
+    if receipt["status"] != 1:
+        raise RuntimeError(f"transaction {receipt['transactionHash'].hex()} reverted")
+    return "0x" + bytes(receipt["transactionHash"]).hex()

@@ -1,0 +1,346 @@
+"""LicenseManager: terms (direct and EIP-712 relayed), purchase (approve and EIP-2612 permit),
+revocation, license states and the tracker-only usage record."""
+
+from __future__ import annotations
+
+import pytest
+from eth_abi import encode
+from eth_utils import keccak
+
+from marketplace.zk.field import P
+from marketplace.zk.inputs import credential_commitment
+from tests.contracts.market import USDC
+
+pytestmark = [pytest.mark.integration]
+
+PER_USE, SUBSCRIPTION, RESEARCH, COMMERCIAL = range(4)
+NONE, PURCHASED, IN_USE, EXHAUSTED, EXPIRED, REVOKED = range(6)
+NO_EXPIRY = 2**40 - 1
+DAY = 86400
+
+CREATE_TERMS_TYPES = {"CreateTerms": [
+    {"name": "contentId", "type": "bytes32"}, {"name": "licenseType", "type": "uint8"},
+    {"name": "pricePerUse", "type": "uint96"}, {"name": "maxUses", "type": "uint32"},
+    {"name": "durationSeconds", "type": "uint40"}, {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"}]}
+REVOKE_TYPES = {"RevokeLicense": [
+    {"name": "licenseId", "type": "bytes32"}, {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"}]}
+
+
+def eip712_domain(chain, manager) -> dict:
+    return {"name": "LicenseManager", "version": "1", "chainId": chain.w3.eth.chain_id,
+            "verifyingContract": manager.address}
+
+
+def sign_create_terms(chain, market, signer: str, content_id, terms=(RESEARCH, 2 * USDC, 10, 7 * DAY),
+                      deadline=None, nonce=None):
+    creator = chain.accounts[signer]
+    message = {"contentId": content_id, "licenseType": terms[0], "pricePerUse": terms[1], "maxUses": terms[2],
+               "durationSeconds": terms[3],
+               "nonce": market.manager.functions.nonces(creator).call() if nonce is None else nonce,
+               "deadline": deadline or chain.now() + 3600}
+    sig = chain.sign_typed(signer, eip712_domain(chain, market.manager), CREATE_TERMS_TYPES, "CreateTerms", message)
+    return (content_id, *terms, message["deadline"], sig)
+
+
+def sign_revoke(chain, market, signer: str, license_id, deadline=None):
+    creator = chain.accounts[signer]
+    message = {"licenseId": license_id, "nonce": market.manager.functions.nonces(creator).call(),
+               "deadline": deadline or chain.now() + 3600}
+    sig = chain.sign_typed(signer, eip712_domain(chain, market.manager), REVOKE_TYPES, "RevokeLicense", message)
+    return license_id, message["deadline"], sig
+
+
+class TestCreateTerms:
+    def test_creator_creates_terms(self, chain, market, world):
+        receipt = chain.send(market.manager.functions.createTerms(world.content_id, SUBSCRIPTION, 3 * USDC, 50, 0),
+                             chain.creator)
+        terms_id = keccak(encode(["bytes32", "uint256"], [world.content_id, 1]))
+        assert chain.events(market.manager, receipt, "TermsCreated") == [{
+            "termsId": terms_id, "contentId": world.content_id, "licenseType": SUBSCRIPTION,
+            "pricePerUse": 3 * USDC, "maxUses": 50, "durationSeconds": 0}]
+        assert list(market.manager.functions.getTerms(terms_id).call()) == [world.content_id, 3 * USDC, 50, 0,
+                                                                      SUBSCRIPTION, True]
+        assert market.manager.functions.termsCount(world.content_id).call() == 2
+        assert market.manager.functions.termsIdAt(world.content_id, 0).call() == world.terms_id
+        assert market.manager.functions.termsIdAt(world.content_id, 1).call() == terms_id
+        assert market.manager.functions.quote(terms_id).call() == 150 * USDC
+
+    def test_only_the_creator(self, chain, market, world):
+        chain.expect_revert(market.manager.functions.createTerms(world.content_id, PER_USE, USDC, 1, 0),
+                            chain.other, "License__NotCreator")
+
+    def test_unknown_or_archived_content(self, chain, market, world):
+        chain.expect_revert(market.manager.functions.createTerms(b"\x07" * 32, PER_USE, USDC, 1, 0),
+                            chain.creator, "License__ContentNotAvailable")
+        chain.send(market.registry.functions.archive(world.content_id), chain.creator)
+        chain.expect_revert(market.manager.functions.createTerms(world.content_id, PER_USE, USDC, 1, 0),
+                            chain.creator, "License__ContentNotAvailable")
+
+    @pytest.mark.parametrize("price,max_uses", [(0, 10), (USDC, 0)])
+    def test_price_and_uses_must_be_positive(self, chain, market, world, price, max_uses):
+        chain.expect_revert(market.manager.functions.createTerms(world.content_id, PER_USE, price, max_uses, 0),
+                            chain.creator, "License__InvalidTerms")
+
+    def test_terms_index_out_of_range(self, chain, market, world):
+        chain.expect_revert(market.manager.functions.termsIdAt(world.content_id, 1), chain.other,
+                            "License__UnknownTerms")
+        chain.expect_revert(market.manager.functions.quote(b"\x00" * 32), chain.other, "License__UnknownTerms")
+
+    def test_paused(self, chain, market, world):
+        chain.send(market.manager.functions.pause(), chain.deployer)
+        chain.expect_revert(market.manager.functions.createTerms(world.content_id, PER_USE, USDC, 1, 0),
+                            chain.creator, "EnforcedPause")
+
+
+class TestCreateTermsWithSig:
+    def test_relayer_creates_with_the_creators_signature(self, chain, market, world):
+        args = sign_create_terms(chain, market, "creator", world.content_id)
+        receipt = chain.send(market.manager.functions.createTermsWithSig(*args), chain.relayer)
+        (event,) = chain.events(market.manager, receipt, "TermsCreated")
+        assert (event["licenseType"], event["pricePerUse"], event["maxUses"], event["durationSeconds"]) == args[1:5]
+        assert market.manager.functions.nonces(chain.creator).call() == 1
+
+    def test_signature_cannot_be_replayed(self, chain, market, world):
+        args = sign_create_terms(chain, market, "creator", world.content_id)
+        chain.send(market.manager.functions.createTermsWithSig(*args), chain.relayer)
+        chain.expect_revert(market.manager.functions.createTermsWithSig(*args), chain.relayer,
+                            "License__InvalidSignature")
+
+    def test_signature_by_someone_else(self, chain, market, world):
+        args = sign_create_terms(chain, market, "other", world.content_id,
+                                 nonce=market.manager.functions.nonces(chain.creator).call())
+        chain.expect_revert(market.manager.functions.createTermsWithSig(*args), chain.relayer,
+                            "License__InvalidSignature")
+
+    def test_altered_terms(self, chain, market, world):
+        args = list(sign_create_terms(chain, market, "creator", world.content_id))
+        args[2] = 1  # price the creator did not sign
+        chain.expect_revert(market.manager.functions.createTermsWithSig(*args), chain.relayer,
+                            "License__InvalidSignature")
+
+    def test_expired(self, chain, market, world):
+        args = sign_create_terms(chain, market, "creator", world.content_id, deadline=chain.now() - 1)
+        chain.expect_revert(market.manager.functions.createTermsWithSig(*args), chain.relayer,
+                            "License__SignatureExpired")
+
+    def test_only_relayer_and_known_content(self, chain, market, world):
+        args = sign_create_terms(chain, market, "creator", world.content_id)
+        chain.expect_revert(market.manager.functions.createTermsWithSig(*args), chain.other,
+                            "AccessControlUnauthorizedAccount")
+        args = sign_create_terms(chain, market, "creator", b"\x09" * 32)
+        chain.expect_revert(market.manager.functions.createTermsWithSig(*args), chain.relayer,
+                            "License__ContentNotAvailable")
+
+    def test_domain_separator(self, chain, market):
+        from eth_account.messages import encode_typed_data
+
+        domain = eip712_domain(chain, market.manager)
+        expected = encode_typed_data(domain_data=domain, message_types=REVOKE_TYPES,
+                                     message_data={"licenseId": b"\x00" * 32, "nonce": 0, "deadline": 0}).header
+        assert market.manager.functions.DOMAIN_SEPARATOR().call() == expected
+
+
+class TestSetTermsActive:
+    def test_deactivate_and_reactivate(self, chain, market, world):
+        receipt = chain.send(market.manager.functions.setTermsActive(world.terms_id, False), chain.creator)
+        assert chain.events(market.manager, receipt, "TermsStatusChanged") == [
+            {"termsId": world.terms_id, "active": False}]
+        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 1), chain.buyer,
+                            "License__TermsInactive")
+        chain.send(market.manager.functions.setTermsActive(world.terms_id, True), chain.creator)
+        market.purchase(chain.buyer, world.terms_id)
+
+    def test_only_creator_and_known_terms(self, chain, market, world):
+        chain.expect_revert(market.manager.functions.setTermsActive(world.terms_id, False), chain.other,
+                            "License__NotCreator")
+        chain.expect_revert(market.manager.functions.setTermsActive(b"\x05" * 32, False), chain.creator,
+                            "License__UnknownTerms")
+
+
+class TestPurchase:
+    def test_approve_path(self, chain, market, world):
+        amount = market.manager.functions.quote(world.terms_id).call()
+        assert amount == 50 * USDC  # 0.5 USDC x 100 uses
+        buyer_before = market.token.functions.balanceOf(chain.buyer).call()
+        lic = market.purchase(chain.buyer, world.terms_id)
+
+        assert lic.license_id == keccak(encode(["bytes32", "address", "uint256"], [world.terms_id, chain.buyer, 0]))
+        assert market.token.functions.balanceOf(chain.buyer).call() == buyer_before - amount
+        assert market.token.functions.balanceOf(market.escrow.address).call() == amount
+        stored = list(market.manager.functions.getLicense(lic.license_id).call())
+        commitment = credential_commitment(lic.secret, lic.license_id)
+        assert stored[0:2] == [world.terms_id, chain.buyer]
+        assert stored[3] == stored[2] + 30 * DAY
+        assert stored[4:] == [False, commitment, 0, 0, 100, USDC // 2]
+        assert market.manager.functions.licenseState(lic.license_id).call() == PURCHASED
+        assert market.manager.functions.purchaseCount(chain.buyer).call() == 1
+        assert market.manager.functions.commitmentUsed(commitment).call()
+        assert list(market.escrow.functions.getDeposit(lic.license_id).call()) == [
+            chain.creator, USDC // 2, chain.buyer, 100, 0, 0]
+
+    def test_events(self, chain, market, world):
+        amount = market.manager.functions.quote(world.terms_id).call()
+        chain.send(market.token.functions.approve(market.escrow.address, amount), chain.buyer)
+        license_id = market.manager.functions.nextLicenseId(world.terms_id, chain.buyer).call()
+        receipt = chain.send(market.manager.functions.purchase(world.terms_id, 42), chain.buyer)
+        (event,) = chain.events(market.manager, receipt, "LicensePurchased")
+        block_time = chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
+        assert event == {"licenseId": license_id, "licensee": chain.buyer, "termsId": world.terms_id,
+                         "timestamp": block_time, "contentId": world.content_id, "amount": amount,
+                         "credentialCommitment": 42, "validUntil": block_time + 30 * DAY}
+        assert chain.events(market.escrow, receipt, "Deposited") == [
+            {"licenseId": license_id, "payer": chain.buyer, "payee": chain.creator, "amount": amount}]
+
+    def test_nonce_makes_each_license_distinct(self, chain, market, world):
+        first = market.purchase(chain.buyer, world.terms_id)
+        second = market.purchase(chain.buyer, world.terms_id)
+        assert second.license_id == keccak(encode(["bytes32", "address", "uint256"], [world.terms_id, chain.buyer, 1]))
+        assert first.license_id != second.license_id
+
+    def test_no_expiry_terms(self, chain, market, world):
+        terms_id = market.create_terms(chain.creator, world.content_id, duration=0)
+        lic = market.purchase(chain.buyer, terms_id)
+        assert list(market.manager.functions.getLicense(lic.license_id).call())[3] == NO_EXPIRY
+
+    def test_without_allowance(self, chain, market, world):
+        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 7), chain.buyer,
+                            "ERC20InsufficientAllowance")
+
+    def test_unknown_terms_and_archived_content(self, chain, market, world):
+        chain.expect_revert(market.manager.functions.purchase(b"\x03" * 32, 7), chain.buyer, "License__UnknownTerms")
+        chain.send(market.registry.functions.archive(world.content_id), chain.creator)
+        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 7), chain.buyer,
+                            "License__ContentNotAvailable")
+
+    @pytest.mark.parametrize("commitment", [0, P, 2**256 - 1])
+    def test_commitment_must_be_a_nonzero_field_element(self, chain, market, world, commitment):
+        chain.send(market.token.functions.approve(market.escrow.address, 2**255), chain.buyer)
+        chain.expect_revert(market.manager.functions.purchase(world.terms_id, commitment), chain.buyer,
+                            "License__InvalidCommitment")
+
+    def test_commitment_is_used_once(self, chain, market, world):
+        chain.send(market.token.functions.approve(market.escrow.address, 2**255), chain.buyer)
+        chain.send(market.manager.functions.purchase(world.terms_id, 99), chain.buyer)
+        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 99), chain.buyer,
+                            "License__InvalidCommitment")
+
+    def test_paused(self, chain, market, world):
+        chain.send(market.manager.functions.pause(), chain.deployer)
+        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 7), chain.buyer, "EnforcedPause")
+
+
+class TestPurchaseWithPermit:
+    def permit_args(self, chain, market, world, commitment=77, deadline=None):
+        amount = market.manager.functions.quote(world.terms_id).call()
+        deadline = deadline or chain.now() + 3600
+        v, r, s = chain.permit("buyer", market.token, market.escrow.address, amount, deadline)
+        return (world.terms_id, chain.buyer, commitment, deadline, v, r, s), amount
+
+    def test_relayed_with_permit(self, chain, market, world):
+        args, amount = self.permit_args(chain, market, world)
+        receipt = chain.send(market.manager.functions.purchaseWithPermit(*args), chain.relayer)
+        (event,) = chain.events(market.manager, receipt, "LicensePurchased")
+        assert event["licensee"] == chain.buyer and event["amount"] == amount
+        assert market.token.functions.balanceOf(market.escrow.address).call() == amount
+        assert market.token.functions.allowance(chain.buyer, market.escrow.address).call() == 0
+
+    def test_front_run_permit_still_purchases(self, chain, market, world):
+        args, amount = self.permit_args(chain, market, world)
+        _, buyer, _, deadline, v, r, s = args
+        # Someone copies the permit from the mempool and submits it to the token first.
+        chain.send(market.token.functions.permit(buyer, market.escrow.address, amount, deadline, v, r, s), chain.other)
+        receipt = chain.send(market.manager.functions.purchaseWithPermit(*args), chain.relayer)
+        assert chain.events(market.manager, receipt, "LicensePurchased")[0]["licensee"] == chain.buyer
+
+    def test_buyer_may_send_it_themself(self, chain, market, world):
+        args, _ = self.permit_args(chain, market, world)
+        chain.send(market.manager.functions.purchaseWithPermit(*args), chain.buyer)
+
+    def test_stranger_cannot_spend_a_buyers_permit(self, chain, market, world):
+        args, _ = self.permit_args(chain, market, world)
+        chain.expect_revert(market.manager.functions.purchaseWithPermit(*args), chain.other,
+                            "License__NotAuthorized")
+
+    def test_invalid_permit_without_allowance(self, chain, market, world):
+        args, amount = self.permit_args(chain, market, world, deadline=chain.now() - 10)  # expired permit
+        assert chain.expect_revert(market.manager.functions.purchaseWithPermit(*args), chain.relayer,
+                                   "License__InsufficientAllowance") == (0, amount)
+
+
+class TestRevoke:
+    def test_creator_revokes(self, chain, market, world, license_):
+        receipt = chain.send(market.manager.functions.revoke(license_.license_id), chain.creator)
+        (event,) = chain.events(market.manager, receipt, "LicenseRevoked")
+        assert event["licenseId"] == license_.license_id and event["contentId"] == world.content_id
+        assert event["timestamp"] == chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
+        assert market.manager.functions.licenseState(license_.license_id).call() == REVOKED
+
+    def test_only_creator_once_known(self, chain, market, license_):
+        chain.expect_revert(market.manager.functions.revoke(license_.license_id), chain.buyer, "License__NotCreator")
+        chain.send(market.manager.functions.revoke(license_.license_id), chain.creator)
+        chain.expect_revert(market.manager.functions.revoke(license_.license_id), chain.creator,
+                            "License__AlreadyRevoked")
+        chain.expect_revert(market.manager.functions.revoke(b"\x02" * 32), chain.creator, "License__UnknownLicense")
+
+    def test_relayed_revocation(self, chain, market, license_):
+        args = sign_revoke(chain, market, "creator", license_.license_id)
+        chain.expect_revert(market.manager.functions.revokeWithSig(*args), chain.other,
+                            "AccessControlUnauthorizedAccount")
+        receipt = chain.send(market.manager.functions.revokeWithSig(*args), chain.relayer)
+        assert chain.events(market.manager, receipt, "LicenseRevoked")[0]["licenseId"] == license_.license_id
+
+    def test_relayed_revocation_needs_the_creators_fresh_signature(self, chain, market, license_):
+        args = sign_revoke(chain, market, "buyer", license_.license_id)
+        chain.expect_revert(market.manager.functions.revokeWithSig(*args), chain.relayer, "License__InvalidSignature")
+        args = sign_revoke(chain, market, "creator", license_.license_id, deadline=chain.now() - 1)
+        chain.expect_revert(market.manager.functions.revokeWithSig(*args), chain.relayer, "License__SignatureExpired")
+
+
+class TestStatesAndUsageRecord:
+    @pytest.fixture
+    def tracker(self, chain, market):
+        """A test account holding TRACKER_ROLE on the LicenseManager (the real one is UsageTracker)."""
+        role = market.manager.functions.TRACKER_ROLE().call()
+        chain.send(market.manager.functions.grantRole(role, chain.tracker), chain.deployer)
+        return chain.tracker
+
+    def test_lifecycle(self, chain, market, world, license_, tracker):
+        lid = license_.license_id
+        assert market.manager.functions.licenseState(lid).call() == PURCHASED
+        chain.send(market.manager.functions.recordUsage(lid, 0, 40, 111), tracker)
+        assert market.manager.functions.licenseState(lid).call() == IN_USE
+        assert list(market.manager.functions.getLicense(lid).call())[6:8] == [111, 40]
+        chain.advance(31 * DAY)
+        assert market.manager.functions.licenseState(lid).call() == EXPIRED
+        chain.send(market.manager.functions.recordUsage(lid, 40, 60, 222), tracker)
+        assert market.manager.functions.licenseState(lid).call() == EXHAUSTED
+        chain.send(market.manager.functions.revoke(lid), chain.creator)
+        assert market.manager.functions.licenseState(lid).call() == REVOKED
+        assert market.manager.functions.licenseState(b"\x00" * 32).call() == NONE
+
+    def test_usage_record_rules(self, chain, market, license_, tracker):
+        lid = license_.license_id
+        chain.expect_revert(market.manager.functions.recordUsage(lid, 0, 1, 5), chain.relayer,
+                            "AccessControlUnauthorizedAccount")
+        chain.expect_revert(market.manager.functions.recordUsage(lid, 1, 1, 5), tracker, "License__UsageOutOfOrder")
+        chain.expect_revert(market.manager.functions.recordUsage(lid, 0, 101, 5), tracker, "License__MaxUsesExceeded")
+        chain.expect_revert(market.manager.functions.recordUsage(b"\x01" * 32, 0, 1, 5), tracker,
+                            "License__UnknownLicense")
+        chain.send(market.manager.functions.revoke(lid), chain.creator)
+        chain.expect_revert(market.manager.functions.recordUsage(lid, 0, 1, 5), tracker, "License__Revoked")
+
+    def test_usage_context(self, chain, market, world, license_):
+        ctx = list(market.manager.functions.usageContext(license_.license_id).call())
+        lic = list(market.manager.functions.getLicense(license_.license_id).call())
+        assert ctx == [world.content_id, lic[5], 0, 0, 100, USDC // 2, lic[2], lic[3], False]
+        assert list(market.manager.functions.usageContext(b"\x01" * 32).call())[6] == 0  # unknown: validFrom 0
+
+    def test_constructor_rejects_zero_addresses(self, chain, market):
+        zero = "0x" + "00" * 20
+        args = [chain.deployer, chain.relayer, market.registry.address, market.escrow.address]
+        for i in range(4):
+            bad = list(args)
+            bad[i] = zero
+            assert chain.constructor_revert("LicenseManager", *bad) == "Marketplace__ZeroAddress"

@@ -1,0 +1,144 @@
+"""Flow 2 in-process: the real license-api handler, moto, and the LicenseManager on a Hardhat node.
+
+Terms are created by the relayer with the creator's EIP-712 signature (and by the creator's own
+transaction); licenses are bought with a relayed EIP-2612 permit and with the buyer's own
+approve + purchase transactions; the chain is checked after each step.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from local.license_client import calldata, send_transaction
+from marketplace.logic import credential as cred
+from tests.integration.license_support import (  # noqa: F401 - fixtures
+    _fresh_license_singletons,
+    content,
+    people,
+    register,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def b(hex_id: str) -> bytes:
+    return bytes.fromhex(hex_id[2:])
+
+
+@pytest.fixture(scope="module")
+def terms(content, people):
+    return people.create_terms(content[0], price=2_000, max_uses=50, duration=3600)
+
+
+class TestTerms:
+    def test_signed_terms_are_on_chain_listed_and_license_the_content(self, api, stack, content, people, terms):
+        content_id = content[0]
+        # the relayer created them on chain, as the creator signed
+        on_chain = stack.contract("LicenseManager").functions.getTerms(b(terms["termsId"])).call()
+        assert tuple(on_chain) == (b(content_id), 2_000, 50, 3600, 0, True)
+        assert terms["amount"] == 100_000 and terms["type"] == "per_use"
+        # anyone can browse them; the content is LICENSED
+        listed = api.call("GET", f"/content/{content_id}/terms")
+        assert listed.status == 200 and terms["termsId"] in [t["termsId"] for t in listed.body["terms"]]
+        assert api.call("GET", f"/content/{content_id}").body["state"] in ("LICENSED", "ACTIVE")
+
+    def test_terms_from_the_creators_own_transaction(self, api, stack, content, people):
+        content_id = content[0]
+        manager = stack.deployment["contracts"]["LicenseManager"]
+        tx = send_transaction(stack.rpc_url, people.key("creator1"), manager, calldata(
+            "createTerms(bytes32,uint8,uint96,uint32,uint40)", [content_id, 2, 7, 3, 0]))
+        reply = api.call("POST", f"/content/{content_id}/terms", token=people.jwt("creator1"), body={
+            "type": "research", "pricePerUse": 7, "maxUses": 3, "txHash": tx})
+        assert reply.status == 201, reply.body
+        assert reply.body["amount"] == 21 and reply.body["txHash"] == tx
+
+    def test_someone_else_cannot_create_terms(self, api, content, people):
+        reply = api.call("POST", f"/content/{content[0]}/terms", token=people.jwt("buyer1"),
+                         body={"pricePerUse": 1, "maxUses": 1})
+        assert reply.status == 403
+        assert api.call("POST", f"/content/{content[0]}/terms", body={"pricePerUse": 1, "maxUses": 1}).status == 401
+
+    def test_invalid_terms_are_422(self, api, content, people):
+        for body in ({"pricePerUse": 0, "maxUses": 1}, {"pricePerUse": 1, "maxUses": 2**32},
+                     {"pricePerUse": 1, "maxUses": 1, "type": "free"}):
+            assert api.call("POST", f"/content/{content[0]}/terms", token=people.jwt("creator1"),
+                            body=body).status == 422
+
+
+class TestPurchase:
+    def test_permit_purchase_moves_the_price_to_escrow_and_records_the_commitment(self, api, stack, people, terms):
+        escrow = stack.deployment["contracts"]["PaymentEscrow"]
+        buyer = people.address("buyer1")
+        before = people.balance(buyer), people.balance(escrow)
+        reply = people.buy_with_permit(terms["termsId"])
+        assert reply.status == 201, reply.body
+        bought = reply.body
+        assert set(bought) >= {"licenseId", "accessToken", "apiKey", "txHash", "terms"}
+        assert bought["apiKey"].startswith("sk_live_") and len(bought["apiKey"]) == 8 + 64
+        assert people.balance(buyer) == before[0] - 100_000 and people.balance(escrow) == before[1] + 100_000
+        # on chain: the license is the buyer's, with the commitment the access token opens
+        lic = stack.contract("LicenseManager").functions.getLicense(b(bought["licenseId"])).call()
+        credential = cred.decode_token(bought["accessToken"])
+        assert credential.license_id == bought["licenseId"]
+        assert lic[1] == buyer and lic[5] == cred.commitment(credential.secret, bought["licenseId"])
+        # the key is stored only as its hash
+        key = stack.item("API_KEYS_TABLE", {"keyHash": cred.hash_api_key(bought["apiKey"])})
+        assert key["licenseId"] == bought["licenseId"] and bought["apiKey"] not in str(key)
+        assert key["display"] == bought["apiKey"][:12] + "…"
+        # and the buyer sees a PURCHASED license
+        view = api.call("GET", f"/license/{bought['licenseId']}", token=people.jwt("buyer1"))
+        assert view.status == 200 and view.body["status"] == "PURCHASED" and view.body["uses"] == 0
+
+    def test_purchase_with_the_buyers_own_transaction(self, api, stack, people, terms):
+        reply, q, tx_hash = people.buy_with_transaction(terms["termsId"])
+        assert reply.status == 201, reply.body
+        assert reply.body["licenseId"] == q["licenseId"] and reply.body["txHash"] == tx_hash
+        credential = cred.decode_token(reply.body["accessToken"])
+        assert cred.commitment(credential.secret, q["licenseId"]) == int(q["credentialCommitment"])
+        # posting the same transaction again issues nothing new
+        again = api.call("POST", "/license/purchase", token=people.jwt("buyer1"),
+                         body={"termsId": terms["termsId"], "payment": {"txHash": tx_hash}})
+        assert again.status == 409
+
+    def test_another_buyer_cannot_claim_my_transaction(self, api, people, terms):
+        reply, _, tx_hash = people.buy_with_transaction(terms["termsId"])
+        assert reply.status == 201
+        stolen = api.call("POST", "/license/purchase", token=people.jwt("creator2"),
+                          body={"termsId": terms["termsId"], "payment": {"txHash": tx_hash}})
+        assert stolen.status in (400, 404) and stolen.body["error"] in ("VALIDATION_ERROR", "NOT_FOUND")
+
+    def test_insufficient_balance_is_402_and_nothing_is_sent(self, api, stack, people, terms):
+        manager = stack.contract("LicenseManager").functions
+        poor = people.address("creator2")
+        assert people.balance(poor) < 100_000
+        count = manager.purchaseCount(poor).call()
+        reply = people.buy_with_permit(terms["termsId"], role="creator2")
+        assert reply.status == 402 and reply.body["error"] == "INSUFFICIENT_FUNDS"
+        assert manager.purchaseCount(poor).call() == count
+
+    def test_a_permit_for_less_than_the_price_is_400(self, people, terms):
+        reply = people.buy_with_permit(terms["termsId"], value=99_999)
+        assert reply.status == 400 and reply.body["error"] == "VALIDATION_ERROR"
+
+
+class TestLicenseAccessRights:
+    def test_only_the_buyer_and_the_creator_read_a_license(self, api, people, terms):
+        bought = people.buy_with_permit(terms["termsId"]).body
+        path = f"/license/{bought['licenseId']}"
+        mine = api.call("GET", path, token=people.jwt("buyer1"))
+        assert mine.status == 200 and mine.body["buyer"] == people.address("buyer1").lower()
+        creators = api.call("GET", path, token=people.jwt("creator1"))
+        assert creators.status == 200 and "buyer" not in creators.body
+        assert api.call("GET", path, token=people.jwt("creator2")).status == 403
+        assert api.call("GET", path).status == 401
+        assert api.call("GET", "/license/0x" + "00" * 32, token=people.jwt("buyer1")).status == 404
+
+    def test_revocation_on_chain_and_in_the_cache(self, api, stack, people, terms):
+        bought = people.buy_with_permit(terms["termsId"]).body
+        assert people.revoke(bought["licenseId"], role="creator2").status == 403
+        reply = api.call("POST", f"/license/{bought['licenseId']}/revoke", token=people.jwt("buyer1"), body={})
+        assert reply.status == 403  # the buyer is not the creator
+        revoked = people.revoke(bought["licenseId"])
+        assert revoked.status == 200 and revoked.body["status"] == "REVOKED", revoked.body
+        assert stack.contract("LicenseManager").functions.licenseState(b(bought["licenseId"])).call() == 5
+        assert people.revoke(bought["licenseId"]).status == 409

@@ -1,0 +1,125 @@
+"""The access function's handler: its environment, the proxy event it reads, the responses it
+gives (the logic is tests/unit/test_access_logic.py; the real stores tests/integration)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from local.lambdas import load_handler
+from marketplace import resources
+from marketplace.logic import access as ax
+from marketplace.logic import credential as cred
+from tests.unit.test_access_logic import CONTENT, LICENSE, NOW, make_world
+
+pytestmark = pytest.mark.unit
+
+EVENT = json.loads((Path(__file__).parents[1] / "events" / "apigw_proxy.json").read_text())
+module = load_handler("access").__globals__
+
+
+class Recording(Mapping):
+    """An environment that remembers which variables were read."""
+
+    def __init__(self, values):
+        self.values, self.read = values, set()
+
+    def __getitem__(self, k):
+        self.read.add(k)
+        return self.values[k]
+
+    def get(self, k, default=None):
+        self.read.add(k)
+        return self.values.get(k, default)
+
+    def __iter__(self):
+        return iter(self.values)
+
+    def __len__(self):
+        return len(self.values)
+
+
+def test_config_reads_exactly_the_declared_environment():
+    declared = set(resources.env_names(resources.by_name(resources.FUNCTIONS, "access")))
+    env = Recording({n: "x" for n in declared} | {"ACCESS_RATE_LIMIT": "7", "ACCESS_RATE_WINDOW_SECONDS": "30",
+                                                   "ACCESS_URL_TTL_SECONDS": "600"})
+    cfg = module["AccessConfig"].from_env(env)
+    assert env.read == declared
+    assert (cfg.settings.rate_limit, cfg.settings.rate_window_seconds, cfg.settings.url_ttl_seconds) == (7, 30, 600)
+
+
+def test_config_defaults_and_refusals():
+    tables = {n: "x" for n in ("API_KEYS_TABLE", "RATE_LIMITS_TABLE", "LICENSES_TABLE", "USAGE_TABLE",
+                               "CONTENT_TABLE", "CONTENT_BUCKET")}
+    assert module["AccessConfig"].from_env(tables).settings == ax.AccessSettings()
+    with pytest.raises(RuntimeError, match="CONTENT_BUCKET"):
+        module["AccessConfig"].from_env({k: v for k, v in tables.items() if k != "CONTENT_BUCKET"})
+    with pytest.raises(RuntimeError):
+        module["AccessConfig"].from_env({**tables, "ACCESS_RATE_LIMIT": "0"})
+
+
+def _event(content=CONTENT, headers=None):
+    e = copy.deepcopy(EVENT)
+    e.update(resource="/content/{contentId}/access", path=f"/content/{content}/access", httpMethod="POST",
+             pathParameters={"contentId": content}, headers=headers or {})
+    e["requestContext"]["identity"]["sourceIp"] = "198.51.100.7"
+    return e
+
+
+@pytest.fixture
+def world(monkeypatch):
+    w = make_world(max_uses=2)
+    settings = ax.AccessSettings(rate_limit=100, storage_backoff_seconds=0)
+    monkeypatch.setitem(module, "_setup", lambda: (w.fakes.deps(), settings))
+    monkeypatch.setattr(ax.time, "time", lambda: NOW)
+    return w
+
+
+def test_grant_reads_headers_case_insensitively_and_records_the_call(world):
+    resp = module["handler"](_event(headers={"authorization": f"Bearer {world.api_key}",
+                                             "X-LICENSE-TOKEN": world.token}), None)
+    assert resp["statusCode"] == 200 and resp["headers"]["Content-Type"] == "application/json"
+    assert resp["headers"]["X-RateLimit-Remaining"] == "99"
+    body = json.loads(resp["body"])
+    assert body["licenseId"] == LICENSE and body["use"] == 1
+    (event,) = world.fakes.events
+    assert (event.endpoint, event.method, event.ip, event.request_id) == (
+        f"/content/{CONTENT}/access", "POST", "198.51.100.7", EVENT["requestContext"]["requestId"])
+
+
+def test_errors_answer_with_the_error_body_and_headers(world):
+    resp = module["handler"](_event(headers={"Authorization": f"Bearer {cred.new_api_key().key}"}), None)
+    assert resp["statusCode"] == 401 and json.loads(resp["body"])["error"] == "UNAUTHORIZED"
+    world.fakes.storage_failures = 10
+    resp = module["handler"](_event(headers={"Authorization": f"Bearer {world.api_key}",
+                                             "X-License-Token": world.token}), None)
+    assert resp["statusCode"] == 503 and resp["headers"]["Retry-After"] == "60"
+    assert json.loads(resp["body"])["retryAfter"] == 60
+    resp = module["handler"](_event(content="nonsense"), None)
+    assert resp["statusCode"] == 404
+
+
+def test_an_unexpected_failure_is_a_500_with_a_support_id(world, monkeypatch):
+    def boom(*a, **k):
+        raise KeyError("bug")
+
+    monkeypatch.setattr(world.fakes, "get_key", boom)
+    resp = module["handler"](_event(headers={"Authorization": f"Bearer {world.api_key}"}), None)
+    body = json.loads(resp["body"])
+    assert resp["statusCode"] == 500 and body["supportId"].startswith("err_") and "bug" not in resp["body"]
+
+
+def test_the_module_imports_neither_web3_nor_the_prover_nor_pydantic():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, 'functions/access'); import handler; "
+            "print(sorted(m for m in ('web3', 'eth_account', 'groth16py', 'wasmtime', 'py_ecc', 'pydantic', "
+            "'boto3', 'aws_lambda_powertools') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2], capture_output=True,
+                         text=True, check=True, env={"PYTHONPATH": "layers/shared/python"})
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,598 @@
+"""Flow 2 logic: typed data, quotes, purchases (permit and own transaction), licenses, revocation,
+keys. The chain and the tables are in-memory fakes with the LicenseManager's rules that matter
+here (license ids from the buyer's purchase count, events); tests/integration runs the real ones."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak
+
+from marketplace.errors import (
+    BlockchainError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PaymentRequiredError,
+    ValidationError,
+)
+from marketplace.logic import credential as cred
+from marketplace.logic import licensing as lg
+from marketplace.logic.licensing_models import PurchaseRequest, RevokeRequest, TermsRequest
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = 1_750_000_000
+SEAL_KEY = "ab" * 32
+CREATOR = Account.create()
+BUYER = Account.create()
+OTHER = Account.create()
+CONTENT = "0x" + "c0" * 32
+MANAGER = "0x" + "11" * 20
+ESCROW = "0x" + "22" * 20
+TOKEN = "0x" + "33" * 20
+
+
+def sign(account, data: dict) -> str:
+    return "0x" + account.sign_message(encode_typed_data(full_message=data)).signature.hex().removeprefix("0x")
+
+
+def h(i: int) -> str:
+    return "0x" + i.to_bytes(32, "big").hex()
+
+
+@dataclass
+class FakeChain:
+    chain_id: int = 31337
+    license_manager: str = MANAGER
+    escrow: str = ESCROW
+    token: str = TOKEN
+    balances: dict = field(default_factory=dict)
+    allowances: dict = field(default_factory=dict)
+    purchase_count: dict = field(default_factory=dict)
+    manager_nonces: dict = field(default_factory=dict)
+    receipts: dict = field(default_factory=dict)
+    sent: list = field(default_factory=list)
+    revert: str | None = None
+    n_tx: int = 0
+
+    def token_domain(self):
+        return {"name": "Mock USD Coin", "version": "1", "chainId": self.chain_id, "verifyingContract": TOKEN}
+
+    def token_info(self):
+        return {"address": TOKEN, "symbol": "mUSDC", "decimals": 6}
+
+    def token_nonce(self, owner):
+        return 7
+
+    def balance_of(self, owner):
+        return self.balances.get(owner.lower(), 0)
+
+    def allowance(self, owner, spender):
+        return self.allowances.get(owner.lower(), 0)
+
+    def manager_nonce(self, account):
+        return self.manager_nonces.get(account.lower(), 0)
+
+    def next_license_id(self, terms_id, buyer):
+        return h(int(keccak(text=f"{terms_id}{buyer.lower()}{self.purchase_count.get(buyer.lower(), 0)}").hex(), 16))
+
+    def _receipt(self, sender, logs):
+        self.n_tx += 1
+        tx = h(10_000 + self.n_tx)
+        receipt = {"transactionHash": bytes.fromhex(tx[2:]), "status": 1, "from": sender, "logs": logs}
+        self.receipts[tx] = receipt
+        return receipt
+
+    def buy(self, terms: dict, buyer: str, commitment: int, sender: str):
+        """The contract's _purchase: id from the purchase count, then the event."""
+        lid = self.next_license_id(terms["termsId"], buyer)
+        self.purchase_count[buyer.lower()] = self.purchase_count.get(buyer.lower(), 0) + 1
+        return self._receipt(sender, [("LicensePurchased", {
+            "licenseId": bytes.fromhex(lid[2:]), "licensee": buyer, "termsId": bytes.fromhex(terms["termsId"][2:]),
+            "timestamp": NOW, "contentId": bytes.fromhex(CONTENT[2:]), "amount": terms["amount"],
+            "credentialCommitment": commitment, "validUntil": NOW + 3600})])
+
+    def send(self, function, *args):
+        self.sent.append((function, args))
+        if self.revert:
+            raise BlockchainError(f"Transaction failed: {self.revert}", {"reason": self.revert})
+        if function == "purchaseWithPermit":
+            terms_id, buyer, commitment = "0x" + args[0].hex(), args[1], args[2]
+            return self.buy(self.terms[terms_id], buyer, commitment, "relayer")
+        if function == "createTermsWithSig":
+            content, type_index, price, max_uses, duration = args[:5]
+            return self._receipt("relayer", [("TermsCreated", {
+                "termsId": keccak(content + b"0"), "contentId": content, "licenseType": type_index,
+                "pricePerUse": price, "maxUses": max_uses, "durationSeconds": duration})])
+        if function == "revokeWithSig":
+            return self._receipt("relayer", [("LicenseRevoked", {"licenseId": args[0], "timestamp": NOW + 5})])
+        raise AssertionError(function)
+
+    def receipt(self, tx_hash):
+        return self.receipts.get(tx_hash)
+
+    def events(self, receipt, event):
+        return [dict(args) for name, args in receipt["logs"] if name == event]
+
+    def find_purchase(self, buyer, terms_id, commitment):
+        for tx, r in self.receipts.items():
+            for e in self.events(r, "LicensePurchased"):
+                if e["licensee"].lower() == buyer.lower() and e["credentialCommitment"] == commitment:
+                    return tx, e
+        return None
+
+
+@dataclass
+class FakeStore:
+    content: dict = field(default_factory=dict)
+    terms: dict = field(default_factory=dict)
+    quotes: dict = field(default_factory=dict)
+    licenses: dict = field(default_factory=dict)
+    keys: dict = field(default_factory=dict)
+    locks: dict = field(default_factory=dict)
+
+    def get_content(self, content_id):
+        return self.content.get(content_id)
+
+    def mark_licensed(self, content_id):
+        if self.content[content_id]["state"] == "REGISTERED":
+            self.content[content_id]["state"] = "LICENSED"
+
+    def put_terms(self, item):
+        if item["termsId"] in self.terms:
+            return False
+        self.terms[item["termsId"]] = dict(item)
+        return True
+
+    def get_terms(self, terms_id):
+        return self.terms.get(terms_id)
+
+    def list_terms(self, content_id):
+        return [t for t in self.terms.values() if t["contentId"] == content_id]
+
+    def put_quote(self, item):
+        assert item["quoteId"] not in self.quotes
+        self.quotes[item["quoteId"]] = dict(item)
+
+    def get_quote(self, quote_id):
+        q = self.quotes.get(quote_id)
+        return dict(q) if q else None
+
+    def set_quote_state(self, quote_id, state, expected):
+        if self.quotes[quote_id]["state"] not in expected:
+            return False
+        self.quotes[quote_id]["state"] = state
+        return True
+
+    def lock(self, name, until, now):
+        if self.locks.get(name, 0) >= now:
+            return False
+        self.locks[name] = until
+        return True
+
+    def unlock(self, name):
+        self.locks.pop(name, None)
+
+    def save_purchase(self, license_item, key_item, quote_id):
+        if license_item["licenseId"] in self.licenses or self.quotes[quote_id]["state"] == "REDEEMED":
+            return False
+        self.licenses[license_item["licenseId"]] = dict(license_item)
+        self.keys[key_item["keyHash"]] = dict(key_item)
+        self.quotes[quote_id]["state"] = "REDEEMED"
+        return True
+
+    def get_license(self, license_id):
+        return self.licenses.get(license_id)
+
+    def mark_revoked(self, license_id, revoked_at, tx_hash):
+        self.licenses[license_id].update(revokedAt=revoked_at, revokeTxHash=tx_hash)
+
+    def keys_of(self, license_id):
+        return [k for k in self.keys.values() if k["licenseId"] == license_id]
+
+    def replace_keys(self, license_id, new_key, now):
+        self.revoke_keys(license_id, now)
+        self.keys[new_key["keyHash"]] = dict(new_key)
+
+    def revoke_keys(self, license_id, now):
+        n = 0
+        for k in self.keys_of(license_id):
+            if k.get("revokedAt") is None:
+                k["revokedAt"], n = now, n + 1
+        return n
+
+
+@pytest.fixture
+def world():
+    store, chain = FakeStore(), FakeChain()
+    store.content[CONTENT] = {"contentId": CONTENT, "creator": CREATOR.address.lower(), "state": "REGISTERED",
+                              "ipfsCid": "QmObject"}
+    terms = {"termsId": h(1), "contentId": CONTENT, "creator": CREATOR.address.lower(), "type": "per_use",
+             "pricePerUse": 10_000, "maxUses": 50, "durationSeconds": 3600, "amount": 500_000, "active": True,
+             "txHash": h(2), "createdAt": "2025-06-15T00:00:00Z"}
+    store.terms[terms["termsId"]] = terms
+    chain.terms = store.terms
+    chain.balances[BUYER.address.lower()] = 10**9
+    svc = lg.Licensing(store, chain, lambda: SEAL_KEY, clock=lambda: NOW)
+    return svc, store, chain, terms
+
+
+def permit_request(svc, chain, terms, account=BUYER, quote=None, **permit_overrides) -> PurchaseRequest:
+    q = quote or svc.quote(account.address, terms["termsId"])
+    signature = sign(account, q["permit"]["typedData"])
+    return PurchaseRequest.model_validate({
+        "termsId": terms["termsId"], "quoteId": q["quoteId"],
+        "payment": {"permit": {"signature": signature, "deadline": q["permit"]["deadline"], **permit_overrides}}})
+
+
+# --------------------------------------------------------------------------------------------
+# Typed data
+# --------------------------------------------------------------------------------------------
+
+
+def _type_string(data: dict) -> str:
+    primary = data["primaryType"]
+    return f"{primary}(" + ",".join(f"{f['type']} {f['name']}" for f in data["types"][primary]) + ")"
+
+
+def test_typed_data_types_are_the_contracts_typehash_strings():
+    source = (ROOT / "contracts" / "LicenseManager.sol").read_text()
+    declared = set(re.findall(r'keccak256\(\s*"([A-Za-z]+\([^"]*\))"', source))
+    domain = {"name": "LicenseManager", "version": "1", "chainId": 1, "verifyingContract": MANAGER}
+    terms = lg.typed_data(domain, "CreateTerms", lg.CREATE_TERMS_TYPE, {
+        "contentId": CONTENT, "licenseType": 0, "pricePerUse": 1, "maxUses": 1, "durationSeconds": 0, "nonce": 0,
+        "deadline": 1})
+    revoke = lg.typed_data(domain, "RevokeLicense", lg.REVOKE_LICENSE_TYPE, {"licenseId": CONTENT, "nonce": 0,
+                                                                             "deadline": 1})
+    assert {_type_string(terms), _type_string(revoke)} <= declared
+    oz = (ROOT / "node_modules/@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol").read_text()
+    permit = lg.permit_typed_data({"name": "T", "version": "1", "chainId": 1, "verifyingContract": TOKEN},
+                                  BUYER.address, ESCROW, 5, 0, 9)
+    assert f'keccak256("{_type_string(permit)}")' in oz
+
+
+def test_typed_data_is_json_safe_and_signable():
+    big = 2**90
+    data = lg.permit_typed_data({"name": "T", "version": "1", "chainId": 31337, "verifyingContract": TOKEN},
+                                BUYER.address, ESCROW, big, 3, NOW)
+    assert data["message"]["value"] == str(big) and data["message"]["nonce"] == "3"
+    assert [f["name"] for f in data["types"]["EIP712Domain"]] == ["name", "version", "chainId", "verifyingContract"]
+    assert lg.recover_signer(data, sign(BUYER, data)) == BUYER.address
+    assert lg.recover_signer(data, sign(OTHER, data)) == OTHER.address
+    assert lg.recover_signer(data, "0x" + "00" * 65) is None
+    v, r, s = lg.split_signature(sign(BUYER, data))
+    assert v in (27, 28) and len(r) == len(s) == 32
+
+
+def test_license_status_precedence():
+    lic = {"usesGranted": 0, "maxUses": 2, "validUntil": NOW + 10}
+    assert lg.license_status(lic, NOW) == "PURCHASED"
+    assert lg.license_status({**lic, "usesGranted": 1}, NOW) == "IN_USE"
+    assert lg.license_status({**lic, "usesGranted": 1}, NOW + 10) == "EXPIRED"
+    assert lg.license_status({**lic, "usesGranted": 2}, NOW + 10) == "EXHAUSTED"
+    assert lg.license_status({**lic, "usesGranted": 2, "revokedAt": NOW}, NOW + 10) == "REVOKED"
+
+
+# --------------------------------------------------------------------------------------------
+# Terms
+# --------------------------------------------------------------------------------------------
+
+
+class TestTerms:
+    BODY = {"type": "research", "pricePerUse": 25, "maxUses": 10, "durationSeconds": 60}
+
+    def test_without_signature_the_creator_gets_typed_data_to_sign(self, world):
+        svc, store, chain, _ = world
+        chain.manager_nonces[CREATOR.address.lower()] = 4
+        status, body = svc.create_terms(CREATOR.address, CONTENT, TermsRequest.model_validate(self.BODY))
+        assert status == 200 and body["signatureRequired"]
+        msg = body["typedData"]["message"]
+        assert msg == {"contentId": CONTENT, "licenseType": "2", "pricePerUse": "25", "maxUses": "10",
+                       "durationSeconds": "60", "nonce": "4", "deadline": str(NOW + 900)}
+        assert body["typedData"]["domain"] == {"name": "LicenseManager", "version": "1", "chainId": 31337,
+                                               "verifyingContract": MANAGER}
+        assert chain.sent == []
+
+    def test_signed_terms_are_relayed_cached_and_license_the_content(self, world):
+        svc, store, chain, _ = world
+        _, challenge = svc.create_terms(CREATOR.address, CONTENT, TermsRequest.model_validate(self.BODY))
+        req = TermsRequest.model_validate({**self.BODY, "signature": sign(CREATOR, challenge["typedData"]),
+                                           "deadline": challenge["deadline"]})
+        status, body = svc.create_terms(CREATOR.address, CONTENT, req)
+        assert status == 201 and body["amount"] == 250 and body["type"] == "research"
+        ((function, args),) = chain.sent
+        assert function == "createTermsWithSig" and args[:6] == (bytes.fromhex(CONTENT[2:]), 2, 25, 10, 60,
+                                                                 challenge["deadline"])
+        assert store.terms[body["termsId"]]["creator"] == CREATOR.address.lower()
+        assert store.content[CONTENT]["state"] == "LICENSED"
+        assert [t["termsId"] for t in svc.list_terms(CONTENT)["terms"]] == sorted(store.terms, key=lambda t: (
+            store.terms[t]["createdAt"]))
+
+    def test_a_signature_by_someone_else_is_refused_before_any_transaction(self, world):
+        svc, store, chain, _ = world
+        _, challenge = svc.create_terms(CREATOR.address, CONTENT, TermsRequest.model_validate(self.BODY))
+        req = TermsRequest.model_validate({**self.BODY, "signature": sign(OTHER, challenge["typedData"]),
+                                           "deadline": challenge["deadline"]})
+        with pytest.raises(ValidationError):
+            svc.create_terms(CREATOR.address, CONTENT, req)
+        assert chain.sent == []
+
+    def test_only_the_creator_of_existing_content(self, world):
+        svc, store, chain, _ = world
+        with pytest.raises(ForbiddenError):
+            svc.create_terms(OTHER.address, CONTENT, TermsRequest.model_validate(self.BODY))
+        with pytest.raises(NotFoundError):
+            svc.create_terms(CREATOR.address, "0x" + "99" * 32, TermsRequest.model_validate(self.BODY))
+        with pytest.raises(NotFoundError):
+            svc.list_terms("0x" + "99" * 32)
+
+    def test_own_transaction_must_be_the_creators(self, world):
+        svc, store, chain, _ = world
+        receipt = chain.send("createTermsWithSig", bytes.fromhex(CONTENT[2:]), 2, 25, 10, 60, 0, b"")
+        tx = "0x" + receipt["transactionHash"].hex()
+        receipt["from"] = OTHER.address
+        with pytest.raises(ForbiddenError):
+            svc.create_terms(CREATOR.address, CONTENT, TermsRequest.model_validate({**self.BODY, "txHash": tx}))
+        receipt["from"] = CREATOR.address
+        status, body = svc.create_terms(CREATOR.address, CONTENT,
+                                        TermsRequest.model_validate({**self.BODY, "txHash": tx}))
+        assert status == 201
+        # the same transaction again: the recorded terms, not a second copy
+        assert svc.create_terms(CREATOR.address, CONTENT,
+                                TermsRequest.model_validate({**self.BODY, "txHash": tx}))[0] == 200
+        with pytest.raises(ValidationError):  # a transaction that created other terms
+            svc.create_terms(CREATOR.address, CONTENT,
+                             TermsRequest.model_validate({**self.BODY, "maxUses": 11, "txHash": tx}))
+
+
+# --------------------------------------------------------------------------------------------
+# Quote and purchase
+# --------------------------------------------------------------------------------------------
+
+
+class TestQuote:
+    def test_quote_is_the_permit_for_the_escrow_and_a_commitment_for_the_next_license(self, world):
+        svc, store, chain, terms = world
+        q = svc.quote(BUYER.address, terms["termsId"])
+        assert q["amount"] == 500_000
+        permit = q["permit"]["typedData"]
+        assert permit["primaryType"] == "Permit" and permit["domain"]["verifyingContract"] == TOKEN
+        assert permit["message"] == {"owner": BUYER.address, "spender": ESCROW, "value": "500000", "nonce": "7",
+                                     "deadline": str(NOW + 900)}
+        assert q["licenseId"] == chain.next_license_id(terms["termsId"], BUYER.address)
+        stored = store.quotes[q["quoteId"]]
+        secret = cred.unseal(stored["sealedSecret"], SEAL_KEY, int(stored["commitment"]))
+        assert int(q["credentialCommitment"]) == cred.commitment(secret, q["licenseId"])
+        assert q["quoteId"] == lg.quote_id_of(int(q["credentialCommitment"]))
+        assert str(secret) not in str(q)
+        assert q["transaction"]["purchase"]["args"] == [terms["termsId"], q["credentialCommitment"]]
+        assert q["transaction"]["approve"]["args"] == [ESCROW, "500000"]
+
+    def test_unknown_or_inactive_terms(self, world):
+        svc, store, chain, terms = world
+        with pytest.raises(NotFoundError):
+            svc.quote(BUYER.address, h(99))
+        terms["active"] = False
+        with pytest.raises(ConflictError):
+            svc.quote(BUYER.address, terms["termsId"])
+
+
+class TestPurchaseWithPermit:
+    def test_relays_the_permit_and_issues_credential_and_key(self, world):
+        svc, store, chain, terms = world
+        req = permit_request(svc, chain, terms)
+        q = store.quotes[req.quoteId]
+        body = svc.purchase(BUYER.address, req)
+        ((function, args),) = chain.sent
+        assert function == "purchaseWithPermit"
+        assert args[:4] == (bytes.fromhex(terms["termsId"][2:]), BUYER.address, int(q["commitment"]),
+                            req.payment.permit.deadline)
+        assert body["licenseId"] == q["licenseId"]
+        c = cred.decode_token(body["accessToken"])
+        assert c.license_id == body["licenseId"] and cred.commitment(c.secret, c.license_id) == int(q["commitment"])
+        assert body["apiKey"].startswith("sk_live_")
+        (key,) = store.keys.values()
+        assert key["keyHash"] == cred.hash_api_key(body["apiKey"]) and body["apiKey"] not in str(store.keys)
+        assert key["commitment"] == q["commitment"] and key["objectKey"] == "QmObject"
+        lic = store.licenses[body["licenseId"]]
+        assert (lic["usesGranted"], lic["maxUses"], lic["validFrom"], lic["validUntil"]) == (0, 50, NOW, NOW + 3600)
+        assert lic["buyer"] == BUYER.address.lower() and lic["creator"] == CREATOR.address.lower()
+        assert store.quotes[req.quoteId]["state"] == "REDEEMED" and store.locks == {}
+        assert body["terms"]["termsId"] == terms["termsId"] and body["txHash"].startswith("0x")
+
+    def test_insufficient_balance_is_402_before_relaying(self, world):
+        svc, store, chain, terms = world
+        chain.balances[BUYER.address.lower()] = 499_999
+        with pytest.raises(PaymentRequiredError) as e:
+            svc.purchase(BUYER.address, permit_request(svc, chain, terms))
+        assert e.value.status == 402 and e.value.details == {"balance": 499_999, "amount": 500_000}
+        assert chain.sent == [] and store.locks == {}
+
+    def test_less_than_the_price_is_400(self, world):
+        svc, store, chain, terms = world
+        with pytest.raises(ValidationError):
+            svc.purchase(BUYER.address, permit_request(svc, chain, terms, value=499_999))
+        req = permit_request(svc, chain, terms)
+        req.payment.amount = 1
+        with pytest.raises(ValidationError):
+            svc.purchase(BUYER.address, req)
+        assert chain.sent == []
+
+    def test_a_permit_not_signed_by_the_buyer_is_400_unless_the_allowance_covers_it(self, world):
+        svc, store, chain, terms = world
+        q = svc.quote(BUYER.address, terms["termsId"])
+        forged = PurchaseRequest.model_validate({"termsId": terms["termsId"], "quoteId": q["quoteId"], "payment": {
+            "permit": {"signature": sign(OTHER, q["permit"]["typedData"]), "deadline": q["permit"]["deadline"]}}})
+        with pytest.raises(ValidationError):
+            svc.purchase(BUYER.address, forged)
+        assert chain.sent == []
+        chain.allowances[BUYER.address.lower()] = 500_000  # e.g. approved earlier: the contract accepts it
+        assert svc.purchase(BUYER.address, forged)["licenseId"] == q["licenseId"]
+
+    def test_expired_permit_is_400(self, world):
+        svc, store, chain, terms = world
+        req = permit_request(svc, chain, terms)
+        req.payment.permit.deadline = NOW - 1
+        with pytest.raises(ValidationError):
+            svc.purchase(BUYER.address, req)
+
+    def test_a_stale_prediction_gets_a_fresh_credential_for_the_real_id(self, world):
+        svc, store, chain, terms = world
+        req = permit_request(svc, chain, terms)
+        chain.purchase_count[BUYER.address.lower()] = 1  # the buyer bought something else meanwhile
+        body = svc.purchase(BUYER.address, req)
+        assert body["licenseId"] != store.quotes[req.quoteId]["licenseId"]
+        c = cred.decode_token(body["accessToken"])
+        assert cred.commitment(c.secret, body["licenseId"]) == int(store.licenses[body["licenseId"]]["commitment"])
+
+    def test_one_purchase_per_buyer_at_a_time(self, world):
+        svc, store, chain, terms = world
+        store.locks[f"purchase#{BUYER.address.lower()}"] = NOW + 100
+        with pytest.raises(ConflictError):
+            svc.purchase(BUYER.address, permit_request(svc, chain, terms))
+        assert chain.sent == []
+
+    def test_a_quote_is_redeemed_once(self, world):
+        svc, store, chain, terms = world
+        req = permit_request(svc, chain, terms)
+        svc.purchase(BUYER.address, req)
+        with pytest.raises(ConflictError):
+            svc.purchase(BUYER.address, req)
+        assert len(chain.sent) == 1
+
+    def test_a_retry_after_a_lost_answer_finds_the_sent_purchase(self, world):
+        svc, store, chain, terms = world
+        req = permit_request(svc, chain, terms)
+        q = store.quotes[req.quoteId]
+        chain.buy(terms, BUYER.address, int(q["commitment"]), "relayer")  # sent, then the function died
+        q["state"] = "SENDING"
+        body = svc.purchase(BUYER.address, req)
+        assert body["licenseId"] == q["licenseId"] and chain.sent == []
+
+    def test_someone_elses_quote_is_not_found(self, world):
+        svc, store, chain, terms = world
+        q = svc.quote(OTHER.address, terms["termsId"])
+        chain.balances[OTHER.address.lower()] = 10**9
+        with pytest.raises(NotFoundError):
+            svc.purchase(BUYER.address, permit_request(svc, chain, terms, quote=q))
+
+    def test_known_reverts_become_client_errors_and_release_the_lock(self, world):
+        svc, store, chain, terms = world
+        chain.revert = "License__TermsInactive()"
+        with pytest.raises(ConflictError):
+            svc.purchase(BUYER.address, permit_request(svc, chain, terms))
+        chain.revert = "Panic(0x11)"
+        with pytest.raises(BlockchainError):
+            svc.purchase(BUYER.address, permit_request(svc, chain, terms))
+        assert store.locks == {}
+
+
+class TestPurchaseWithOwnTransaction:
+    def _self_sent(self, svc, chain, terms, account=BUYER):
+        q = svc.quote(account.address, terms["termsId"])
+        receipt = chain.buy(terms, account.address, int(q["credentialCommitment"]), account.address)
+        return q, "0x" + receipt["transactionHash"].hex()
+
+    def _req(self, terms, tx, quote_id=None):
+        return PurchaseRequest.model_validate({"termsId": terms["termsId"], "quoteId": quote_id,
+                                               "payment": {"txHash": tx}})
+
+    def test_verified_purchase_issues_the_credential_found_by_its_commitment(self, world):
+        svc, store, chain, terms = world
+        q, tx = self._self_sent(svc, chain, terms)
+        body = svc.purchase(BUYER.address, self._req(terms, tx))  # no quoteId: found by the commitment
+        assert body["licenseId"] == q["licenseId"] and body["txHash"] == tx
+        c = cred.decode_token(body["accessToken"])
+        assert cred.commitment(c.secret, c.license_id) == int(q["credentialCommitment"])
+        with pytest.raises(ConflictError):  # posted twice
+            svc.purchase(BUYER.address, self._req(terms, tx))
+
+    def test_unknown_reverted_or_foreign_transactions_are_refused(self, world):
+        svc, store, chain, terms = world
+        with pytest.raises(ConflictError):
+            svc.purchase(BUYER.address, self._req(terms, h(777)))
+        q, tx = self._self_sent(svc, chain, terms)
+        with pytest.raises(ValidationError):  # not OTHER's purchase
+            svc.purchase(OTHER.address, self._req(terms, tx))
+        chain.receipts[tx]["status"] = 0
+        with pytest.raises(ValidationError):
+            svc.purchase(BUYER.address, self._req(terms, tx))
+
+    def test_a_commitment_the_platform_did_not_issue_is_refused(self, world):
+        svc, store, chain, terms = world
+        receipt = chain.buy(terms, BUYER.address, 12345, BUYER.address)
+        with pytest.raises(NotFoundError):
+            svc.purchase(BUYER.address, self._req(terms, "0x" + receipt["transactionHash"].hex()))
+
+    def test_a_commitment_drawn_for_another_id_is_a_conflict(self, world):
+        svc, store, chain, terms = world
+        q = svc.quote(BUYER.address, terms["termsId"])
+        chain.purchase_count[BUYER.address.lower()] = 3  # the predicted id was taken by another purchase
+        receipt = chain.buy(terms, BUYER.address, int(q["credentialCommitment"]), BUYER.address)
+        with pytest.raises(ConflictError):
+            svc.purchase(BUYER.address, self._req(terms, "0x" + receipt["transactionHash"].hex()))
+        assert store.licenses == {}
+
+
+# --------------------------------------------------------------------------------------------
+# Licenses, revocation, keys
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bought(world):
+    svc, store, chain, terms = world
+    return svc.purchase(BUYER.address, permit_request(svc, chain, terms))
+
+
+class TestLicense:
+    def test_buyer_and_creator_see_it_others_do_not(self, world, bought):
+        svc, store, chain, terms = world
+        mine = svc.get_license(BUYER.address, bought["licenseId"])
+        assert mine["status"] == "PURCHASED" and mine["buyer"] == BUYER.address.lower()
+        assert len(mine["apiKeys"]) == 1 and mine["apiKeys"][0]["prefix"] == bought["apiKey"][:12] + "…"
+        theirs = svc.get_license(CREATOR.address, bought["licenseId"])
+        assert "buyer" not in theirs and "apiKeys" not in theirs and theirs["maxUses"] == 50
+        with pytest.raises(ForbiddenError):
+            svc.get_license(OTHER.address, bought["licenseId"])
+        with pytest.raises(NotFoundError):
+            svc.get_license(BUYER.address, h(5))
+
+    def test_revocation_is_the_creators_and_signed(self, world, bought):
+        svc, store, chain, terms = world
+        lid = bought["licenseId"]
+        with pytest.raises(ForbiddenError):
+            svc.revoke(BUYER.address, lid, RevokeRequest())
+        challenge = svc.revoke(CREATOR.address, lid, RevokeRequest())
+        assert challenge["typedData"]["primaryType"] == "RevokeLicense"
+        assert challenge["typedData"]["message"]["licenseId"] == lid
+        with pytest.raises(ValidationError):
+            svc.revoke(CREATOR.address, lid, RevokeRequest(signature=sign(OTHER, challenge["typedData"]),
+                                                          deadline=challenge["deadline"]))
+        view = svc.revoke(CREATOR.address, lid, RevokeRequest(signature=sign(CREATOR, challenge["typedData"]),
+                                                              deadline=challenge["deadline"]))
+        assert view["status"] == "REVOKED" and store.licenses[lid]["revokedAt"] == NOW + 5
+        assert chain.sent[-1][0] == "revokeWithSig" and chain.sent[-1][1][0] == bytes.fromhex(lid[2:])
+        with pytest.raises(ConflictError):
+            svc.revoke(CREATOR.address, lid, RevokeRequest())
+
+    def test_rotating_the_key_revokes_the_old_one_and_shows_the_token_again(self, world, bought):
+        svc, store, chain, terms = world
+        lid = bought["licenseId"]
+        with pytest.raises(ForbiddenError):
+            svc.rotate_key(CREATOR.address, lid)
+        fresh = svc.rotate_key(BUYER.address, lid)
+        assert fresh["accessToken"] == bought["accessToken"] and fresh["apiKey"] != bought["apiKey"]
+        assert store.keys[cred.hash_api_key(bought["apiKey"])]["revokedAt"] == NOW
+        assert store.keys[cred.hash_api_key(fresh["apiKey"])].get("revokedAt") is None
+        assert svc.revoke_keys(BUYER.address, lid) == {"licenseId": lid, "revoked": 1}
+        with pytest.raises(ForbiddenError):
+            svc.revoke_keys(OTHER.address, lid)

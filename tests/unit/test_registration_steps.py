@@ -1,0 +1,202 @@
+"""The registration saga's steps over in-memory stores: ids, error mapping, compensation ownership.
+(The full saga against moto, the prover and a Hardhat node is in tests/integration.)"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+from eth_abi import encode
+from eth_utils import keccak
+from marketplace import ipfs
+from marketplace.errors import BlockchainError, ConflictError, InternalError, ProofGenerationError
+from marketplace.logic.registration import RegistrationSteps, content_id, creator_secret
+from marketplace.zk.field import P
+
+pytestmark = pytest.mark.unit
+
+REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+CREATOR = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+
+def test_content_id_is_the_registry_formula():
+    h = hashlib.sha256(b"x").digest()
+    want = keccak(encode(["uint256", "address", "bytes32"], [31337, REGISTRY, h]))
+    assert content_id(31337, REGISTRY, h) == "0x" + want.hex()
+
+
+def test_creator_secret_is_keyed_per_address_and_in_the_field():
+    a = creator_secret(b"k" * 32, CREATOR)
+    assert a == creator_secret(b"k" * 32, CREATOR) and 0 <= a < P
+    assert a != creator_secret(b"j" * 32, CREATOR)
+    assert a != creator_secret(b"k" * 32, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+
+
+class Registrations:
+    def __init__(self, item):
+        self.item = item
+
+    def get(self, rid):
+        return dict(self.item)
+
+    def update(self, rid, changes):
+        if self.item["state"] == "PENDING":
+            self.item.update(changes)
+
+    def fail(self, rid, error, now):
+        if self.item["state"] != "PENDING":
+            return False
+        self.item.update(state="FAILED", error=error)
+        return True
+
+
+class Content:
+    def __init__(self, items=None):
+        self.items = dict(items or {})
+
+    def get(self, cid):
+        return self.items.get(cid)
+
+    def claim(self, item):
+        if item["contentId"] in self.items:
+            return self.items[item["contentId"]]
+        self.items[item["contentId"]] = {**item, "state": "CREATED"}
+        return None
+
+    def release(self, cid, rid):
+        it = self.items.get(cid)
+        if it and it["state"] == "CREATED" and it["registrationId"] == rid:
+            del self.items[cid]
+            return True
+        return False
+
+
+class Objects:
+    def __init__(self, objects):
+        self.objects = dict(objects)
+
+    def open(self, bucket, key):
+        return io.BytesIO(self.objects[(bucket, key)]) if (bucket, key) in self.objects else None
+
+    def copy(self, sb, sk, db, dk):
+        self.objects[(db, dk)] = self.objects[(sb, sk)]
+
+    def delete(self, bucket, key):
+        self.objects.pop((bucket, key), None)
+
+
+DATA = b"some content"
+CID = ipfs.compute_bytes(DATA)
+CONTENT_ID = content_id(31337, REGISTRY, CID.sha256)
+
+
+def steps(content=None, prove=None, chain=None):
+    regs = Registrations({"registrationId": "r1", "creator": CREATOR, "state": "PENDING"})
+    objects = Objects({("uploads", "uploads/r1"): DATA})
+    s = RegistrationSteps(registrations=regs, content=content or Content(), objects=objects,
+                          content_bucket="content", uploads_bucket="uploads", chain_id=31337, registry=REGISTRY,
+                          chain=chain or (lambda: None), prove_authenticity=prove or (lambda **kw: None),
+                          identity_key=lambda: b"k" * 32)
+    return s, regs, objects
+
+
+STATE = {"registrationId": "r1", "creator": CREATOR, "uploadKey": "uploads/r1", "metadata": {"title": "t"}}
+
+
+def test_store_claims_and_copies_under_the_cid():
+    s, regs, objects = steps()
+    out = s.run("store", STATE)
+    assert out["contentId"] == CONTENT_ID and out["ipfsCid"] == CID.v0
+    assert out["contentHash"] == "0x" + hashlib.sha256(DATA).hexdigest()
+    assert objects.objects[("content", CID.v0)] == DATA
+    assert regs.item["stage"] == "store" and regs.item["contentId"] == CONTENT_ID
+
+
+def test_store_of_registered_content_is_409_with_the_existing_id_and_compensation_keeps_its_object():
+    content = Content({CONTENT_ID: {"contentId": CONTENT_ID, "state": "REGISTERED", "registrationId": "r0"}})
+    s, regs, objects = steps(content)
+    objects.objects[("content", CID.v0)] = DATA  # the registered content's object
+    with pytest.raises(ConflictError) as err:
+        s.run("store", STATE)
+    assert err.value.details["contentId"] == CONTENT_ID and err.value.status == 409
+    assert regs.item["lastError"]["status"] == 409
+    s.run("compensate", {**STATE, "error": {"Error": "ConflictError", "Cause": "..."}})
+    assert ("content", CID.v0) in objects.objects  # not ours: kept
+    assert ("uploads", "uploads/r1") not in objects.objects  # staging: gone
+    assert content.items[CONTENT_ID]["state"] == "REGISTERED"
+    assert regs.item["state"] == "FAILED" and regs.item["error"]["body"]["error"] == "CONFLICT"
+
+
+def test_compensation_after_our_claim_deletes_the_object_and_the_claim():
+    content = Content()
+    s, regs, objects = steps(content)
+    s.run("store", STATE)
+    s.run("compensate", {**STATE, "error": {"Error": "States.Timeout"}})
+    assert objects.objects == {} and content.items == {}
+    body = regs.item["error"]["body"]
+    assert regs.item["state"] == "FAILED" and body["error"] == "INTERNAL_ERROR" and body["supportId"]
+
+
+def test_an_unexpected_prover_failure_is_proof_generation_failed_with_support_id():
+    def broken(**kwargs):
+        raise RuntimeError("constraint failed")
+
+    s, regs, _ = steps(prove=broken)
+    stored = s.run("store", STATE)
+    with pytest.raises(ProofGenerationError) as err:
+        s.run("prove", {**STATE, "store": {"value": stored}})
+    assert err.value.status == 500 and err.value.support_id.startswith("err_")
+    assert regs.item["lastError"]["body"]["supportId"] == err.value.support_id
+
+
+def test_a_proof_with_wrong_public_signals_is_refused():
+    from marketplace.adapters.prover import AuthenticityProof
+
+    s, _, _ = steps(prove=lambda **kw: AuthenticityProof([1, 2, 3, 4, 5], [0] * 8))
+    stored = s.run("store", STATE)
+    with pytest.raises(ProofGenerationError, match="Unable to generate proof"):
+        s.run("prove", {**STATE, "store": {"value": stored}})
+
+
+def test_an_unexpected_chain_failure_is_blockchain_error():
+    class Chain:
+        def find_logs(self, *a):
+            raise ConnectionError("node down")
+
+    s, regs, _ = steps(chain=Chain)
+    state = {**STATE, "store": {"value": {"contentId": CONTENT_ID}}, "prove": {"value": {"timestampCommitment": "1"}}}
+    with pytest.raises(BlockchainError) as err:
+        s.run("register", state)
+    assert err.value.status == 503 and regs.item["lastError"]["body"]["error"] == "BLOCKCHAIN_ERROR"
+
+
+def test_a_failure_without_a_recorded_error_maps_by_stage():
+    s, regs, _ = steps()
+    regs.item["stage"] = "prove"
+    s.run("compensate", {**STATE, "error": {"Error": "Sandbox.Timedout"}})
+    assert regs.item["error"]["body"]["error"] == "PROOF_GENERATION_FAILED"
+    assert regs.item["error"]["body"]["details"]["cause"] == "Sandbox.Timedout"
+
+
+def test_compensation_after_the_transaction_keeps_the_object():
+    content = Content()
+    s, regs, objects = steps(content)
+    s.run("store", STATE)
+    regs.item["txHash"] = "0x" + "aa" * 32
+    s.run("compensate", {**STATE, "error": {"Error": "States.TaskFailed"}})
+    assert ("content", CID.v0) in objects.objects and CONTENT_ID in content.items
+    assert regs.item["state"] == "FAILED"
+
+
+def test_unknown_step_is_refused():
+    s, _, _ = steps()
+    with pytest.raises(ValueError):
+        s.run("drop_tables", STATE)
+
+
+def test_internal_error_type_for_store_failures():
+    s, _, objects = steps()
+    objects.open = lambda *a: (_ for _ in ()).throw(OSError("disk"))
+    with pytest.raises(InternalError):
+        s.run("store", STATE)

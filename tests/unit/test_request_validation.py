@@ -1,0 +1,61 @@
+"""Request validation: metadata and JSON bodies; missing/unreadable → 400, invalid → 422, naming the field."""
+
+from __future__ import annotations
+
+import pytest
+from marketplace.errors import UnprocessableError, ValidationError
+from marketplace.logic.content import parse_metadata
+from marketplace.logic.models import RegisterUploadRequest, UploadRequest
+from marketplace.validation import parse_json
+
+pytestmark = pytest.mark.unit
+
+
+def test_valid_metadata_is_normalised():
+    meta = parse_metadata(b'{"title": "  Sunset Photo ", "description": "...", "tags": [" nature "]}')
+    assert meta.title == "Sunset Photo" and meta.tags == ["nature"] and meta.description == "..."
+    assert parse_metadata('{"title": "t"}').model_dump() == {"title": "t", "description": "", "tags": []}
+
+
+@pytest.mark.parametrize("raw, message", [(None, "required"), (b"", "required"), (b"   ", "required"),
+                                          (b"{not json", "not valid JSON"), (b"\xff\xfe", "not valid JSON"),
+                                          (b'"a string"', "JSON object"), (b"[1, 2]", "JSON object")])
+def test_missing_or_unreadable_metadata_is_400(raw, message):
+    with pytest.raises(ValidationError, match=message) as err:
+        parse_metadata(raw)
+    assert err.value.status == 400 and err.value.details["field"] == "metadata"
+
+
+@pytest.mark.parametrize("raw, field", [
+    (b'{"description": "no title"}', "metadata.title"),
+    (b'{"title": ""}', "metadata.title"),
+    (b'{"title": 42}', "metadata.title"),
+    (b'{"title": "t", "tags": "nature"}', "metadata.tags"),
+    (b'{"title": "t", "tags": [""]}', "metadata.tags.0"),
+    (b'{"title": "t", "tags": ["a"], "price": 3}', "metadata.price"),
+    (b'{"title": "' + b"x" * 201 + b'"}', "metadata.title"),
+])
+def test_invalid_metadata_is_422_naming_the_field(raw, field):
+    with pytest.raises(UnprocessableError) as err:
+        parse_metadata(raw)
+    assert err.value.status == 422 and err.value.details["field"] == field
+    assert field in err.value.message
+
+
+def test_upload_request_fields():
+    assert parse_json(b'{"size": 10, "filename": "a.bin"}', UploadRequest).size == 10
+    with pytest.raises(UnprocessableError) as err:
+        parse_json(b'{"size": 0, "filename": "a.bin"}', UploadRequest)
+    assert err.value.details["field"] == "size"
+    with pytest.raises(UnprocessableError) as err:
+        parse_json(b'{"size": 10}', UploadRequest)
+    assert err.value.details["field"] == "filename"
+
+
+def test_register_upload_request_names_nested_metadata_fields():
+    with pytest.raises(UnprocessableError) as err:
+        parse_json(b'{"uploadId": "' + b"a" * 32 + b'", "metadata": {}}', RegisterUploadRequest)
+    assert err.value.details["field"] == "metadata.title"
+    with pytest.raises(UnprocessableError) as err:
+        parse_json(b'{"uploadId": "../etc", "metadata": {"title": "t"}}', RegisterUploadRequest)
+    assert err.value.details["field"] == "uploadId"
