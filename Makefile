@@ -52,7 +52,7 @@ test-contracts: build
 test-zk: build
 	$(PY) -m pytest tests/zk
 
-synth: install
+synth: build
 	npx cdk synth --quiet
 
 slither: build

@@ -76,35 +76,41 @@ class DependenciesBundler:
         return BundlingOptions(image=_NO_DOCKER, local=self)
 
     def build(self) -> Path:
-        """The installed tree for the current lock file, building it once."""
+        """The installed tree for the current lock file, building it once. Safe to run from two
+        processes at once: each installs into its own staging folder and the first rename wins."""
         target = self.cache_dir / self.key()
         if (target / ".complete").exists():
             return target
-        shutil.rmtree(target, ignore_errors=True)
-        staging = target.with_name(target.name + ".partial")
+        staging = self.cache_dir / f".{target.name}.{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
-        (staging / "python").mkdir(parents=True)
+        site = staging / "python"
+        site.mkdir(parents=True)
         requirements = staging / "requirements.txt"
-        exported = subprocess.run(
+        requirements.write_text(subprocess.run(
             [_uv(), "export", "--no-dev", "--frozen", "--no-hashes", "--no-emit-project",
              "--no-header", "--format", "requirements-txt"],
             cwd=self.root, check=True, capture_output=True, text=True,
-        ).stdout
-        requirements.write_text(exported)
+        ).stdout)
         install = [_uv(), "pip", "install", "--quiet", "--no-deps", "--only-binary", ":all:",
                    "--python-platform", PLATFORM, "--python-version", PYTHON_VERSION,
-                   "--target", str(staging / "python"), "-r", str(requirements)]
+                   "--target", str(site), "-r", str(requirements)]
         # Offline first (the wheels are usually in uv's cache); fetch from PyPI only if missing.
         offline = subprocess.run([*install, "--offline"], check=False, cwd=self.root, capture_output=True)
         if offline.returncode != 0:
+            shutil.rmtree(site)
+            site.mkdir()
             result = subprocess.run(install, check=False, cwd=self.root, capture_output=True, text=True)
             if result.returncode != 0:
+                shutil.rmtree(staging, ignore_errors=True)
                 raise RuntimeError(f"dependency layer install failed:\n{result.stderr}")
-        requirements.rename(staging / "python" / "requirements.lock.txt")  # what the layer holds
+        requirements.rename(site / "requirements.lock.txt")  # what the layer holds, for the record
         (staging / ".complete").touch()
-        staging.rename(target)
-        for old in self.cache_dir.iterdir():  # layers of earlier lock files
-            if old != target:
+        try:
+            staging.rename(target)
+        except OSError:  # another process finished first: use its tree
+            shutil.rmtree(staging, ignore_errors=True)
+        for old in self.cache_dir.iterdir():  # finished trees of earlier lock files
+            if old != target and not old.name.startswith("."):
                 shutil.rmtree(old, ignore_errors=True)
         return target
 

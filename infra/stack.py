@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from aws_cdk import Annotations, CfnOutput, Stack, Tags
 from constructs import Construct
+from marketplace.resources import physical_name
 
 from infra.api import Api
 from infra.config import StageConfig
 from infra.data import Tables
 from infra.functions import Functions
 from infra.layers import Layers
+from infra.naming import pascal
 from infra.queues import Queues
 from infra.secret_store import Secrets
 from infra.state_machines import StateMachines
@@ -47,7 +49,6 @@ class MarketplaceStack(Stack):
 
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
         for name, bucket in self.buckets.by_name.items():
-            CfnOutput(self, f"Bucket{name.capitalize()}", value=bucket.bucket_name)
-        for name, secret in self.secrets.by_name.items():
-            CfnOutput(self, f"Secret{''.join(p.capitalize() for p in name.split('-'))}",
-                      value=secret.secret_name)
+            CfnOutput(self, f"Bucket{pascal(name)}", value=bucket.bucket_name)
+        for name in self.secrets.by_name:
+            CfnOutput(self, f"Secret{pascal(name)}", value=physical_name(config.prefix, name))

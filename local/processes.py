@@ -63,14 +63,14 @@ class HardhatNode:
         with urllib.request.urlopen(req, timeout=5) as resp:
             return json.loads(resp.read())["result"]
 
-    def start(self, timeout: float = 60) -> "HardhatNode":
+    def start(self, timeout: float = 60) -> HardhatNode:
         env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true"}
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen(
-            [str(ROOT / "node_modules" / ".bin" / "hardhat"), "node", "--hostname", "127.0.0.1",
-             "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        with open(self.log_path or os.devnull, "ab") as log:  # the child keeps its own copy
+            self.proc = subprocess.Popen(
+                [str(ROOT / "node_modules" / ".bin" / "hardhat"), "node", "--hostname", "127.0.0.1",
+                 "--port", str(self.port)],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
         _wait(lambda: self.rpc("eth_chainId") is not None, timeout, "hardhat node", self.proc)
         return self
 
@@ -117,6 +117,38 @@ def _patch_moto_start_execution() -> None:
     StepFunctionsParserBackend.start_execution = start_execution
 
 
+def _serialize_moto_dynamodb() -> None:
+    """Make moto's DynamoDB item operations atomic with respect to one another, as DynamoDB's are.
+
+    moto 5.2.5 evaluates a ``ConditionExpression`` and applies the update in two steps without a
+    lock, and the threaded server runs requests side by side: two parallel conditional counters
+    (``SET n = n + 1`` if ``n < max``) can both read the same ``n`` (a lost update, one use counted
+    twice). One re-entrant lock around the item operations restores per-item atomicity
+    (Flow 3's per-key rate limit and per-license use counter rely on it).
+    """
+    import functools
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_serialized", False):
+        return
+    lock = threading.RLock()
+
+    def locked(method):
+        @functools.wraps(method)
+        def run(self, *args, **kwargs):
+            with lock:
+                return method(self, *args, **kwargs)
+        return run
+
+    for name in ("put_item", "get_item", "update_item", "delete_item", "query", "scan",
+                 "transact_write_items", "transact_get_items", "batch_get_item"):
+        if hasattr(DynamoDBBackend, name):
+            setattr(DynamoDBBackend, name, locked(getattr(DynamoDBBackend, name)))
+    DynamoDBBackend._serialized = True  # type: ignore[attr-defined]
+
+
 @dataclass
 class MotoServer:
     """moto's server in a thread of this process, on 127.0.0.1:port.
@@ -133,7 +165,7 @@ class MotoServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "MotoServer":
+    def start(self) -> MotoServer:
         import logging
 
         from moto.core.config import default_user_config
@@ -141,6 +173,7 @@ class MotoServer:
 
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         _patch_moto_start_execution()
+        _serialize_moto_dynamodb()
         os.environ["MOTO_PORT"] = str(self.port)
         # boto3 clients in this process (handlers, moto's own Step Functions tasks) need some
         # credentials and a region; they are never checked by moto.

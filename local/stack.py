@@ -140,9 +140,13 @@ class LocalStack:
         self.node = HardhatNode(log_path=self.state_dir / "hardhat.log")
         node_error: list[BaseException] = []
 
+        node_boot_time: list[float] = []
+
         def boot_node() -> None:
+            t0 = time.monotonic()
             try:
                 self.node.start()
+                node_boot_time.append(time.monotonic() - t0)
             except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
                 node_error.append(exc)
 
@@ -163,6 +167,8 @@ class LocalStack:
             self._node_boot.join()
             if node_error:
                 raise node_error[0]
+            if self.progress:
+                print(f" (booted in {node_boot_time[0]:.1f} s alongside moto)", end="")
 
         with self._step("contracts deployed"):
             deploy = _load_deploy()

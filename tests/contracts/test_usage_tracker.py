@@ -77,8 +77,9 @@ class TestLogUsageBatch:
 
     def test_proof_of_another_license_is_rejected(self, chain, market, world, license_):
         other = market.purchase(chain.buyer2, world.terms_id)
+        other_from = list(market.manager.functions.getLicense(other.license_id).call())[2]
         chain.advance(600)
-        args, _ = market.batch_args(license_, 1)
+        args, _ = market.batch_args(license_, 1, window=(other_from, chain.now()))  # inside both licenses
         args = (other.license_id, *args[1:])
         chain.expect_revert(market.tracker.functions.logUsageBatch(*args), chain.relayer, "Tracker__InvalidProof")
 

@@ -104,3 +104,13 @@ def start_stack(tmp_path):
     yield start
     for process in started:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """One moto server in this process (moto's state is per process) for the plumbing tests."""
+    from local.processes import MotoServer
+
+    server = MotoServer().start()
+    yield server
+    server.stop()

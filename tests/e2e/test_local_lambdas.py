@@ -13,7 +13,6 @@ import boto3
 import pytest
 
 from local.lambdas import LocalFunction, create_moto_functions, function_arn, install_lambda_router
-from local.processes import MotoServer
 
 pytestmark = pytest.mark.integration
 
@@ -53,8 +52,8 @@ ASL = {
 
 
 @pytest.fixture(scope="module")
-def moto():
-    server = MotoServer().start()
+def moto(moto_server):
+    server = moto_server
     functions = {
         "router-test-worker": LocalFunction("router-test-worker", "unused", env={"ROUTER_TEST_VAR": "v1"}, timeout=60),
         "router-test-async": LocalFunction("router-test-async", "unused"),
@@ -63,7 +62,6 @@ def moto():
     uninstall = install_lambda_router({"router-test-worker": worker, "router-test-async": async_worker})
     yield server
     uninstall()
-    server.stop()
 
 
 def test_direct_invoke_runs_the_python_handler_with_the_function_env(moto):

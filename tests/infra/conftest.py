@@ -71,7 +71,7 @@ def _fake_build(build: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory) -> Synth:
+def synth(tmp_path_factory):
     from aws_cdk import App
 
     from infra.app import build
@@ -79,8 +79,8 @@ def synth(tmp_path_factory) -> Synth:
     build_dir = tmp_path_factory.mktemp("build")
     _fake_build(build_dir)
     # The cloud assembly goes under .cache (same filesystem as the dependency layer's cache, so
-    # staging it is hard links, not a 100 MB copy).
-    outdir = ROOT / ".cache" / "cdk.out.test"
+    # staging it is hard links, not a 150 MB copy), one per session.
+    outdir = ROOT / ".cache" / f"cdk.out.test-{os.getpid()}"
     shutil.rmtree(outdir, ignore_errors=True)
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
     app = App(context=context, outdir=str(outdir))
@@ -96,4 +96,5 @@ def synth(tmp_path_factory) -> Synth:
         ]
         pytest.fail(f"synth failed: {exc}\n" + "\n".join(findings), pytrace=False)
     template = json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
-    return Synth(stack=stack, template=template, outdir=outdir, build_dir=build_dir)
+    yield Synth(stack=stack, template=template, outdir=outdir, build_dir=build_dir)
+    shutil.rmtree(outdir, ignore_errors=True)

@@ -197,9 +197,12 @@ class ContentService:
         try:
             execution = self.saga.start(registration_id, saga_input)
         except Exception as exc:
-            error = exc if isinstance(exc, MarketplaceError) else InternalError("could not start the registration")
-            if not isinstance(exc, MarketplaceError):
+            if isinstance(exc, MarketplaceError):
+                error = exc
+            else:
+                error = InternalError("could not start the registration")
                 log.exception("start_execution failed", extra={"supportId": error.support_id})
+            # no saga will clean up: fail the registration and drop its staging object here
             self.registrations.fail(registration_id, error_record(error), format_time(utcnow()))
             self.objects.delete(self.cfg.uploads_bucket, upload_key(registration_id))
             raise error from exc

@@ -1,0 +1,182 @@
+"""Zero-knowledge benchmark (`make bench-zk`): every circuit, both provers, py_ecc and on-chain verification.
+
+    uv run python bench/zk.py [--runs 3] [--circuit NAME ...]
+
+Per circuit, medians of --runs runs (at least 3), all against the same key (build/circuits):
+  constraints   from the build manifest
+  witness_s     witness computation (circom .wasm under wasmtime, in-process)
+  prove_s       groth16py: marketplace.zk.prove end to end with warm keys (witness + proof);
+                snarkjs: `snarkjs groth16 fullprove` (its own witness + proof, a Node process)
+  verify_s      marketplace.zk.verify (py_ecc: one multi-Miller loop, one final exponentiation)
+  verify_gas    estimate_gas of verifyProof on the generated verifier, on a Hardhat node
+and aggregate_1247_prove_s: proving aggregate stats over 1,247 usage events (20 batches of ≤ 64,
+4 licenses), the batch records made from real usage-batch inputs.
+Writes bench/results/zk.json. Keys load once per process (not timed in prove_s); their load
+times are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "zk"))
+
+from zk_samples import DOMAIN, HOUR, T0, events, sample_inputs  # noqa: E402
+
+from circuits.verifier_contracts import compile_verifiers, deploy, verify_args  # noqa: E402
+from local.processes import HardhatNode  # noqa: E402
+from marketplace.zk import load_circuit, prove, verify  # noqa: E402
+from marketplace.zk.inputs import (  # noqa: E402
+    BatchRecord,
+    LicenseBatches,
+    aggregate_inputs,
+    usage_batch_inputs,
+)
+
+CIRCUITS = ["authenticity", "credential", "usage_batch", "compliance", "aggregate"]
+RESULTS = ROOT / "bench" / "results" / "zk.json"
+TARGETS = {"usage_batch_prove_s": 3.0, "speedup_vs_snarkjs": 1.5, "aggregate_1247_prove_s": 5.0,
+           "verify_s": 0.8}
+
+
+def median_time(fn, runs: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(runs):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def aggregate_1247_inputs() -> dict:
+    """1,247 events as 20 batches (19 × 64 + 31) spread over 4 licenses, proven in order per
+    license; each record is what the backend keeps after a real usage-batch proof's inputs."""
+    counts = [64] * 19 + [31]
+    licenses = []
+    for s in range(4):
+        secret, license_id = 1000 + s, bytes([s + 1]) * 32
+        records, chain, index = [], 0, 0
+        for j, count in enumerate(counts[s::4]):
+            ws = T0 + (4 * j + s) * HOUR
+            inputs = usage_batch_inputs(secret, license_id, chain, index, events(count, start=ws, step=50),
+                                        ws, ws + HOUR, DOMAIN)
+            record = BatchRecord.from_usage_inputs(inputs)
+            records.append(record)
+            chain, index = record.next_chain(chain), index + count
+        licenses.append(LicenseBatches(records, 1_000_000 * (s + 1)))
+    assert sum(r.count for lic in licenses for r in lic.records) == 1247
+    return aggregate_inputs(licenses, DOMAIN)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="zero-knowledge benchmark")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--circuit", action="append", choices=CIRCUITS)
+    args = parser.parse_args(argv)
+    runs = max(3, args.runs)
+    circuits = args.circuit or CIRCUITS
+
+    print(f"zk bench: {runs} runs per figure, load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs (other work on the machine inflates the timings)", flush=True)
+    results: dict = {"circuits": {}}
+    proofs = {}
+    for name in circuits:
+        c = load_circuit(name)
+        inputs = sample_inputs(name)
+        t = time.perf_counter()
+        c.witness
+        wasm_s = time.perf_counter() - t
+        t = time.perf_counter()
+        c.proving_key
+        pk_s = time.perf_counter() - t
+        witness_s, _ = median_time(lambda: c.witness.calculate(inputs), runs)
+        g_s, result = median_time(lambda: prove(name, inputs, backend="groth16py"), runs)
+        s_s, reference = median_time(lambda: prove(name, inputs, backend="snarkjs"), runs)
+        assert reference.public_signals == result.public_signals
+        v_s, ok = median_time(lambda: verify(name, result.proof, result.public_signals), runs)
+        assert ok and verify(name, reference.proof, reference.public_signals)
+        proofs[name] = result
+        results["circuits"][name] = {
+            "constraints": c.manifest["constraints"],
+            "witness_s": round(witness_s, 3),
+            "prove_s": {"groth16py": round(g_s, 3), "snarkjs": round(s_s, 3)},
+            "verify_s": round(v_s, 3),
+            "verify_gas": None,
+        }
+        print(f"  {name:<13} {c.manifest['constraints']:>6} constraints  witness {witness_s:6.3f} s  "
+              f"groth16py {g_s:6.3f} s  snarkjs {s_s:6.3f} s  ({s_s / g_s:4.2f}x)  py_ecc verify {v_s:5.3f} s"
+              f"   [load: wasm {wasm_s:.2f} s, proving key {pk_s:.2f} s]", flush=True)
+
+    # On-chain verification gas, one node for all verifiers.
+    contracts = {n: load_circuit(n).manifest["verifier_contract"] for n in circuits}
+    artifacts = compile_verifiers(list(contracts.values()))
+    node = HardhatNode().start()
+    try:
+        from web3 import Web3
+
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        sender = w3.eth.accounts[0]
+        for name, contract_name in contracts.items():
+            contract = deploy(w3, artifacts[contract_name], sender)
+            call = contract.functions.verifyProof(*verify_args(proofs[name].proof, proofs[name].public_signals))
+            assert call.call() is True
+            results["circuits"][name]["verify_gas"] = call.estimate_gas({"from": sender})
+    finally:
+        node.stop()
+
+    if "aggregate" in circuits:
+        inputs = aggregate_1247_inputs()
+        agg_s, result = median_time(lambda: prove("aggregate", inputs), runs)
+        out = dict(zip(load_circuit("aggregate").public_signal_names, result.public_signals))
+        assert out["totalUses"] == 1247 and verify("aggregate", result.proof, result.public_signals)
+        results["aggregate_1247_prove_s"] = round(agg_s, 3)
+    else:
+        results["aggregate_1247_prove_s"] = None
+
+    print()
+    print(f"{'circuit':<13} {'constraints':>11} {'witness s':>10} {'groth16py s':>12} {'snarkjs s':>10} "
+          f"{'speedup':>8} {'verify s':>9} {'verify gas':>11}")
+    for name, r in results["circuits"].items():
+        g, s = r["prove_s"]["groth16py"], r["prove_s"]["snarkjs"]
+        print(f"{name:<13} {r['constraints']:>11} {r['witness_s']:>10.3f} {g:>12.3f} {s:>10.3f} "
+              f"{s / g:>7.2f}x {r['verify_s']:>9.3f} {r['verify_gas']:>11}")
+    if results["aggregate_1247_prove_s"] is not None:
+        print(f"aggregate over 1,247 events (20 batches): {results['aggregate_1247_prove_s']:.3f} s")
+
+    print("\ntargets:")
+    checks = []
+    if "usage_batch" in results["circuits"]:
+        ub = results["circuits"]["usage_batch"]
+        checks += [
+            ("usage_batch proved with witness ≤ 3 s", ub["prove_s"]["groth16py"], ub["prove_s"]["groth16py"] <= 3.0),
+            ("usage_batch ≥ 1.5x faster than snarkjs fullprove",
+             ub["prove_s"]["snarkjs"] / ub["prove_s"]["groth16py"],
+             ub["prove_s"]["snarkjs"] / ub["prove_s"]["groth16py"] >= 1.5),
+        ]
+    if results["aggregate_1247_prove_s"] is not None:
+        checks.append(("aggregate over 1,247 events ≤ 5 s", results["aggregate_1247_prove_s"],
+                       results["aggregate_1247_prove_s"] <= 5.0))
+    worst = max(r["verify_s"] for r in results["circuits"].values())
+    checks.append(("py_ecc verification ≤ 0.8 s (slowest circuit)", worst, worst <= 0.8))
+    for what, value, ok in checks:
+        print(f"  {'met ' if ok else 'MISSED'} {what}: {value:.3f}")
+
+    if args.circuit:
+        print(f"\n(partial run: {RESULTS.relative_to(ROOT)} not written)")
+        return 0
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
