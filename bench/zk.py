@@ -29,17 +29,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "zk"))
 
-from zk_samples import DOMAIN, HOUR, T0, events, sample_inputs  # noqa: E402
-
-from circuits.verifier_contracts import compile_verifiers, deploy, verify_args  # noqa: E402
-from local.processes import HardhatNode  # noqa: E402
-from marketplace.zk import load_circuit, prove, verify  # noqa: E402
-from marketplace.zk.inputs import (  # noqa: E402
+from marketplace.zk import load_circuit, prove, verify
+from marketplace.zk.inputs import (
     BatchRecord,
     LicenseBatches,
     aggregate_inputs,
     usage_batch_inputs,
 )
+from zk_samples import DOMAIN, HOUR, T0, events, sample_inputs
+
+from circuits.verifier_contracts import compile_verifiers, deploy, verify_args
+from local.processes import HardhatNode
 
 CIRCUITS = ["authenticity", "credential", "usage_batch", "compliance", "aggregate"]
 RESULTS = ROOT / "bench" / "results" / "zk.json"
@@ -76,6 +76,31 @@ def aggregate_1247_inputs() -> dict:
     return aggregate_inputs(licenses, DOMAIN)
 
 
+def bench_circuit(name: str, runs: int) -> tuple[dict, object]:
+    """Timings of one circuit (verify_gas is filled in later, on chain); returns them and a proof."""
+    c = load_circuit(name)
+    inputs = sample_inputs(name)
+    wasm_s, _ = median_time(lambda: c.witness, 1)
+    pk_s, _ = median_time(lambda: c.proving_key, 1)
+    witness_s, _ = median_time(lambda: c.witness.calculate(inputs), runs)
+    g_s, result = median_time(lambda: prove(name, inputs, backend="groth16py"), runs)
+    s_s, reference = median_time(lambda: prove(name, inputs, backend="snarkjs"), runs)
+    assert reference.public_signals == result.public_signals
+    v_s, ok = median_time(lambda: verify(name, result.proof, result.public_signals), runs)
+    assert ok and verify(name, reference.proof, reference.public_signals)
+    print(f"  {name:<13} {c.manifest['constraints']:>6} constraints  witness {witness_s:6.3f} s  "
+          f"groth16py {g_s:6.3f} s  snarkjs {s_s:6.3f} s  ({s_s / g_s:4.2f}x)  py_ecc verify {v_s:5.3f} s"
+          f"   [load: wasm {wasm_s:.2f} s, proving key {pk_s:.2f} s]", flush=True)
+    figures = {
+        "constraints": c.manifest["constraints"],
+        "witness_s": round(witness_s, 3),
+        "prove_s": {"groth16py": round(g_s, 3), "snarkjs": round(s_s, 3)},
+        "verify_s": round(v_s, 3),
+        "verify_gas": None,
+    }
+    return figures, result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="zero-knowledge benchmark")
     parser.add_argument("--runs", type=int, default=3)
@@ -89,31 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"circuits": {}}
     proofs = {}
     for name in circuits:
-        c = load_circuit(name)
-        inputs = sample_inputs(name)
-        t = time.perf_counter()
-        c.witness
-        wasm_s = time.perf_counter() - t
-        t = time.perf_counter()
-        c.proving_key
-        pk_s = time.perf_counter() - t
-        witness_s, _ = median_time(lambda: c.witness.calculate(inputs), runs)
-        g_s, result = median_time(lambda: prove(name, inputs, backend="groth16py"), runs)
-        s_s, reference = median_time(lambda: prove(name, inputs, backend="snarkjs"), runs)
-        assert reference.public_signals == result.public_signals
-        v_s, ok = median_time(lambda: verify(name, result.proof, result.public_signals), runs)
-        assert ok and verify(name, reference.proof, reference.public_signals)
-        proofs[name] = result
-        results["circuits"][name] = {
-            "constraints": c.manifest["constraints"],
-            "witness_s": round(witness_s, 3),
-            "prove_s": {"groth16py": round(g_s, 3), "snarkjs": round(s_s, 3)},
-            "verify_s": round(v_s, 3),
-            "verify_gas": None,
-        }
-        print(f"  {name:<13} {c.manifest['constraints']:>6} constraints  witness {witness_s:6.3f} s  "
-              f"groth16py {g_s:6.3f} s  snarkjs {s_s:6.3f} s  ({s_s / g_s:4.2f}x)  py_ecc verify {v_s:5.3f} s"
-              f"   [load: wasm {wasm_s:.2f} s, proving key {pk_s:.2f} s]", flush=True)
+        results["circuits"][name], proofs[name] = bench_circuit(name, runs)
 
     # On-chain verification gas, one node for all verifiers.
     contracts = {n: load_circuit(n).manifest["verifier_contract"] for n in circuits}

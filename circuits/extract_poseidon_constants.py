@@ -29,7 +29,7 @@ def _function_body(text: str, name: str) -> str:
 
 def _array_for_width(body: str, t: int):
     """The literal after `if (t==T) { return` as nested Python lists of ints."""
-    m = re.search(rf"t\s*==\s*{t}\s*\)\s*\{{\s*return\s*(\[.*?\])\s*;", body, re.S)
+    m = re.search(rf"t\s*==\s*{t}\s*\)\s*\{{\s*return\s*(\[.*?\])\s*;", body, re.DOTALL)
     if not m:
         raise ValueError(f"no constants for t={t}")
     literal = re.sub(r"0x[0-9a-fA-F]+", lambda h: str(int(h.group(0), 16)), m.group(1))

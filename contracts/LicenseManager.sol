@@ -163,7 +163,6 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
     function recordUsage(bytes32 licenseId, uint32 startIndex, uint32 count, uint256 chainNew)
         external
         onlyRole(TRACKER_ROLE)
-        whenNotPaused
     {
         License storage license = _licenses[licenseId];
         if (license.licensee == address(0)) revert License__UnknownLicense();
@@ -194,6 +193,13 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
     }
 
     /// @inheritdoc ILicenseManager
+    function licenseTermsId(bytes32 licenseId) external view returns (bytes32) {
+        License storage license = _licenses[licenseId];
+        if (license.licensee == address(0)) revert License__UnknownLicense();
+        return keccak256(abi.encode(license.contentId, uint256(license.termsIndex)));
+    }
+
+    /// @inheritdoc ILicenseManager
     function licenseState(bytes32 licenseId) external view returns (LicenseState) {
         License storage license = _licenses[licenseId];
         if (license.licensee == address(0)) return LicenseState.NONE;
@@ -209,7 +215,7 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
         License storage license = _licenses[licenseId];
         if (license.licensee == address(0)) return context;
         context = UsageContext({
-            contentId: _terms[license.termsId].contentId,
+            contentId: license.contentId,
             credentialCommitment: license.credentialCommitment,
             chain: license.chain,
             uses: license.uses,
@@ -254,14 +260,16 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
         if (contentCreator != creator) revert License__NotCreator();
         if (pricePerUse == 0 || maxUses == 0) revert License__InvalidTerms();
 
-        termsId = keccak256(abi.encode(contentId, termsCount[contentId]++));
+        uint256 index = termsCount[contentId]++;
+        termsId = keccak256(abi.encode(contentId, index));
         _terms[termsId] = Terms({
             contentId: contentId,
             pricePerUse: pricePerUse,
             maxUses: maxUses,
             durationSeconds: durationSeconds,
             licenseType: licenseType,
-            active: true
+            active: true,
+            index: uint32(index)
         });
         emit TermsCreated(termsId, contentId, licenseType, pricePerUse, maxUses, durationSeconds);
     }
@@ -289,7 +297,7 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
             : _min(validFrom + terms.durationSeconds, NO_EXPIRY);
         commitmentUsed[credentialCommitment] = true;
         _licenses[licenseId] = License({
-            termsId: termsId,
+            contentId: terms.contentId,
             licensee: buyer,
             validFrom: uint40(validFrom),
             validUntil: uint40(validUntil),
@@ -298,7 +306,8 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
             chain: 0,
             uses: 0,
             maxUses: terms.maxUses,
-            pricePerUse: terms.pricePerUse
+            pricePerUse: terms.pricePerUse,
+            termsIndex: terms.index
         });
         emit LicensePurchased(
             licenseId,
@@ -326,7 +335,7 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
     function _contentOf(bytes32 licenseId) private view returns (bytes32) {
         License storage license = _licenses[licenseId];
         if (license.licensee == address(0)) revert License__UnknownLicense();
-        return _terms[license.termsId].contentId;
+        return license.contentId;
     }
 
     function _checkSignature(address signer, bytes32 structHash, uint256 deadline, bytes calldata signature)

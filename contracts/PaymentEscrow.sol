@@ -81,11 +81,7 @@ contract PaymentEscrow is IPaymentEscrow, MarketplaceBase, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IPaymentEscrow
-    function recordBatch(bytes32 licenseId, bytes32 batchId, uint32 uses)
-        external
-        onlyRole(TRACKER_ROLE)
-        whenNotPaused
-    {
+    function recordBatch(bytes32 licenseId, bytes32 batchId, uint32 uses) external onlyRole(TRACKER_ROLE) {
         if (uses == 0) revert Escrow__ZeroUses();
         Deposit storage d = _deposits[licenseId];
         if (d.payer == address(0)) revert Escrow__UnknownDeposit();

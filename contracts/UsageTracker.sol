@@ -24,7 +24,9 @@ contract UsageTracker is IUsageTracker, MarketplaceBase {
     IAggregateVerifier public immutable AGGREGATE_VERIFIER;
 
     mapping(bytes32 contentId => ContentStats) private _stats;
-    mapping(bytes32 contentId => bytes32[]) private _usedLicenses;
+    /// @dev The content's licenses with usage, in order of first batch; their count is
+    /// `_stats[contentId].licensesUsed` (kept in the stats slot, so no separate array length).
+    mapping(bytes32 contentId => mapping(uint256 index => bytes32 licenseId)) private _usedLicenses;
     mapping(bytes32 proofId => ProofRecord) private _proofs;
 
     /// @param admin DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
@@ -83,8 +85,8 @@ contract UsageTracker is IUsageTracker, MarketplaceBase {
         batchId = keccak256(abi.encode(licenseId, uint256(ctx.uses)));
         ContentStats storage stats = _stats[ctx.contentId];
         if (ctx.uses == 0) {
+            _usedLicenses[ctx.contentId][stats.licensesUsed] = licenseId;
             stats.licensesUsed += 1;
-            _usedLicenses[ctx.contentId].push(licenseId);
         }
         stats.totalUses += uint64(count);
         stats.totalRevenue += uint128(count * ctx.pricePerUse);
@@ -145,7 +147,7 @@ contract UsageTracker is IUsageTracker, MarketplaceBase {
         view
         returns (bytes32[] memory licenseIds, uint256[8] memory chains, uint256[8] memory prices)
     {
-        licenseIds = _usedLicenses[contentId];
+        licenseIds = usedLicenses(contentId);
         if (licenseIds.length > AGGREGATE_LICENSE_SLOTS) revert Tracker__TooManyLicenses();
         for (uint256 i; i < licenseIds.length; ++i) {
             ILicenseManager.UsageContext memory ctx = LICENSE_MANAGER.usageContext(licenseIds[i]);
@@ -160,8 +162,11 @@ contract UsageTracker is IUsageTracker, MarketplaceBase {
     }
 
     /// @inheritdoc IUsageTracker
-    function usedLicenses(bytes32 contentId) external view returns (bytes32[] memory) {
-        return _usedLicenses[contentId];
+    function usedLicenses(bytes32 contentId) public view returns (bytes32[] memory licenseIds) {
+        licenseIds = new bytes32[](_stats[contentId].licensesUsed);
+        for (uint256 i; i < licenseIds.length; ++i) {
+            licenseIds[i] = _usedLicenses[contentId][i];
+        }
     }
 
     /// @inheritdoc IUsageTracker

@@ -29,7 +29,8 @@ interface ILicenseManager is IMarketplaceBase {
         REVOKED
     }
 
-    /// @notice Terms a creator offers for one content item.
+    /// @notice Terms a creator offers for one content item; `index` is its position among the
+    /// content's terms (termsId = keccak256(abi.encode(contentId, index))).
     struct Terms {
         bytes32 contentId;
         uint96 pricePerUse;
@@ -37,11 +38,14 @@ interface ILicenseManager is IMarketplaceBase {
         uint40 durationSeconds;
         LicenseType licenseType;
         bool active;
+        uint32 index;
     }
 
-    /// @notice A license (terms copied where the usage path needs them, so it reads fewer slots).
+    /// @notice A license (five slots). The terms it was bought under are (contentId, termsIndex),
+    /// i.e. termsId = keccak256(abi.encode(contentId, termsIndex)) (`licenseTermsId`); price and
+    /// maxUses are copied so that the usage path reads no terms.
     struct License {
-        bytes32 termsId;
+        bytes32 contentId;
         address licensee;
         uint40 validFrom;
         uint40 validUntil;
@@ -51,6 +55,7 @@ interface ILicenseManager is IMarketplaceBase {
         uint32 uses;
         uint32 maxUses;
         uint96 pricePerUse;
+        uint32 termsIndex;
     }
 
     /// @notice What UsageTracker needs to build a license's public signals, in one call.
@@ -162,13 +167,16 @@ interface ILicenseManager is IMarketplaceBase {
     /// signature.
     function revokeWithSig(bytes32 licenseId, uint256 deadline, bytes calldata signature) external;
 
-    /// @notice Records a proven usage batch (TRACKER_ROLE: UsageTracker, after the proof verified).
+    /// @notice Records a proven usage batch (TRACKER_ROLE: UsageTracker, after the proof verified;
+    /// not separately pausable: UsageTracker's pause stops it).
     function recordUsage(bytes32 licenseId, uint32 startIndex, uint32 count, uint256 chainNew) external;
 
     function getTerms(bytes32 termsId) external view returns (Terms memory);
     function termsCount(bytes32 contentId) external view returns (uint256);
     function termsIdAt(bytes32 contentId, uint256 index) external view returns (bytes32);
     function getLicense(bytes32 licenseId) external view returns (License memory);
+    /// @notice The termsId a license was bought under.
+    function licenseTermsId(bytes32 licenseId) external view returns (bytes32);
     function licenseState(bytes32 licenseId) external view returns (LicenseState);
     /// @notice The license's usage context (all zero, validFrom == 0, for an unknown license).
     function usageContext(bytes32 licenseId) external view returns (UsageContext memory);

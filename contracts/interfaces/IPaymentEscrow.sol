@@ -69,7 +69,8 @@ interface IPaymentEscrow is IMarketplaceBase {
     function deposit(bytes32 licenseId, address payer, address payee, uint96 pricePerUse, uint32 maxUses)
         external;
 
-    /// @notice Records a proven batch so it can be released once (TRACKER_ROLE: UsageTracker).
+    /// @notice Records a proven batch so it can be released once (TRACKER_ROLE: UsageTracker). Moves
+    /// no tokens, so it is not separately pausable: UsageTracker's pause stops it.
     function recordBatch(bytes32 licenseId, bytes32 batchId, uint32 uses) external;
 
     /// @notice Pays a recorded batch (anyone may call): `uses × pricePerUse` moves from the deposit

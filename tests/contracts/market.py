@@ -79,6 +79,11 @@ class LicenseHandle:
     def uses(self) -> int:
         return sum(r.count for r in self.records)
 
+    @property
+    def commitment(self) -> int:
+        """The credential commitment stored with the license at purchase."""
+        return credential_commitment(self.secret, self.license_id)
+
 
 @dataclass
 class Market:
@@ -147,17 +152,21 @@ class Market:
             self.manager.functions.createTerms(content_id, license_type, price, max_uses, duration), creator)
         return self.chain.events(self.manager, receipt, "TermsCreated")[0]["termsId"]
 
-    def purchase(self, buyer: str, terms_id: bytes, *, approve: bool = True) -> LicenseHandle:
-        """Approve-path purchase with a fresh credential secret bound to the predicted licenseId."""
+    def new_credential(self, buyer: str, terms_id: bytes) -> LicenseHandle:
+        """The license ``buyer``'s next purchase under ``terms_id`` creates, with a fresh credential
+        secret bound to that licenseId (what the backend does before purchasing)."""
         license_id = self.manager.functions.nextLicenseId(terms_id, buyer).call()
-        secret = _secret("credential", buyer, license_id)
+        return LicenseHandle(license_id, terms_id, buyer, _secret("credential", buyer, license_id))
+
+    def purchase(self, buyer: str, terms_id: bytes, *, approve: bool = True) -> LicenseHandle:
+        """Approve-path purchase (approving exactly the quote unless ``approve`` is false)."""
+        lic = self.new_credential(buyer, terms_id)
         if approve:
             amount = self.manager.functions.quote(terms_id).call()
             self.chain.send(self.token.functions.approve(self.escrow.address, amount), buyer)
-        receipt = self.chain.send(
-            self.manager.functions.purchase(terms_id, credential_commitment(secret, license_id)), buyer)
-        assert self.chain.events(self.manager, receipt, "LicensePurchased")[0]["licenseId"] == license_id
-        return LicenseHandle(license_id, terms_id, buyer, secret)
+        receipt = self.chain.send(self.manager.functions.purchase(terms_id, lic.commitment), buyer)
+        assert self.chain.events(self.manager, receipt, "LicensePurchased")[0]["licenseId"] == lic.license_id
+        return lic
 
     # -- Flows 3-4: usage batches ---------------------------------------------------------------
 

@@ -119,12 +119,14 @@ def test_unknown_route_is_a_json_404(api):
     assert r.json()["error"] == "NOT_FOUND"
 
 
-def test_known_resource_with_another_method_is_405_without_fallback(api):
+def test_known_resource_with_another_method_is_404_without_fallback(api):
+    """DELETE /things/special must not fall back to /things/{thingId} (which has no DELETE either)."""
     url, _ = api
     r = requests.delete(f"{url}/things/special")
-    assert r.status_code == 405
-    assert r.json()["error"] == "METHOD_NOT_ALLOWED"
-    assert r.headers["Allow"] == "GET"
+    assert r.status_code == 404
+    assert r.json()["error"] == "NOT_FOUND"
+    r = requests.post(f"{url}/things/special")  # GET exists on the literal resource only
+    assert r.status_code == 404
 
 
 def test_jwt_route_without_authorization_header_is_401_and_skips_the_authorizer(api):
@@ -205,7 +207,7 @@ def test_malformed_proxy_response_is_502(api):
     url, _ = api
     r = requests.get(f"{url}/broken")
     assert r.status_code == 502
-    assert r.json()["error"] == "BAD_GATEWAY"
+    assert r.json()["error"] == "INTERNAL_ERROR"
 
 
 def test_function_exception_is_502(api):
@@ -217,7 +219,7 @@ def test_integration_timeout_is_504(api):
     url, _ = api
     r = requests.get(f"{url}/slow")
     assert r.status_code == 504
-    assert r.json()["error"] == "GATEWAY_TIMEOUT"
+    assert r.json()["error"] == "INTERNAL_ERROR"
 
 
 def test_route_without_configured_authorizer_is_refused(api):
@@ -253,3 +255,10 @@ def test_duplicate_route_declaration_is_rejected():
     with pytest.raises(ValueError):
         RouteTable((FunctionSpec("a", "a", routes=(Route("GET", "/x"),)),
                     FunctionSpec("b", "b", routes=(Route("GET", "/x"),))))
+
+
+def test_binary_media_types_match_the_cdk_app():
+    from infra.api import BINARY_MEDIA_TYPES as deployed
+    from local.api import BINARY_MEDIA_TYPES
+
+    assert tuple(deployed) == BINARY_MEDIA_TYPES

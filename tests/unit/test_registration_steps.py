@@ -161,7 +161,7 @@ def test_a_proof_with_wrong_public_signals_is_refused():
 
 def test_an_unexpected_chain_failure_is_blockchain_error():
     class Chain:
-        def find_logs(self, *a):
+        def block_number(self):
             raise ConnectionError("node down")
 
     s, regs, _ = steps(chain=Chain)
@@ -169,6 +169,52 @@ def test_an_unexpected_chain_failure_is_blockchain_error():
     with pytest.raises(BlockchainError) as err:
         s.run("register", state)
     assert err.value.status == 503 and regs.item["lastError"]["body"]["error"] == "BLOCKCHAIN_ERROR"
+
+
+class RecordingChain:
+    """Mines nothing: records sends; ``logs`` is what the node would return for the content id."""
+
+    def __init__(self, logs=()):
+        self.logs, self.sent = list(logs), []
+
+    def block_number(self):
+        return 41
+
+    def find_logs(self, contract, event, filters, from_block):
+        assert (contract, event, filters, from_block) == (
+            "ContentRegistry", "ContentRegistered", {"contentId": bytes.fromhex(CONTENT_ID[2:])}, 41)
+        return self.logs
+
+    def transact(self, *args):
+        self.sent.append(args)
+        raise BlockchainError("Transaction failed: Registry__AlreadyRegistered")
+
+
+REGISTER_STATE = {**STATE, "store": {"value": {"contentId": CONTENT_ID}},
+                  "prove": {"value": {"timestampCommitment": "77"}}}
+
+
+def test_a_retried_register_step_finds_its_own_mined_transaction():
+    mine = {"args": {"timestampCommitment": 77}, "transactionHash": "0x" + "ab" * 32, "blockNumber": 42}
+    chain = RecordingChain([mine])
+    s, regs, _ = steps(chain=lambda: chain)
+    regs.item["registerFromBlock"] = 41  # noted by the first attempt
+    out = s.run("register", REGISTER_STATE)
+    assert out == {"txHash": mine["transactionHash"], "blockNumber": 42, "contentId": CONTENT_ID}
+    assert chain.sent == [] and regs.item["txHash"] == mine["transactionHash"]
+
+
+def test_someone_elses_registration_of_the_hash_is_not_taken_for_ours():
+    theirs = {"args": {"timestampCommitment": 1}, "transactionHash": "0x" + "cd" * 32, "blockNumber": 42}
+    chain = RecordingChain([theirs])
+    s, regs, _ = steps(chain=lambda: chain)
+    regs.item["registerFromBlock"] = 41
+    state = {**REGISTER_STATE, "store": {"value": {"contentId": CONTENT_ID, "contentHash": "0x" + "00" * 32,
+                                                    "cidDigest": "0x" + "00" * 32}},
+             "prove": {"value": {"timestampCommitment": "77", "creatorCommitment": "5", "proof": ["0"] * 8}}}
+    with pytest.raises(BlockchainError):
+        s.run("register", state)
+    assert len(chain.sent) == 1 and "txHash" not in regs.item
 
 
 def test_a_failure_without_a_recorded_error_maps_by_stage():

@@ -7,12 +7,11 @@ first).
 from __future__ import annotations
 
 import pytest
+from marketplace.zk import prove
 from zk_samples import sample_inputs
 
-from marketplace.zk import prove
 
-
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def built_keys():
     """Every circuit built (a no-op when the cache is current)."""
     from circuits import build
@@ -21,7 +20,7 @@ def built_keys():
 
 
 @pytest.fixture(scope="session")
-def proofs():
+def proofs(built_keys):
     """One groth16py proof per circuit over its sample inputs, made once per session."""
     cache: dict = {}
 

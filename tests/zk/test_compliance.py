@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from marketplace.zk.field import P
+from marketplace.zk.inputs import BatchRecord, compliance_inputs, fold_chain
 from zk_samples import (
     COMPLIANCE_BATCHES,
     COMPLIANCE_TERMS,
@@ -15,10 +17,7 @@ from zk_samples import (
     records_sample,
 )
 
-from marketplace.zk.field import P
-from marketplace.zk.inputs import BatchRecord, compliance_inputs, fold_chain
-
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("built_keys")]
 TOTAL = sum(b[0] for b in COMPLIANCE_BATCHES)  # 77
 
 

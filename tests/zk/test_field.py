@@ -7,10 +7,9 @@ import json
 import pytest
 from eth_abi import encode
 from eth_hash.auto import keccak
-from py_ecc.optimized_bn128 import curve_order
-
 from marketplace.zk import Proof
 from marketplace.zk.field import P, domain, poseidon, split_256, to_field
+from py_ecc.optimized_bn128 import curve_order
 
 pytestmark = pytest.mark.unit
 
@@ -71,3 +70,30 @@ def test_proof_json_is_snarkjs_shaped_and_round_trips():
     assert Proof.from_bytes(SAMPLE.to_bytes()) == SAMPLE
     with pytest.raises(ValueError):
         Proof.from_snarkjs({**d, "pi_a": ["1", "2", "3"]})
+
+
+def test_fast_final_exponentiation_matches_py_ecc():
+    import random
+
+    from marketplace.zk.verifier import final_exponentiation, frobenius
+    from py_ecc.optimized_bn128 import FQ12, G1, G2, final_exponentiate, pairing
+
+    rng = random.Random(7)
+    f = pairing(G2, G1, final_exponentiate=False)
+    g = FQ12([rng.randrange(P) for _ in range(12)])
+    assert final_exponentiation(f) == final_exponentiate(f)
+    assert final_exponentiation(g) == final_exponentiate(g)
+    assert frobenius(g, 1) == g ** 21888242871839275222246405745257275088696311157297823662689037894645226208583
+
+
+def test_multi_miller_loop_is_the_product_of_py_ecc_miller_loops():
+    from py_ecc.optimized_bn128 import FQ12, G1, G2, multiply, neg, pairing
+
+    from marketplace.zk.verifier import final_exponentiation, multi_miller_loop
+
+    p1, q1, p2 = multiply(G1, 5), multiply(G2, 7), multiply(G1, 11)
+    expected = pairing(q1, p1, final_exponentiate=False) * pairing(G2, p2, final_exponentiate=False)
+    assert multi_miller_loop([(q1, p1), (G2, p2)]) == expected
+    # bilinearity through the whole pipeline: e(5·G1, 7·G2) · e(−35·G1, G2) = 1
+    assert final_exponentiation(multi_miller_loop([(q1, p1), (G2, neg(multiply(G1, 35)))])) == FQ12.one()
+    assert final_exponentiation(multi_miller_loop([(q1, p1), (G2, neg(multiply(G1, 34)))])) != FQ12.one()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from marketplace.zk import load_circuit
+from marketplace.zk.field import P
 from web3 import Web3
 
 from circuits.verifier_contracts import compile_verifiers, deploy, verify_args
 from local.processes import HardhatNode
-from marketplace.zk import load_circuit
-from marketplace.zk.field import P
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("built_keys")]
 CIRCUITS = ["authenticity", "credential", "usage_batch", "compliance", "aggregate"]
 
 

@@ -6,15 +6,15 @@ import json
 import subprocess
 
 import pytest
-from py_ecc.optimized_bn128 import FQ2, b2, curve_order, is_inf, is_on_curve, multiply, normalize
-from zk_samples import sample_inputs
-
 from marketplace.zk import Proof, load_circuit, prove, verify
 from marketplace.zk.field import P
 from marketplace.zk.proof import Q
+from py_ecc.optimized_bn128 import FQ2, b2, curve_order, is_inf, is_on_curve, multiply, normalize
+from zk_samples import sample_inputs
+
 from circuits.build import ROOT
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("built_keys")]
 CIRCUITS = ["authenticity", "credential", "usage_batch", "compliance", "aggregate"]
 
 
@@ -97,5 +97,5 @@ def test_snarkjs_and_groth16py_proofs_verify_under_the_same_key(circuit, proofs,
     vk = load_circuit(circuit).directory / "verification_key.json"
     snarkjs = ROOT / "node_modules" / ".bin" / "snarkjs"
     ok = subprocess.run([str(snarkjs), "groth16", "verify", str(vk), str(tmp_path / "public.json"),
-                         str(tmp_path / "proof.json")], capture_output=True, text=True)
+                         str(tmp_path / "proof.json")], capture_output=True, text=True, check=False)
     assert ok.returncode == 0 and "OK" in ok.stdout, ok.stdout + ok.stderr

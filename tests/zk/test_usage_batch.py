@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from marketplace.zk.field import P
+from marketplace.zk.inputs import BatchRecord, credential_commitment
 from zk_samples import (
     CREDENTIAL_SECRET,
     DOMAIN,
@@ -14,10 +16,7 @@ from zk_samples import (
     usage_sample,
 )
 
-from marketplace.zk.field import P
-from marketplace.zk.inputs import BatchRecord, credential_commitment
-
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("built_keys")]
 N = 64
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
 from marketplace.zk import WitnessError, load_circuit
 from marketplace.zk.field import domain
 from marketplace.zk.inputs import (

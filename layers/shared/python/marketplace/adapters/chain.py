@@ -144,10 +144,16 @@ class Chain:
         ev = getattr(self.contract(contract_name).events, event)()
         return [dict(e["args"]) for e in ev.process_receipt(receipt, errors=DISCARD)]
 
-    def find_logs(self, contract_name: str, event: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
-        """Past ``event`` logs matching indexed ``filters``: ``{args, transactionHash, blockNumber}``."""
+    def block_number(self) -> int:
+        return self.w3.eth.block_number
+
+    def find_logs(self, contract_name: str, event: str, filters: dict[str, Any],
+                  from_block: int | None = None) -> list[dict[str, Any]]:
+        """Past ``event`` logs matching indexed ``filters`` since ``from_block`` (default: the
+        deployment's block): ``{args, transactionHash, blockNumber}``."""
         ev = getattr(self.contract(contract_name).events, event)
-        logs = ev.get_logs(argument_filters=filters, from_block=self.deployment.blockNumber)
+        start = self.deployment.blockNumber if from_block is None else from_block
+        logs = ev.get_logs(argument_filters=filters, from_block=start)
         return [{"args": dict(e["args"]), "transactionHash": "0x" + bytes(e["transactionHash"]).hex(),
                  "blockNumber": e["blockNumber"]} for e in logs]
 

@@ -186,12 +186,16 @@ class RegistrationSteps:
     def register(self, state: dict[str, Any]) -> dict[str, Any]:
         stored, proved = state["store"]["value"], state["prove"]["value"]
         chain = self._chain()
+        rid = state["registrationId"]
         cid_bytes = bytes.fromhex(stored["contentId"][2:])
         ts_commitment = int(proved["timestampCommitment"])
-        # A retried step may find its own transaction already mined: same id, same commitment.
-        for entry in chain.find_logs(REGISTRY, "ContentRegistered", {"contentId": cid_bytes}):
-            if entry["args"]["timestampCommitment"] == ts_commitment:
-                return self._registered(state, entry["transactionHash"], entry["blockNumber"])
+        from_block = (self.registrations.get(rid) or {}).get("registerFromBlock")
+        if from_block is None:  # first attempt: note where a retry must look for our transaction
+            self.registrations.update(rid, {"registerFromBlock": chain.block_number()})
+        else:  # a retried step may find its own transaction mined: same id, same commitment
+            for entry in chain.find_logs(REGISTRY, "ContentRegistered", {"contentId": cid_bytes}, from_block):
+                if entry["args"]["timestampCommitment"] == ts_commitment:
+                    return self._registered(state, entry["transactionHash"], entry["blockNumber"])
         receipt = chain.transact(
             REGISTRY, "registerContent", bytes.fromhex(stored["contentHash"][2:]),
             bytes.fromhex(stored["cidDigest"][2:]), state["creator"], int(proved["creatorCommitment"]),

@@ -20,7 +20,11 @@ _EXPORTS = {
     "public_signal_names": "prover", "verify": "prover", "warm": "prover",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [  # noqa: RUF022 (grouped as in _EXPORTS)
+    "Proof", "ProofResult", "WitnessError", "BACKENDS", "keys_dir", "load_circuit", "prove",
+    "public_signal_names", "verify", "warm",
+]
+assert sorted(__all__) == sorted(_EXPORTS)
 
 
 def __getattr__(name: str):

@@ -9,10 +9,8 @@ constants, same optimised permutation as `circomlib/circuits/poseidon.circom`).
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-
-from eth_hash.auto import keccak
 
 # BN254 (alt_bn128) scalar field modulus: circuit signals and Groth16 public inputs live here.
 P = 21888242871839275222246405745257275088548364400416034343698204186575808495617
@@ -55,17 +53,19 @@ def split_256(x: bytes | int | str) -> tuple[int, int]:
 def domain(chain_id: int, address: str | bytes) -> int:
     """`uint256(keccak256(abi.encode(uint256 chainid, address consumer))) % p`: the public input
     that binds a proof to one chain and one consuming contract."""
-    addr = bytes.fromhex(address[2:] if address.startswith("0x") else address) if isinstance(
+    addr = bytes.fromhex(address.removeprefix("0x")) if isinstance(
         address, str) else bytes(address)
     if len(addr) != 20:
         raise ValueError("an address is 20 bytes")
     if not 0 <= chain_id < 1 << 256:
         raise ValueError("chain id out of range")
+    from eth_hash.auto import keccak  # imported here: the access path imports this module and must stay light
+
     encoded = chain_id.to_bytes(32, "big") + bytes(12) + addr
     return int.from_bytes(keccak(encoded), "big") % P
 
 
-@lru_cache(maxsize=None)
+@cache
 def _constants(t: int) -> tuple[list[int], list[int], list[list[int]], list[list[int]]]:
     data = json.loads((Path(__file__).with_name("poseidon_constants.json")).read_text())
     try:

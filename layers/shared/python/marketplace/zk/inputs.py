@@ -90,11 +90,11 @@ class BatchRecord:
         return {k: str(v) for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "BatchRecord":
+    def from_dict(cls, d: dict) -> BatchRecord:
         return cls(int(d["digest"]), int(d["count"]), int(d["window_start"]), int(d["window_end"]))
 
     @classmethod
-    def from_usage_inputs(cls, inputs: dict) -> "BatchRecord":
+    def from_usage_inputs(cls, inputs: dict) -> BatchRecord:
         """The record a `usage_batch_inputs(...)` dict proves (digest folded as the circuit does)."""
         secret, start = inputs["credentialSecret"], inputs["startIndex"]
         digest = 0

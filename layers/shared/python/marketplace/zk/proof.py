@@ -29,7 +29,7 @@ class Proof:
         return [self.a[0], self.a[1], bx1, bx0, by1, by0, self.c[0], self.c[1]]
 
     @classmethod
-    def from_calldata(cls, words: list[int]) -> "Proof":
+    def from_calldata(cls, words: list[int]) -> Proof:
         if len(words) != 8:
             raise ValueError("a proof is 8 words")
         a0, a1, bx1, bx0, by1, by0, c0, c1 = (int(w) for w in words)
@@ -40,7 +40,7 @@ class Proof:
         return b"".join(w.to_bytes(32, "big") for w in self.calldata())
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Proof":
+    def from_bytes(cls, data: bytes) -> Proof:
         if len(data) != 256:
             raise ValueError("a proof is 256 bytes")
         return cls.from_calldata([int.from_bytes(data[i:i + 32], "big") for i in range(0, 256, 32)])
@@ -57,7 +57,7 @@ class Proof:
         }
 
     @classmethod
-    def from_snarkjs(cls, data: dict | str) -> "Proof":
+    def from_snarkjs(cls, data: dict | str) -> Proof:
         d = json.loads(data) if isinstance(data, str) else data
         if d.get("protocol", "groth16") != "groth16":
             raise ValueError("not a groth16 proof")
@@ -76,7 +76,7 @@ class Proof:
         return json.dumps(self.to_snarkjs())
 
     @classmethod
-    def from_json(cls, text: str) -> "Proof":
+    def from_json(cls, text: str) -> Proof:
         return cls.from_snarkjs(text)
 
 

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
-
-from functools import lru_cache
 
 from py_ecc.optimized_bn128 import (
     FQ,
@@ -27,13 +25,19 @@ from py_ecc.optimized_bn128 import (
     b,
     b2,
     curve_order,
+    double,
     field_modulus,
     is_inf,
     is_on_curve,
     multiply,
     neg,
 )
-from py_ecc.optimized_bn128.optimized_pairing import cast_point_to_fq12, miller_loop, twist
+from py_ecc.optimized_bn128.optimized_pairing import (
+    cast_point_to_fq12,
+    linefunc,
+    pseudo_binary_encoding,
+    twist,
+)
 
 from .field import P
 from .proof import Proof, Q
@@ -66,7 +70,7 @@ class VerifyingKey:
     ic: list[tuple]
 
     @classmethod
-    def from_snarkjs(cls, data: dict | str | Path) -> "VerifyingKey":
+    def from_snarkjs(cls, data: dict | str | Path) -> VerifyingKey:
         d = json.loads(Path(data).read_text()) if isinstance(data, Path) else (
             json.loads(data) if isinstance(data, str) else data)
         if d.get("protocol") != "groth16" or d.get("curve") not in ("bn128", "bn254"):
@@ -85,7 +89,7 @@ class VerifyingKey:
 
     @cached_property
     def _alpha_beta_miller(self) -> FQ12:
-        return _miller(self.beta, self.alpha)
+        return multi_miller_loop([(self.beta, self.alpha)])
 
     def verify(self, proof: Proof, public_signals: list[int]) -> bool:
         if len(public_signals) != self.n_public:
@@ -105,18 +109,8 @@ class VerifyingKey:
             if x:
                 vk_x = add(vk_x, multiply(ic, x))
 
-        f = self._alpha_beta_miller
-        f = f * _miller(b_, neg(a))
-        f = f * _miller(self.gamma, vk_x)
-        f = f * _miller(self.delta, c)
+        f = self._alpha_beta_miller * multi_miller_loop([(b_, neg(a)), (self.gamma, vk_x), (self.delta, c)])
         return final_exponentiation(f) == FQ12.one()
-
-
-def _miller(q2, p1) -> FQ12:
-    """The Miller loop of e(p1, q2) without the final exponentiation (inputs already checked)."""
-    if is_inf(q2) or is_inf(p1):
-        return FQ12.one()
-    return miller_loop(twist(q2), cast_point_to_fq12(p1), final_exponentiate=False)
 
 
 def _proof_points(proof: Proof):
@@ -150,7 +144,7 @@ _HARD_EXPONENT = (field_modulus**4 - field_modulus**2 + 1) // curve_order
 assert _HARD_EXPONENT * curve_order == field_modulus**4 - field_modulus**2 + 1
 
 
-@lru_cache(maxsize=None)
+@cache
 def _frobenius_matrix(power: int) -> tuple[tuple[int, ...], ...]:
     """Rows k: coefficients of (w^k)^(q^power) in py_ecc's FQ12 basis 1, w, ..., w^11."""
     wq = FQ12([0, 1] + [0] * 10) ** (field_modulus**power)
@@ -178,3 +172,41 @@ def final_exponentiation(f: FQ12) -> FQ12:
     f = frobenius(f, 6) / f           # f^(q^6 - 1)
     f = frobenius(f, 2) * f           # ^(q^2 + 1)
     return f**_HARD_EXPONENT
+
+
+# --- multi-Miller loop -------------------------------------------------------------------------
+
+
+def multi_miller_loop(pairs: list[tuple]) -> FQ12:
+    """Π Miller(Q_i, P_i) over (G2 point, G1 point) pairs, without final exponentiation.
+
+    py_ecc's optimal-ate `miller_loop` step by step (same line functions, so the product equals
+    the product of its Miller loops exactly; tests check it), run for all pairs at once: one
+    accumulator squared per step instead of one per pair, one division at the end, and the
+    Frobenius images of Q taken with the linear `frobenius` map instead of py_ecc's
+    exponentiation by q (which is about 40% of a py_ecc Miller loop).
+    """
+    pairs = [(q, p) for q, p in pairs if not (is_inf(q) or is_inf(p))]
+    qs = [twist(q) for q, _ in pairs]
+    ps = [cast_point_to_fq12(p) for _, p in pairs]
+    rs = list(qs)
+    f_num, f_den = FQ12.one(), FQ12.one()
+    for v in pseudo_binary_encoding[63::-1]:
+        f_num, f_den = f_num * f_num, f_den * f_den
+        for i, p in enumerate(ps):
+            n, d = linefunc(rs[i], rs[i], p)
+            f_num, f_den = f_num * n, f_den * d
+            rs[i] = double(rs[i])
+            if v:
+                q = qs[i] if v == 1 else neg(qs[i])
+                n, d = linefunc(rs[i], q, p)
+                f_num, f_den = f_num * n, f_den * d
+                rs[i] = add(rs[i], q)
+    for i, p in enumerate(ps):
+        q1 = tuple(frobenius(c, 1) for c in qs[i])
+        nq2 = (frobenius(q1[0], 1), -frobenius(q1[1], 1), frobenius(q1[2], 1))
+        n1, d1 = linefunc(rs[i], q1, p)
+        r = add(rs[i], q1)
+        n2, d2 = linefunc(r, nq2, p)
+        f_num, f_den = f_num * n1 * n2, f_den * d1 * d2
+    return f_num / f_den

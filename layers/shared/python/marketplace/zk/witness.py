@@ -144,7 +144,7 @@ class WitnessCalculator:
         def ignore() -> None:
             pass
 
-        void = lambda n: wasmtime.FuncType([wasmtime.ValType.i32()] * n, [])  # noqa: E731
+        void = lambda n: wasmtime.FuncType([wasmtime.ValType.i32()] * n, [])
         imports = {
             "exceptionHandler": wasmtime.Func(store, void(1), exception_handler),
             "printErrorMessage": wasmtime.Func(store, void(0), print_error_message),

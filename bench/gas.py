@@ -1,0 +1,190 @@
+"""Gas of every state-changing contract function, and gas per usage event by batch size.
+
+    uv run python bench/gas.py        (make bench-gas)
+
+Starts a Hardhat node, deploys with ``contracts/deploy.py`` and runs one marketplace scenario with
+real Groth16 proofs (``marketplace.zk``), reading ``gasUsed`` from each receipt (the whole
+transaction: 21,000 base, calldata, execution). Usage batches of 1, 8 and 64 events are measured
+in steady state (a license that already has batches, on content with statistics) and as a
+license's first batch (which also adds the license to its content's aggregate slots).
+``per_event`` is gas / count; the baseline "one transaction per use" is a batch of 1.
+
+Prints a table and writes ``bench/results/gas.json``. Internal entry points (PaymentEscrow.deposit
+and recordBatch, LicenseManager.recordUsage) run inside purchase and logUsageBatch and are counted
+there.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from local.processes import HardhatNode  # noqa: E402
+from tests.contracts.chainkit import Chain, build_contracts  # noqa: E402
+from tests.contracts.market import USDC, Market  # noqa: E402
+from tests.contracts.test_license_manager import sign_create_terms, sign_revoke  # noqa: E402
+
+OUT = ROOT / "bench" / "results" / "gas.json"
+TARGET_PER_EVENT = 6_000
+DAY = 86400
+
+
+def main() -> int:
+    build_contracts()
+    node = HardhatNode().start()
+    try:
+        chain = Chain(node)
+        results = run(chain)
+    finally:
+        node.stop()
+    report(results)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten to {OUT.relative_to(ROOT)}")
+    batch64 = results["usage_batches"]["steady"]["64"]["per_event"]
+    return 0 if batch64 <= TARGET_PER_EVENT else 1
+
+
+def run(chain: Chain) -> dict:
+    gas: dict[str, int] = {}
+
+    def measure(label: str, fn, sender: str) -> dict:
+        receipt = chain.send(fn, sender)
+        gas[label] = receipt["gasUsed"]
+        return receipt
+
+    # -- deployment ------------------------------------------------------------------------------
+    market = Market.deploy(chain)
+    deployments = {}
+    for name in ("AuthenticityVerifier", "UsageBatchVerifier", "ComplianceVerifier", "AggregateVerifier",
+                 "MockStablecoin", "ContentRegistry", "PaymentEscrow", "LicenseManager", "UsageTracker"):
+        tx = market.chain.w3.eth.get_transaction_receipt(_creation_tx(chain, market.address(name)))
+        deployments[name] = tx["gasUsed"]
+
+    m, r, e, t, tok = market.manager, market.registry, market.escrow, market.tracker, market.token
+
+    # -- Flow 1 ----------------------------------------------------------------------------------
+    args = market.registration_args(chain.creator, b"gas: first item")
+    receipt = measure("ContentRegistry.registerContent (first, enrols creator)",
+                      r.functions.registerContent(*args), chain.relayer)
+    content_id = chain.events(r, receipt, "ContentRegistered")[0]["contentId"]
+    args = market.registration_args(chain.creator, b"gas: second item")
+    receipt = measure("ContentRegistry.registerContent (enrolled creator)", r.functions.registerContent(*args),
+                      chain.relayer)
+    spare_content = chain.events(r, receipt, "ContentRegistered")[0]["contentId"]
+    measure("ContentRegistry.archive", r.functions.archive(spare_content), chain.creator)
+
+    # -- Flow 2 ----------------------------------------------------------------------------------
+    receipt = measure("LicenseManager.createTerms", m.functions.createTerms(content_id, 0, USDC // 100, 10_000, 0),
+                      chain.creator)
+    terms_id = chain.events(m, receipt, "TermsCreated")[0]["termsId"]
+    measure("LicenseManager.createTermsWithSig",
+            m.functions.createTermsWithSig(*sign_create_terms(chain, market, "creator", content_id)), chain.relayer)
+    measure("LicenseManager.setTermsActive", m.functions.setTermsActive(terms_id, True), chain.creator)
+    measure("MockStablecoin.approve", tok.functions.approve(e.address, 10**12), chain.buyer)
+    lic = market.new_credential(chain.buyer, terms_id)
+    measure("LicenseManager.purchase (buyer's first)", m.functions.purchase(terms_id, lic.commitment), chain.buyer)
+    measure("LicenseManager.purchase (buyer's next)",
+            m.functions.purchase(terms_id, market.new_credential(chain.buyer, terms_id).commitment), chain.buyer)
+    amount = m.functions.quote(terms_id).call()
+    deadline = chain.now() + 3600
+    v, rr, ss = chain.permit("buyer2", tok, e.address, amount, deadline)
+    second = market.new_credential(chain.buyer2, terms_id)
+    measure("LicenseManager.purchaseWithPermit (relayed)", m.functions.purchaseWithPermit(
+        terms_id, chain.buyer2, second.commitment, deadline, v, rr, ss), chain.relayer)
+
+    # -- Flows 3-4: usage batches ----------------------------------------------------------------
+    batches: dict[str, dict[str, dict]] = {"steady": {}, "first": {}}
+
+    def batch(label_kind: str, handle, count: int) -> dict:
+        chain.advance(120)
+        receipt = market.log_batch(handle, count)
+        used = receipt["gasUsed"]
+        batches[label_kind][str(count)] = {"gas": used, "per_event": round(used / count)}
+        return receipt
+
+    batch("first", lic, 1)  # the content's first batch too
+    for count in (1, 8, 64):
+        batch("steady", lic, count)
+    batch("first", second, 8)
+    third = market.purchase(chain.other, terms_id)
+    batch("first", third, 64)
+    gas["UsageTracker.logUsageBatch (64 events, steady)"] = batches["steady"]["64"]["gas"]
+    gas["UsageTracker.logUsageBatch (1 event, steady)"] = batches["steady"]["1"]["gas"]
+
+    bid = t.functions.batchIdOf(lic.license_id, 1).call()
+    measure("PaymentEscrow.release", e.functions.release(lic.license_id, bid, 1), chain.relayer)
+    bid = t.functions.batchIdOf(lic.license_id, 2).call()
+    chain.send(e.functions.release(lic.license_id, bid, 8), chain.relayer)
+    measure("PaymentEscrow.withdraw", e.functions.withdraw(), chain.creator)
+
+    # -- Flows 5-6: compliance and aggregate proofs ------------------------------------------------
+    proof, signals = market.compliance_proof(lic)
+    measure("UsageTracker.recordComplianceProof", t.functions.recordComplianceProof(lic.license_id, *signals[:3], proof),
+            chain.relayer)
+    proof, signals = market.aggregate_proof(content_id, {h.license_id: h for h in (lic, second, third)})
+    measure("UsageTracker.recordAggregateProof", t.functions.recordAggregateProof(content_id, signals[:5], proof),
+            chain.relayer)
+
+    # -- revocation and refund -------------------------------------------------------------------
+    measure("LicenseManager.revoke", m.functions.revoke(second.license_id), chain.creator)
+    measure("LicenseManager.revokeWithSig",
+            m.functions.revokeWithSig(*sign_revoke(chain, market, "creator", third.license_id)), chain.relayer)
+    measure("PaymentEscrow.refund", e.functions.refund(second.license_id), chain.buyer2)
+
+    # -- admin -----------------------------------------------------------------------------------
+    measure("PaymentEscrow.setPlatformFeeBps", e.functions.setPlatformFeeBps(300), chain.deployer)
+    measure("PaymentEscrow.setPlatformAccount", e.functions.setPlatformAccount(chain.other), chain.deployer)
+    measure("UsageTracker.pause", t.functions.pause(), chain.deployer)
+    measure("UsageTracker.unpause", t.functions.unpause(), chain.deployer)
+    measure("MockStablecoin.mint", tok.functions.mint(chain.other, USDC), chain.deployer)
+
+    one = batches["steady"]["1"]["gas"]
+    per64 = batches["steady"]["64"]["per_event"]
+    return {
+        "what": "gasUsed per transaction (Hardhat node, solc 0.8.28, optimizer 200 runs, cancun)",
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": platform.platform(),
+        "functions": gas,
+        "deployments": deployments,
+        "usage_batches": batches,
+        "per_event_target": TARGET_PER_EVENT,
+        "per_event_64_steady": per64,
+        "one_tx_per_use_vs_batch_64": round(one / per64, 1),
+    }
+
+
+def _creation_tx(chain: Chain, address: str) -> bytes:
+    """The transaction that created ``address`` (scans the node's few blocks)."""
+    for number in range(chain.w3.eth.block_number + 1):
+        for tx_hash in chain.w3.eth.get_block(number)["transactions"]:
+            receipt = chain.w3.eth.get_transaction_receipt(tx_hash)
+            if receipt["contractAddress"] == address:
+                return tx_hash
+    raise LookupError(address)
+
+
+def report(results: dict) -> None:
+    print(f"{'function':<58}{'gas':>10}")
+    for label, used in results["functions"].items():
+        print(f"{label:<58}{used:>10,}")
+    print(f"\n{'deployment':<58}{'gas':>10}")
+    for label, used in results["deployments"].items():
+        print(f"{label:<58}{used:>10,}")
+    print(f"\n{'usage batch':<20}{'events':>8}{'gas':>12}{'gas/event':>12}")
+    for kind, rows in results["usage_batches"].items():
+        for count, row in rows.items():
+            print(f"{kind:<20}{count:>8}{row['gas']:>12,}{row['per_event']:>12,}")
+    print(f"\n64-event batch: {results['per_event_64_steady']:,} gas per event (target <= "
+          f"{results['per_event_target']:,}); one transaction per use costs "
+          f"{results['one_tx_per_use_vs_batch_64']}x as much per use")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
