@@ -159,11 +159,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def bench(levels: list[int], per_client: int, min_requests: int) -> int:
     os.environ["ACCESS_RATE_LIMIT"] = str(10**9)  # measure the path, not the limiter's refusals
+    from marketplace.adapters.aws import client as aws_client
+
     from local.client import Client
     from local.license_client import LicenseClient
     from local.processes import free_port
     from local.stack import LocalStack
-    from marketplace.adapters.aws import client as aws_client
 
     imports = import_ms()
     print(f"import of functions/access/handler.py: median {statistics.median(imports):.0f} ms "

@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+import groth16py
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "zk"))
@@ -82,6 +84,7 @@ def bench_circuit(name: str, runs: int) -> tuple[dict, object]:
     inputs = sample_inputs(name)
     wasm_s, _ = median_time(lambda: c.witness, 1)
     pk_s, _ = median_time(lambda: c.proving_key, 1)
+    pk_load_s, _ = median_time(lambda: groth16py.ProvingKey.load(str(c.path(".pk"))), 1)
     witness_s, _ = median_time(lambda: c.witness.calculate(inputs), runs)
     g_s, result = median_time(lambda: prove(name, inputs, backend="groth16py"), runs)
     s_s, reference = median_time(lambda: prove(name, inputs, backend="snarkjs"), runs)
@@ -90,7 +93,8 @@ def bench_circuit(name: str, runs: int) -> tuple[dict, object]:
     assert ok and verify(name, reference.proof, reference.public_signals)
     print(f"  {name:<13} {c.manifest['constraints']:>6} constraints  witness {witness_s:6.3f} s  "
           f"groth16py {g_s:6.3f} s  snarkjs {s_s:6.3f} s  ({s_s / g_s:4.2f}x)  py_ecc verify {v_s:5.3f} s"
-          f"   [load: wasm {wasm_s:.2f} s, proving key {pk_s:.2f} s]", flush=True)
+          f"   [load: wasm {wasm_s:.2f} s, key from .zkey {pk_s:.2f} s (from .pk {pk_load_s:.2f} s)]",
+          flush=True)
     figures = {
         "constraints": c.manifest["constraints"],
         "witness_s": round(witness_s, 3),

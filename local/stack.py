@@ -88,7 +88,6 @@ class LocalStack:
     _workers: list = field(default_factory=list)
     _uninstall_router: Any = None
     _node_boot: threading.Thread | None = None
-    _t0: float = 0.0
 
     # -- progress -------------------------------------------------------------------------------
 
@@ -120,7 +119,6 @@ class LocalStack:
     # -- start / stop ---------------------------------------------------------------------------
 
     def start(self) -> LocalStack:
-        self._t0 = time.monotonic()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         try:
             self._start()
@@ -139,7 +137,6 @@ class LocalStack:
         # The Hardhat node boots (a few seconds of Node.js) while moto and the resources come up.
         self.node = HardhatNode(log_path=self.state_dir / "hardhat.log")
         node_error: list[BaseException] = []
-
         node_boot_time: list[float] = []
 
         def boot_node() -> None:
@@ -153,7 +150,7 @@ class LocalStack:
         self._node_boot = threading.Thread(target=boot_node, name="hardhat-boot", daemon=True)
         self._node_boot.start()
 
-        with self._step("moto server and AWS resources"):
+        with self._step("moto server, tables, buckets, queues, secrets, state machines"):
             self.moto = MotoServer().start()
             # boto3 clients in this process (the handlers' adapters) talk to moto
             os.environ["AWS_ENDPOINT_URL"] = self.moto.url
@@ -163,12 +160,12 @@ class LocalStack:
             self.env.update(create_local_resources(
                 self.moto.url, self.prefix, secret_values={"relayer-key": self.account("platform").privateKey}))
 
-        with self._step(f"hardhat node on 127.0.0.1:{self.node.port}"):
-            self._node_boot.join()
-            if node_error:
-                raise node_error[0]
-            if self.progress:
-                print(f" (booted in {node_boot_time[0]:.1f} s alongside moto)", end="")
+        self._node_boot.join()
+        if node_error:
+            raise node_error[0]
+        if self.progress:
+            print(f"  hardhat node on 127.0.0.1:{self.node.port} ... ok ({node_boot_time[0]:.1f} s, "
+                  "booted alongside moto)", flush=True)
 
         with self._step("contracts deployed"):
             deploy = _load_deploy()
@@ -180,7 +177,7 @@ class LocalStack:
                 out=self.state_dir / "deployment.json",
             )
 
-        with self._step("functions and state machines"):
+        with self._step("functions (moto -> functions/*/handler.py)"):
             self.env.update({
                 "PUBLIC_BASE_URL": self.api_url,
                 "CHAIN_ID": str(self.deployment["chainId"]),

@@ -13,8 +13,9 @@ import functools
 import json
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from marketplace.adapters.content_urls import ContentObjects
 from marketplace.adapters.licensing_store import AccessDynamoStore
@@ -38,7 +39,7 @@ class AccessConfig:
     settings: AccessSettings
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "AccessConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AccessConfig:
         env = os.environ if env is None else env
         missing = [n for n in ("API_KEYS_TABLE", "RATE_LIMITS_TABLE", "LICENSES_TABLE", "USAGE_TABLE",
                                "CONTENT_TABLE", "CONTENT_BUCKET") if not env.get(n)]

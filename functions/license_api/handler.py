@@ -11,7 +11,6 @@ import functools
 import re
 
 from aws_lambda_powertools import Logger
-
 from marketplace import config
 from marketplace.adapters.chain import get_chain
 from marketplace.adapters.license_chain import LicenseChainAdapter

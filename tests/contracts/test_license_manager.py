@@ -61,7 +61,7 @@ class TestCreateTerms:
             "termsId": terms_id, "contentId": world.content_id, "licenseType": SUBSCRIPTION,
             "pricePerUse": 3 * USDC, "maxUses": 50, "durationSeconds": 0}]
         assert list(market.manager.functions.getTerms(terms_id).call()) == [world.content_id, 3 * USDC, 50, 0,
-                                                                      SUBSCRIPTION, True]
+                                                                            SUBSCRIPTION, True, 1]
         assert market.manager.functions.termsCount(world.content_id).call() == 2
         assert market.manager.functions.termsIdAt(world.content_id, 0).call() == world.terms_id
         assert market.manager.functions.termsIdAt(world.content_id, 1).call() == terms_id
@@ -171,9 +171,10 @@ class TestPurchase:
         assert market.token.functions.balanceOf(market.escrow.address).call() == amount
         stored = list(market.manager.functions.getLicense(lic.license_id).call())
         commitment = credential_commitment(lic.secret, lic.license_id)
-        assert stored[0:2] == [world.terms_id, chain.buyer]
+        assert stored[0:2] == [world.content_id, chain.buyer]
         assert stored[3] == stored[2] + 30 * DAY
-        assert stored[4:] == [False, commitment, 0, 0, 100, USDC // 2]
+        assert stored[4:] == [False, commitment, 0, 0, 100, USDC // 2, 0]  # ..., termsIndex 0
+        assert market.manager.functions.licenseTermsId(lic.license_id).call() == world.terms_id
         assert market.manager.functions.licenseState(lic.license_id).call() == PURCHASED
         assert market.manager.functions.purchaseCount(chain.buyer).call() == 1
         assert market.manager.functions.commitmentUsed(commitment).call()
@@ -283,6 +284,8 @@ class TestRevoke:
         chain.expect_revert(market.manager.functions.revoke(license_.license_id), chain.creator,
                             "License__AlreadyRevoked")
         chain.expect_revert(market.manager.functions.revoke(b"\x02" * 32), chain.creator, "License__UnknownLicense")
+        chain.expect_revert(market.manager.functions.licenseTermsId(b"\x02" * 32), chain.creator,
+                            "License__UnknownLicense")
 
     def test_relayed_revocation(self, chain, market, license_):
         args = sign_revoke(chain, market, "creator", license_.license_id)

@@ -157,12 +157,19 @@ class TestRelease:
                             "AccessControlUnauthorizedAccount")
 
     def test_paused(self, chain, market, license_, tracker):
-        chain.send(market.escrow.functions.recordBatch(license_.license_id, batch_id(1), 4), tracker)
+        lid = license_.license_id
+        chain.send(market.escrow.functions.recordBatch(lid, batch_id(1), 4), tracker)
+        chain.send(market.escrow.functions.release(lid, batch_id(1), 4), chain.other)
+        chain.send(market.manager.functions.revoke(lid), chain.creator)
         chain.send(market.escrow.functions.pause(), chain.deployer)
-        chain.expect_revert(market.escrow.functions.release(license_.license_id, batch_id(1), 4), chain.other,
-                            "EnforcedPause")
-        chain.expect_revert(market.escrow.functions.recordBatch(license_.license_id, batch_id(2), 4), tracker,
-                            "EnforcedPause")
+        for fn, sender in ((market.escrow.functions.release(lid, batch_id(1), 4), chain.other),
+                           (market.escrow.functions.withdraw(), chain.creator),
+                           (market.escrow.functions.refund(lid), chain.buyer)):
+            chain.expect_revert(fn, sender, "EnforcedPause")
+        # Recording a proven batch moves no tokens: only UsageTracker's own pause stops it.
+        chain.send(market.escrow.functions.recordBatch(lid, batch_id(2), 4), tracker)
+        chain.send(market.escrow.functions.unpause(), chain.deployer)
+        chain.send(market.escrow.functions.withdraw(), chain.creator)
 
 
 class TestWithdraw:

@@ -224,3 +224,16 @@ class TestAggregateProof:
                             chain.other, "Tracker__InvalidProof")
         chain.expect_revert(market.tracker.functions.recordAggregateProof(b"\x04" * 32, signals[:5], proof),
                             chain.other, "Tracker__InvalidProof")
+
+    def test_more_licenses_than_slots(self, chain, market, world):
+        """A ninth used license cannot fit the aggregate circuit's 8 slots: no proof can be recorded."""
+        licenses = [market.purchase(chain.accounts[("buyer", "buyer2", "other")[i % 3]], world.terms_id)
+                    for i in range(9)]
+        chain.advance(600)
+        for lic in licenses:
+            market.log_batch(lic, 1)
+        assert len(market.tracker.functions.usedLicenses(world.content_id).call()) == 9
+        chain.expect_revert(market.tracker.functions.aggregateInputs(world.content_id), chain.other,
+                            "Tracker__TooManyLicenses")
+        chain.expect_revert(market.tracker.functions.recordAggregateProof(world.content_id, [0] * 5, [1] * 8),
+                            chain.other, "Tracker__TooManyLicenses")

@@ -13,10 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from marketplace.logic import credential as cred
 
 from local.client import Client
 from local.license_client import LicenseClient
-from marketplace.logic import credential as cred
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -112,8 +112,8 @@ def test_rate_limit_is_exact_under_parallel_requests(stack, lc, jwt, creator_tok
         bought = lc.purchase_with_permit(jwt("buyer1"), key(stack, "buyer1"), terms["termsId"])
         time.sleep(60 - time.time() % 60 + 0.5)  # start at the beginning of a window
         window = int(time.time()) // 60
-        replies = _threads(DEFAULT_RATE_LIMIT + 40, lambda s: lc.access(
-            content_id, bought["apiKey"], bought["accessToken"], expect=None, session=s))
+        replies = _threads(DEFAULT_RATE_LIMIT + 40, lambda s, b=bought: lc.access(
+            content_id, b["apiKey"], b["accessToken"], expect=None, session=s))
         if int(time.time()) // 60 != window:
             continue  # the burst outlived its window (a very slow machine): try again
         statuses = Counter(r.status_code for r in replies)

@@ -9,18 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-
 from marketplace.adapters import content_urls
 from marketplace.logic import access as ax
 from marketplace.logic import credential as cred
-from tests.integration.license_support import (  # noqa: F401 - fixtures
-    _fresh_license_singletons,
-    clear_license_caches,
-    content,
-    people,
-    register,
-)
 
+from tests.integration import license_support as support
+from tests.integration.license_support import clear_license_caches, register
+
+# the shared fixtures: registered content, signed-in people, fresh handler singletons
+content, people, _fresh_license_singletons = support.content, support.people, support._fresh_license_singletons
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 

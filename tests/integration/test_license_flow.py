@@ -8,16 +8,12 @@ approve + purchase transactions; the chain is checked after each step.
 from __future__ import annotations
 
 import pytest
+from marketplace.logic import credential as cred
 
 from local.license_client import calldata, send_transaction
-from marketplace.logic import credential as cred
-from tests.integration.license_support import (  # noqa: F401 - fixtures
-    _fresh_license_singletons,
-    content,
-    people,
-    register,
-)
 
+# the shared fixtures: registered content, signed-in people, fresh handler singletons
+content, people, _fresh_license_singletons = support.content, support.people, support._fresh_license_singletons
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 

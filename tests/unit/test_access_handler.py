@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-
-from local.lambdas import load_handler
 from marketplace import resources
 from marketplace.logic import access as ax
 from marketplace.logic import credential as cred
+
+from local.lambdas import load_handler
 from tests.unit.test_access_logic import CONTENT, LICENSE, NOW, make_world
 
 pytestmark = pytest.mark.unit

@@ -10,7 +10,6 @@ import threading
 from dataclasses import dataclass, field, replace
 
 import pytest
-
 from marketplace.errors import (
     ForbiddenError,
     InvalidLicenseError,
@@ -176,7 +175,7 @@ class TestGrant:
 
     def test_rate_limit_headers_count_down(self):
         w = make_world(max_uses=10)
-        start, end = ax.rate_window(NOW, 60)
+        _, end = ax.rate_window(NOW, 60)
         first = ax.access(request(w), w.fakes.deps(), SETTINGS, now=NOW, sleep=lambda s: None)
         second = ax.access(request(w), w.fakes.deps(), SETTINGS, now=NOW, sleep=lambda s: None)
         assert first.headers == {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4",

@@ -6,7 +6,6 @@ import base64
 import hashlib
 
 import pytest
-
 from marketplace.errors import UnauthorizedError
 from marketplace.logic import credential as cred
 from marketplace.zk.field import P, poseidon, to_field

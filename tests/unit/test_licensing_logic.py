@@ -7,13 +7,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
-
 from marketplace.errors import (
     BlockchainError,
     ConflictError,
@@ -286,11 +284,14 @@ def test_license_status_precedence():
 # --------------------------------------------------------------------------------------------
 
 
+TERMS_BODY = {"type": "research", "pricePerUse": 25, "maxUses": 10, "durationSeconds": 60}
+
+
 class TestTerms:
-    BODY = {"type": "research", "pricePerUse": 25, "maxUses": 10, "durationSeconds": 60}
+    BODY = TERMS_BODY
 
     def test_without_signature_the_creator_gets_typed_data_to_sign(self, world):
-        svc, store, chain, _ = world
+        svc, _store, chain, _ = world
         chain.manager_nonces[CREATOR.address.lower()] = 4
         status, body = svc.create_terms(CREATOR.address, CONTENT, TermsRequest.model_validate(self.BODY))
         assert status == 200 and body["signatureRequired"]
@@ -317,7 +318,7 @@ class TestTerms:
             store.terms[t]["createdAt"]))
 
     def test_a_signature_by_someone_else_is_refused_before_any_transaction(self, world):
-        svc, store, chain, _ = world
+        svc, _store, chain, _ = world
         _, challenge = svc.create_terms(CREATOR.address, CONTENT, TermsRequest.model_validate(self.BODY))
         req = TermsRequest.model_validate({**self.BODY, "signature": sign(OTHER, challenge["typedData"]),
                                            "deadline": challenge["deadline"]})
@@ -326,7 +327,7 @@ class TestTerms:
         assert chain.sent == []
 
     def test_only_the_creator_of_existing_content(self, world):
-        svc, store, chain, _ = world
+        svc, _store, _chain, _ = world
         with pytest.raises(ForbiddenError):
             svc.create_terms(OTHER.address, CONTENT, TermsRequest.model_validate(self.BODY))
         with pytest.raises(NotFoundError):
@@ -335,7 +336,7 @@ class TestTerms:
             svc.list_terms("0x" + "99" * 32)
 
     def test_own_transaction_must_be_the_creators(self, world):
-        svc, store, chain, _ = world
+        svc, _store, chain, _ = world
         receipt = chain.send("createTermsWithSig", bytes.fromhex(CONTENT[2:]), 2, 25, 10, 60, 0, b"")
         tx = "0x" + receipt["transactionHash"].hex()
         receipt["from"] = OTHER.address
@@ -344,7 +345,7 @@ class TestTerms:
         receipt["from"] = CREATOR.address
         status, body = svc.create_terms(CREATOR.address, CONTENT,
                                         TermsRequest.model_validate({**self.BODY, "txHash": tx}))
-        assert status == 201
+        assert status == 201 and body["txHash"] == tx and body["maxUses"] == 10
         # the same transaction again: the recorded terms, not a second copy
         assert svc.create_terms(CREATOR.address, CONTENT,
                                 TermsRequest.model_validate({**self.BODY, "txHash": tx}))[0] == 200
@@ -377,7 +378,7 @@ class TestQuote:
         assert q["transaction"]["approve"]["args"] == [ESCROW, "500000"]
 
     def test_unknown_or_inactive_terms(self, world):
-        svc, store, chain, terms = world
+        svc, _store, _chain, terms = world
         with pytest.raises(NotFoundError):
             svc.quote(BUYER.address, h(99))
         terms["active"] = False
@@ -417,7 +418,7 @@ class TestPurchaseWithPermit:
         assert chain.sent == [] and store.locks == {}
 
     def test_less_than_the_price_is_400(self, world):
-        svc, store, chain, terms = world
+        svc, _store, chain, terms = world
         with pytest.raises(ValidationError):
             svc.purchase(BUYER.address, permit_request(svc, chain, terms, value=499_999))
         req = permit_request(svc, chain, terms)
@@ -427,7 +428,7 @@ class TestPurchaseWithPermit:
         assert chain.sent == []
 
     def test_a_permit_not_signed_by_the_buyer_is_400_unless_the_allowance_covers_it(self, world):
-        svc, store, chain, terms = world
+        svc, _store, chain, terms = world
         q = svc.quote(BUYER.address, terms["termsId"])
         forged = PurchaseRequest.model_validate({"termsId": terms["termsId"], "quoteId": q["quoteId"], "payment": {
             "permit": {"signature": sign(OTHER, q["permit"]["typedData"]), "deadline": q["permit"]["deadline"]}}})
@@ -438,7 +439,7 @@ class TestPurchaseWithPermit:
         assert svc.purchase(BUYER.address, forged)["licenseId"] == q["licenseId"]
 
     def test_expired_permit_is_400(self, world):
-        svc, store, chain, terms = world
+        svc, _store, chain, terms = world
         req = permit_request(svc, chain, terms)
         req.payment.permit.deadline = NOW - 1
         with pytest.raises(ValidationError):
@@ -461,7 +462,7 @@ class TestPurchaseWithPermit:
         assert chain.sent == []
 
     def test_a_quote_is_redeemed_once(self, world):
-        svc, store, chain, terms = world
+        svc, _store, chain, terms = world
         req = permit_request(svc, chain, terms)
         svc.purchase(BUYER.address, req)
         with pytest.raises(ConflictError):
@@ -478,7 +479,7 @@ class TestPurchaseWithPermit:
         assert body["licenseId"] == q["licenseId"] and chain.sent == []
 
     def test_someone_elses_quote_is_not_found(self, world):
-        svc, store, chain, terms = world
+        svc, _store, chain, terms = world
         q = svc.quote(OTHER.address, terms["termsId"])
         chain.balances[OTHER.address.lower()] = 10**9
         with pytest.raises(NotFoundError):
@@ -506,7 +507,7 @@ class TestPurchaseWithOwnTransaction:
                                                "payment": {"txHash": tx}})
 
     def test_verified_purchase_issues_the_credential_found_by_its_commitment(self, world):
-        svc, store, chain, terms = world
+        svc, _store, chain, terms = world
         q, tx = self._self_sent(svc, chain, terms)
         body = svc.purchase(BUYER.address, self._req(terms, tx))  # no quoteId: found by the commitment
         assert body["licenseId"] == q["licenseId"] and body["txHash"] == tx
@@ -516,10 +517,10 @@ class TestPurchaseWithOwnTransaction:
             svc.purchase(BUYER.address, self._req(terms, tx))
 
     def test_unknown_reverted_or_foreign_transactions_are_refused(self, world):
-        svc, store, chain, terms = world
+        svc, _store, chain, terms = world
         with pytest.raises(ConflictError):
             svc.purchase(BUYER.address, self._req(terms, h(777)))
-        q, tx = self._self_sent(svc, chain, terms)
+        _, tx = self._self_sent(svc, chain, terms)
         with pytest.raises(ValidationError):  # not OTHER's purchase
             svc.purchase(OTHER.address, self._req(terms, tx))
         chain.receipts[tx]["status"] = 0
@@ -527,7 +528,7 @@ class TestPurchaseWithOwnTransaction:
             svc.purchase(BUYER.address, self._req(terms, tx))
 
     def test_a_commitment_the_platform_did_not_issue_is_refused(self, world):
-        svc, store, chain, terms = world
+        svc, _store, chain, terms = world
         receipt = chain.buy(terms, BUYER.address, 12345, BUYER.address)
         with pytest.raises(NotFoundError):
             svc.purchase(BUYER.address, self._req(terms, "0x" + receipt["transactionHash"].hex()))
@@ -549,13 +550,13 @@ class TestPurchaseWithOwnTransaction:
 
 @pytest.fixture
 def bought(world):
-    svc, store, chain, terms = world
+    svc, _store, chain, terms = world
     return svc.purchase(BUYER.address, permit_request(svc, chain, terms))
 
 
 class TestLicense:
     def test_buyer_and_creator_see_it_others_do_not(self, world, bought):
-        svc, store, chain, terms = world
+        svc, _store, _chain, _terms = world
         mine = svc.get_license(BUYER.address, bought["licenseId"])
         assert mine["status"] == "PURCHASED" and mine["buyer"] == BUYER.address.lower()
         assert len(mine["apiKeys"]) == 1 and mine["apiKeys"][0]["prefix"] == bought["apiKey"][:12] + "…"
@@ -567,7 +568,7 @@ class TestLicense:
             svc.get_license(BUYER.address, h(5))
 
     def test_revocation_is_the_creators_and_signed(self, world, bought):
-        svc, store, chain, terms = world
+        svc, store, chain, _terms = world
         lid = bought["licenseId"]
         with pytest.raises(ForbiddenError):
             svc.revoke(BUYER.address, lid, RevokeRequest())
@@ -585,7 +586,7 @@ class TestLicense:
             svc.revoke(CREATOR.address, lid, RevokeRequest())
 
     def test_rotating_the_key_revokes_the_old_one_and_shows_the_token_again(self, world, bought):
-        svc, store, chain, terms = world
+        svc, store, _chain, _terms = world
         lid = bought["licenseId"]
         with pytest.raises(ForbiddenError):
             svc.rotate_key(CREATOR.address, lid)

@@ -87,9 +87,8 @@ def test_fast_final_exponentiation_matches_py_ecc():
 
 
 def test_multi_miller_loop_is_the_product_of_py_ecc_miller_loops():
-    from py_ecc.optimized_bn128 import FQ12, G1, G2, multiply, neg, pairing
-
     from marketplace.zk.verifier import final_exponentiation, multi_miller_loop
+    from py_ecc.optimized_bn128 import FQ12, G1, G2, multiply, neg, pairing
 
     p1, q1, p2 = multiply(G1, 5), multiply(G2, 7), multiply(G1, 11)
     expected = pairing(q1, p1, final_exponentiate=False) * pairing(G2, p2, final_exponentiate=False)

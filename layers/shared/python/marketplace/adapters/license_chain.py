@@ -39,16 +39,22 @@ class LicenseChainAdapter:
     def _token(self):
         return self._chain.w3.eth.contract(address=self.token, abi=self._chain.abi(TOKEN_ABI))
 
-    @functools.cache
-    def token_domain(self) -> dict[str, Any]:
-        """The token's EIP-712 domain (EIP-5267 ``eip712Domain()``)."""
+    @functools.cached_property
+    def _domain(self) -> dict[str, Any]:
         _fields, name, version, chain_id, verifying_contract, _salt, _ext = self._token.functions.eip712Domain().call()
         return {"name": name, "version": version, "chainId": int(chain_id), "verifyingContract": verifying_contract}
 
-    @functools.cache
-    def token_info(self) -> dict[str, Any]:
+    @functools.cached_property
+    def _info(self) -> dict[str, Any]:
         f = self._token.functions
         return {"address": self.token, "symbol": f.symbol().call(), "decimals": int(f.decimals().call())}
+
+    def token_domain(self) -> dict[str, Any]:
+        """The token's EIP-712 domain (EIP-5267 ``eip712Domain()``), read once."""
+        return dict(self._domain)
+
+    def token_info(self) -> dict[str, Any]:
+        return dict(self._info)
 
     def token_nonce(self, owner: str) -> int:
         return int(self._token.functions.nonces(_address(owner)).call())

@@ -29,7 +29,6 @@ from marketplace.adapters.aws import client, error_code
 from marketplace.adapters.dynamodb import CONDITION_FAILED, Table, from_ddb, to_ddb, transact
 from marketplace.logic.access import Claim, ClaimRefused, KeyRecord, LicenseState, UsageEvent
 
-
 # --------------------------------------------------------------------------------------------
 # Flow 2
 # --------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 from marketplace.errors import (
@@ -250,7 +250,7 @@ def access(req: AccessRequest, deps: AccessDeps, settings: AccessSettings, now: 
         # the use is granted and recorded already, so a failure here only delays the state
         try:
             deps.content.activate_content(req.content_id.lower())
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("could not mark content %s ACTIVE", req.content_id, exc_info=True)
     return Granted({
         "url": url,
@@ -347,5 +347,5 @@ def call_hash(endpoint: str, method: str, ip: str, request_id: str) -> int:
 
 
 def iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -96,7 +96,7 @@ def commitment(secret: int, license_id: str) -> int:
 
 
 def _license_id_bytes(license_id: str) -> bytes:
-    raw = license_id[2:] if license_id.startswith("0x") else license_id
+    raw = license_id.removeprefix("0x")
     if len(raw) != 64:
         raise ValueError("a license id is 32 bytes (0x + 64 hex digits)")
     return bytes.fromhex(raw)

@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from marketplace.errors import (
     BlockchainError,
@@ -155,10 +156,12 @@ def recover_signer(data: dict[str, Any], signature: str) -> str | None:
     """The address that signed ``data`` (checksummed), or None for an unusable signature."""
     from eth_account import Account
     from eth_account.messages import encode_typed_data
+    from eth_keys.exceptions import BadSignature
+    from eth_utils.exceptions import ValidationError as EthValidationError
 
     try:
         return Account.recover_message(encode_typed_data(full_message=data), signature=signature)
-    except Exception:  # malformed signature (bad v, s out of range): not a signature of anyone
+    except (BadSignature, EthValidationError, ValueError):  # bad v, s out of range: nobody's signature
         return None
 
 
@@ -208,8 +211,8 @@ def license_view(lic: dict[str, Any], now: int, *, for_buyer: bool,
     return view
 
 
-def iso(ts: int | float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def same_address(a: str | None, b: str | None) -> bool:
