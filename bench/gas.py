@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from local.processes import HardhatNode  # noqa: E402
-from tests.contracts.chainkit import Chain, build_contracts  # noqa: E402
-from tests.contracts.market import USDC, Market  # noqa: E402
-from tests.contracts.test_license_manager import sign_create_terms, sign_revoke  # noqa: E402
+from local.processes import HardhatNode
+from tests.contracts.chainkit import Chain, build_contracts
+from tests.contracts.market import USDC, Market
+from tests.contracts.test_license_manager import sign_create_terms, sign_revoke
 
 OUT = ROOT / "bench" / "results" / "gas.json"
 TARGET_PER_EVENT = 6_000
@@ -144,6 +144,17 @@ def run(chain: Chain) -> dict:
     measure("UsageTracker.pause", t.functions.pause(), chain.deployer)
     measure("UsageTracker.unpause", t.functions.unpause(), chain.deployer)
     measure("MockStablecoin.mint", tok.functions.mint(chain.other, USDC), chain.deployer)
+    deadline = chain.now() + 3600
+    v, rr, ss = chain.permit("other", tok, e.address, USDC, deadline)
+    measure("MockStablecoin.permit", tok.functions.permit(chain.other, e.address, USDC, deadline, v, rr, ss),
+            chain.relayer)
+    measure("AccessControl.grantRole (any contract)", e.functions.grantRole(e.functions.TRACKER_ROLE().call(),
+                                                                             chain.tracker), chain.deployer)
+    measure("AccessControl.revokeRole (any contract)", e.functions.revokeRole(e.functions.TRACKER_ROLE().call(),
+                                                                               chain.tracker), chain.deployer)
+    spare = chain.deploy("PaymentEscrow", chain.deployer, tok.address, chain.platform)
+    measure("PaymentEscrow.setLicenseManager (once, at deployment)", spare.functions.setLicenseManager(m.address),
+            chain.deployer)
 
     one = batches["steady"]["1"]["gas"]
     per64 = batches["steady"]["64"]["per_event"]

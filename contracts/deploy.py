@@ -53,12 +53,14 @@ def _dev_verifiers(artifacts: Path) -> list[str]:
 class Deployer:
     """Sends signed transactions from one key and waits for each receipt."""
 
-    def __init__(self, rpc_url: str, key: str, artifacts: Path = ARTIFACTS) -> None:
+    def __init__(self, rpc_url: str, key: str | bytes, artifacts: Path = ARTIFACTS) -> None:
         from eth_account import Account
         from web3 import Web3
 
         self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
-        self.account = Account.from_key(key if key.startswith("0x") else "0x" + key)
+        if isinstance(key, str) and not key.startswith("0x"):
+            key = "0x" + key
+        self.account = Account.from_key(key)
         self.artifacts = artifacts
         self.chain_id = self.w3.eth.chain_id
         self.first_block: int | None = None
@@ -88,7 +90,7 @@ class Deployer:
 
 def deploy(
     rpc_url: str,
-    deployer_key: str,
+    deployer_key: str | bytes,
     *,
     relayer: str,
     platform: str,

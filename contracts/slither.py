@@ -56,7 +56,7 @@ def run_slither() -> dict:
     cmd = [sys.executable, "-m", "slither", ".", "--hardhat-ignore-compile", "--npx-disable",
            "--hardhat-artifacts-directory", str((WORK / "artifacts").relative_to(ROOT)),
            "--exclude-dependencies", "--json", str(report)]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)  # exits 255 on findings
     if not report.exists():
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit("slither produced no report")
@@ -93,7 +93,7 @@ def explained() -> set[tuple[str, str]]:
     text = SECURITY.read_text() if SECURITY.exists() else ""
     section = text.split("## Slither findings", 1)[1] if "## Slither findings" in text else ""
     section = section.split("\n## ", 1)[0]
-    rows = re.findall(r"^\|\s*`?([\w-]+)`?\s*\|\s*`?([\w.]+)`?\s*\|", section, flags=re.M)
+    rows = re.findall(r"^\|\s*`?([\w-]+)`?\s*\|\s*`?([\w.]+)`?\s*\|", section, flags=re.MULTILINE)
     return {(d, loc) for d, loc in rows if d != "Detector" and not set(d) <= {"-"}}
 
 

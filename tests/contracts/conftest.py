@@ -44,8 +44,13 @@ def world(chain) -> World:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(chain, world):
-    """Every test starts from the session's world and leaves no trace."""
+def _isolated(request):
+    """Every test that uses the chain starts from the session's world and leaves no trace."""
+    if "chain" not in request.fixturenames:
+        yield
+        return
+    chain = request.getfixturevalue("chain")
+    request.getfixturevalue("world")
     snapshot = chain.snapshot()
     yield
     chain.revert_to(snapshot)

@@ -91,7 +91,7 @@ class Market:
     deployment: dict[str, Any]
 
     @classmethod
-    def deploy(cls, chain: Chain, token: str | None = None) -> "Market":
+    def deploy(cls, chain: Chain, token: str | None = None) -> Market:
         from contracts.deploy import deploy
 
         mint_to = [] if token else [chain.buyer, chain.buyer2, chain.other]

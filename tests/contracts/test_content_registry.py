@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
-
 from marketplace.zk.field import domain as field_domain
 
 pytestmark = [pytest.mark.integration]
@@ -18,7 +17,7 @@ class TestRegisterContent:
         args = market.registration_args(chain.creator, b"second item")
         receipt = chain.send(market.registry.functions.registerContent(*args), chain.relayer)
 
-        digest, cid_digest, creator, creator_commitment, ts_commitment, _ = args
+        digest, cid_digest, creator, _, ts_commitment, _ = args
         content_id = keccak(encode(["uint256", "address", "bytes32"],
                                    [chain.w3.eth.chain_id, market.registry.address, digest]))
         (event,) = chain.events(market.registry, receipt, "ContentRegistered")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
-
 from marketplace.zk.field import P
 from marketplace.zk.inputs import credential_commitment
+
 from tests.contracts.market import USDC
 
 pytestmark = [pytest.mark.integration]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
-
 from marketplace.zk.field import domain as field_domain
+
 from tests.contracts.market import USDC
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -24,9 +24,9 @@ def batch_id(license_id: bytes, start: int) -> bytes:
 class TestLogUsageBatch:
     def test_accepts_a_proven_batch(self, chain, market, world, license_):
         chain.advance(600)
-        args, record = market.batch_args(license_, 3)
+        args, _ = market.batch_args(license_, 3)
         receipt = chain.send(market.tracker.functions.logUsageBatch(*args), chain.relayer)
-        lid, count, start, end, chain_new, _ = args
+        lid, _, start, end, chain_new, _ = args
 
         (event,) = chain.events(market.tracker, receipt, "UsageLogged")
         assert event == {"licenseId": lid, "contentId": world.content_id, "batchId": batch_id(lid, 0),

@@ -11,6 +11,7 @@ import pytest
 from marketplace.logic import credential as cred
 
 from local.license_client import calldata, send_transaction
+from tests.integration import license_support as support
 
 # the shared fixtures: registered content, signed-in people, fresh handler singletons
 content, people, _fresh_license_singletons = support.content, support.people, support._fresh_license_singletons
@@ -19,6 +20,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 def b(hex_id: str) -> bytes:
     return bytes.fromhex(hex_id[2:])
+
+
+def struct(stack, function: str, *args) -> dict:
+    """A LicenseManager view returning a struct, as {field: value} (names from the ABI)."""
+    manager = stack.contract("LicenseManager")
+    names = [o["name"] for o in manager.get_function_by_name(function).abi["outputs"][0]["components"]]
+    return dict(zip(names, getattr(manager.functions, function)(*args).call()))
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +38,11 @@ class TestTerms:
     def test_signed_terms_are_on_chain_listed_and_license_the_content(self, api, stack, content, people, terms):
         content_id = content[0]
         # the relayer created them on chain, as the creator signed
-        on_chain = stack.contract("LicenseManager").functions.getTerms(b(terms["termsId"])).call()
-        assert tuple(on_chain) == (b(content_id), 2_000, 50, 3600, 0, True)
+        on_chain = struct(stack, "getTerms", b(terms["termsId"]))
+        assert {k: on_chain[k] for k in ("contentId", "pricePerUse", "maxUses", "durationSeconds", "licenseType",
+                                         "active")} == {"contentId": b(content_id), "pricePerUse": 2_000,
+                                                        "maxUses": 50, "durationSeconds": 3600, "licenseType": 0,
+                                                        "active": True}
         assert terms["amount"] == 100_000 and terms["type"] == "per_use"
         # anyone can browse them; the content is LICENSED
         listed = api.call("GET", f"/content/{content_id}/terms")
@@ -73,10 +84,11 @@ class TestPurchase:
         assert bought["apiKey"].startswith("sk_live_") and len(bought["apiKey"]) == 8 + 64
         assert people.balance(buyer) == before[0] - 100_000 and people.balance(escrow) == before[1] + 100_000
         # on chain: the license is the buyer's, with the commitment the access token opens
-        lic = stack.contract("LicenseManager").functions.getLicense(b(bought["licenseId"])).call()
+        lic = struct(stack, "getLicense", b(bought["licenseId"]))
         credential = cred.decode_token(bought["accessToken"])
         assert credential.license_id == bought["licenseId"]
-        assert lic[1] == buyer and lic[5] == cred.commitment(credential.secret, bought["licenseId"])
+        assert lic["licensee"] == buyer
+        assert lic["credentialCommitment"] == cred.commitment(credential.secret, bought["licenseId"])
         # the key is stored only as its hash
         key = stack.item("API_KEYS_TABLE", {"keyHash": cred.hash_api_key(bought["apiKey"])})
         assert key["licenseId"] == bought["licenseId"] and bought["apiKey"] not in str(key)
@@ -105,10 +117,10 @@ class TestPurchase:
 
     def test_insufficient_balance_is_402_and_nothing_is_sent(self, api, stack, people, terms):
         manager = stack.contract("LicenseManager").functions
-        poor = people.address("creator2")
+        poor = people.address("platform")  # the relayer's account holds no stablecoin
         assert people.balance(poor) < 100_000
         count = manager.purchaseCount(poor).call()
-        reply = people.buy_with_permit(terms["termsId"], role="creator2")
+        reply = people.buy_with_permit(terms["termsId"], role="platform")
         assert reply.status == 402 and reply.body["error"] == "INSUFFICIENT_FUNDS"
         assert manager.purchaseCount(poor).call() == count
 

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from marketplace import resources
+from marketplace.logic import licensing_models as lm
 from marketplace.logic import models as m
 
 
@@ -52,6 +53,51 @@ DOCS: dict[tuple[str, str], RouteDoc] = {
         "Public metadata and lifecycle state of registered content",
         responses={200: ("the content", m.ContentView)}),
 }
+
+# Flows 2 and 3 (license-api, access)
+_SIGNED = ("without signature or txHash: the EIP-712 typed data to sign (signatureRequired, typedData, "
+           "deadline); with a signature: relayed on chain; with txHash: verified on chain")
+DOCS.update({
+    ("POST", "/content/{contentId}/terms"): RouteDoc(
+        "Create license terms (creator). " + _SIGNED, lm.TermsRequest,
+        responses={200: ("typed data to sign (or the terms already recorded for this txHash)", lm.TypedDataChallenge),
+                   201: ("terms created on chain", lm.TermsView), 403: ("not the content's creator", m.ErrorBody)}),
+    ("GET", "/content/{contentId}/terms"): RouteDoc(
+        "Browse a content's license terms", responses={200: ("the terms", lm.TermsList)}),
+    ("POST", "/license/quote"): RouteDoc(
+        "Price, EIP-2612 permit typed data (spender: the escrow) and the credential commitment of a purchase",
+        lm.QuoteRequest, responses={200: ("the quote", lm.QuoteView)}),
+    ("POST", "/license/purchase"): RouteDoc(
+        "Buy a license (Flow 2): a signed permit relayed by the platform, or the txHash of your own purchase",
+        lm.PurchaseRequest,
+        responses={201: ("the license, its credential (accessToken) and an API key shown once", lm.PurchaseView),
+                   402: ("INSUFFICIENT_FUNDS: the balance is below the price", m.ErrorBody),
+                   409: ("quote used, purchase in progress, or transaction not mined yet", m.ErrorBody),
+                   503: ("BLOCKCHAIN_ERROR (supportId)", m.ErrorBody)}),
+    ("GET", "/license/{licenseId}"): RouteDoc(
+        "A license and its state (its buyer and the content's creator only)",
+        responses={200: ("the license", lm.LicenseView), 403: ("neither buyer nor creator", m.ErrorBody)}),
+    ("POST", "/license/{licenseId}/revoke"): RouteDoc(
+        "Revoke a license (the content's creator). " + _SIGNED, lm.RevokeRequest,
+        responses={200: ("typed data to sign, or the revoked license", lm.LicenseView),
+                   403: ("not the content's creator", m.ErrorBody)}),
+    ("POST", "/license/{licenseId}/keys"): RouteDoc(
+        "Issue a new API key (the buyer): the license's other keys are revoked",
+        responses={201: ("the new key, shown once, and the access token", lm.NewKeyView)}),
+    ("DELETE", "/license/{licenseId}/keys"): RouteDoc(
+        "Revoke the license's API keys (the buyer)", responses={200: ("how many were revoked", lm.KeysRevokedView)}),
+    ("POST", "/content/{contentId}/access"): RouteDoc(
+        "Access licensed content (Flow 3) with `Authorization: Bearer sk_live_…` and `X-License-Token`: "
+        "a presigned URL valid for one hour",
+        responses={200: ("the URL (X-RateLimit-Limit/-Remaining/-Reset headers)", lm.AccessGrantView),
+                   400: ("INVALID_LICENSE: details.reason expired (expiredAt), exhausted or revoked", m.ErrorBody),
+                   401: ("unknown or revoked API key, or a license token that does not match it", m.ErrorBody),
+                   403: ("the license is for another content", m.ErrorBody),
+                   429: ("RATE_LIMITED (Retry-After)", m.ErrorBody),
+                   503: ("IPFS_UNAVAILABLE: storage unreachable after retries (retryAfter)", m.ErrorBody)},
+        headers={200: ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"],
+                 429: ["Retry-After"], 503: ["Retry-After"]}),
+})
 
 _COMMON_ERRORS = {400: "malformed request", 422: "invalid field", 500: "internal error (supportId)"}
 

@@ -126,12 +126,14 @@ class PurchaseView(BaseModel):
     terms: TermsView
     validFrom: int
     validUntil: int
+    status: str = "PURCHASED"
 
 
 class LicenseView(BaseModel):
     licenseId: str
     contentId: str
     termsId: str
+    type: str | None = None
     status: str = Field(description="PURCHASED, IN_USE, EXHAUSTED, EXPIRED or REVOKED")
     uses: int
     maxUses: int
@@ -144,3 +146,30 @@ class LicenseView(BaseModel):
     revokedAt: str | None = None
     buyer: str | None = None
     apiKeys: list[dict[str, Any]] | None = None
+
+
+class TermsList(BaseModel):
+    contentId: str
+    terms: list[TermsView]
+
+
+class NewKeyView(BaseModel):
+    licenseId: str
+    apiKey: str = Field(description="shown once; the license's other keys are revoked")
+    accessToken: str = Field(description="the license credential, again")
+
+
+class KeysRevokedView(BaseModel):
+    licenseId: str
+    revoked: int
+
+
+class AccessGrantView(BaseModel):
+    url: str = Field(description="presigned GET URL of the content object")
+    expiresIn: int
+    expiresAt: str
+    licenseId: str
+    contentId: str
+    use: int = Field(description="this use's number (1-based)")
+    usesRemaining: int
+    licenseStatus: str
