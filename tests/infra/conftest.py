@@ -62,7 +62,7 @@ def _fake_build(build: Path) -> None:
         folder.mkdir(parents=True)
         (folder / "manifest.json").write_text(json.dumps({"circuit": circuit, "public_signals": ["a"]}))
         (folder / "verification_key.json").write_text(json.dumps({"protocol": "groth16", "nPublic": 1}))
-        (folder / f"{circuit}.pk").write_bytes(b"pk:" + circuit.encode() * 64)
+        (folder / f"{circuit}.zkey").write_bytes(b"zkey:" + circuit.encode() * 64)
         (folder / f"{circuit}.wasm").write_bytes(b"\0asm" + circuit.encode())
         (folder / f"{circuit}.zkey").write_bytes(b"zkey")  # snarkjs's key: not shipped
     # circuits/build.py's work in progress: must not be picked up

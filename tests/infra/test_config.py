@@ -106,10 +106,10 @@ def test_missing_build_outputs_stop_the_synth_with_the_command_to_run(tmp_path):
         circuit_files(tmp_path)
     folder = tmp_path / "circuits" / "c1"
     folder.mkdir(parents=True)
-    for name in ("manifest.json", "verification_key.json", "c1.pk"):
+    for name in ("manifest.json", "verification_key.json", "c1.zkey"):
         (folder / name).write_text("{}")
     with pytest.raises(MissingBuildError, match=r"c1\.wasm missing"):
         circuit_files(tmp_path)
     (folder / "c1.wasm").write_bytes(b"\0asm")
-    assert set(circuit_files(tmp_path)["c1"]) == {"manifest.json", "verification_key.json", "c1.pk",
+    assert set(circuit_files(tmp_path)["c1"]) == {"manifest.json", "verification_key.json", "c1.zkey",
                                                   "c1.wasm"}

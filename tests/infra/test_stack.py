@@ -233,7 +233,7 @@ def test_prover_reads_exactly_its_proving_objects(synth):
         assert keys["bucket"].startswith("cdk-")
         # pk and wasm of every built circuit; not the zkey, not a build in progress (.credential.tmp-1)
         assert {c: sorted(files) for c, files in keys["objects"].items()} == {
-            c: [f"{c}.pk", f"{c}.wasm"] for c in synth.circuits}
+            c: [f"{c}.zkey", f"{c}.wasm"] for c in synth.circuits}
         [statement] = key_statements
         assert _as_list(statement["Action"]) == ["s3:GetObject"]
         resources = json.dumps(statement["Resource"])

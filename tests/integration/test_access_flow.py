@@ -117,7 +117,7 @@ def test_rate_limit_is_exact_under_parallel_requests(set_env, stack, people, con
     assert uses(stack, bought["licenseId"]) == 20  # a refused request uses nothing
 
 
-def test_an_expired_license_is_400_with_expired_at(stack, people, content):
+def test_an_expired_license_is_400_with_expired_at(api, stack, people, content):
     terms = people.create_terms(content[0], price=10, max_uses=5, duration=1)
     bought = people.buy_with_permit(terms["termsId"]).body
     valid_until = stack.item("LICENSES_TABLE", {"licenseId": bought["licenseId"]})["validUntil"]
@@ -126,6 +126,9 @@ def test_an_expired_license_is_400_with_expired_at(stack, people, content):
     assert reply.status == 400 and reply.body["error"] == "INVALID_LICENSE"
     assert reply.body["details"] == {"licenseId": bought["licenseId"], "reason": "expired",
                                      "expiredAt": ax.iso(valid_until)}
+    assert reply.body["message"] == f"License expired on {ax.iso(valid_until)[:10]}"
+    view = api.call("GET", f"/license/{bought['licenseId']}", token=people.jwt("buyer1"))
+    assert view.body["status"] == "EXPIRED" and view.body["uses"] == 0
 
 
 def test_a_revoked_license_is_refused_at_the_next_access(people, content, bought):

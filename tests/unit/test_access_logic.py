@@ -30,6 +30,23 @@ OTHER_CONTENT = "0x" + "c1" * 32
 LICENSE = "0x" + "11" * 32
 
 
+@dataclass(frozen=True)
+class Lic:
+    """The fake store's license record."""
+
+    license_id: str
+    content_id: str
+    uses: int
+    max_uses: int
+    valid_from: int
+    valid_until: int
+    revoked_at: int | None = None
+
+    def state(self) -> ax.LicenseState:
+        return ax.LicenseState(self.license_id, self.content_id, self.uses, self.max_uses, self.valid_until,
+                               self.revoked_at)
+
+
 @dataclass
 class Fakes:
     keys: dict = field(default_factory=dict)
@@ -64,7 +81,7 @@ class Fakes:
             s = self.licenses.get(license_id)
             if (s is None or s.revoked_at is not None or now >= s.valid_until
                     or s.uses >= s.max_uses or s.content_id != content_id):
-                raise ax.ClaimRefused(s)
+                raise ax.ClaimRefused(s.state() if s else None)
             self.licenses[license_id] = replace(s, uses=s.uses + 1)
             return ax.Claim(seq=s.uses, uses=s.uses + 1, max_uses=s.max_uses, valid_from=s.valid_from,
                             valid_until=s.valid_until)
@@ -111,7 +128,7 @@ def make_world(max_uses=3, valid_for=3600, **key_overrides) -> World:
     f.keys[k.key_hash] = ax.KeyRecord(
         **{"key_hash": k.key_hash, "license_id": LICENSE, "content_id": CONTENT, "commitment": commitment,
            "valid_until": NOW + valid_for, "object_key": "Qmobject", **key_overrides})
-    f.licenses[LICENSE] = ax.LicenseState(LICENSE, CONTENT, uses=0, max_uses=max_uses, valid_from=NOW - 10,
+    f.licenses[LICENSE] = Lic(LICENSE, CONTENT, uses=0, max_uses=max_uses, valid_from=NOW - 10,
                                           valid_until=NOW + valid_for)
     return World(f, k.key, cred.encode_token(LICENSE, secret), secret)
 

@@ -213,5 +213,5 @@ class AccessDynamoStore:
 
 def _license_state(item: dict[str, Any]) -> LicenseState:
     return LicenseState(license_id=item["licenseId"], content_id=item["contentId"], uses=item["usesGranted"],
-                        max_uses=item["maxUses"], valid_from=item["validFrom"], valid_until=item["validUntil"],
+                        max_uses=item["maxUses"], valid_until=item["validUntil"],
                         revoked_at=item.get("revokedAt"))

@@ -87,7 +87,6 @@ class LicenseState:
     content_id: str
     uses: int  # usesGranted: proven on chain + pending a batch
     max_uses: int
-    valid_from: int
     valid_until: int
     revoked_at: int | None = None
 

@@ -71,7 +71,13 @@ class Circuit:
         return list(self.manifest["public_signals"])
 
     def path(self, suffix: str) -> Path:
-        return self.directory / f"{self.name}{suffix}"
+        """The circuit's `<name><suffix>` file: in ZK_KEYS_DIR, or else fetched once per process
+        from S3 when ZK_KEYS_S3 lists it (in AWS the proving files are too big for a layer)."""
+        local = self.directory / f"{self.name}{suffix}"
+        if local.is_file():
+            return local
+        fetched = fetch_from_s3(self.name, local.name)
+        return fetched if fetched is not None else local
 
     @property
     def witness(self) -> WitnessCalculator:
@@ -102,6 +108,32 @@ class Circuit:
             if self._verifying_key is None:
                 self._verifying_key = VerifyingKey.from_snarkjs(self.directory / "verification_key.json")
             return self._verifying_key
+
+
+_fetch_lock = threading.Lock()
+
+
+def fetch_from_s3(circuit: str, file_name: str) -> Path | None:
+    """Download `file_name` of `circuit` listed in env ZK_KEYS_S3 (``{"bucket": B, "objects":
+    {circuit: {file name: key}}}``, set by the CDK app) to /tmp/zk/<circuit>/ once per container.
+    Returns None when ZK_KEYS_S3 does not list it (locally everything is in build/circuits)."""
+    spec = os.environ.get("ZK_KEYS_S3")
+    if not spec:
+        return None
+    config = json.loads(spec)
+    key = config.get("objects", {}).get(circuit, {}).get(file_name)
+    if key is None:
+        return None
+    target = Path(os.environ.get("ZK_KEYS_CACHE_DIR", tempfile.gettempdir())) / "zk" / circuit / file_name
+    with _fetch_lock:
+        if not target.is_file():
+            import boto3
+
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(target.suffix + ".part")
+            boto3.client("s3").download_file(config["bucket"], key, str(partial))
+            partial.replace(target)
+    return target
 
 
 _circuits: dict[tuple[Path, str], Circuit] = {}
