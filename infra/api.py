@@ -21,7 +21,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 from marketplace import errors
-from marketplace.resources import FUNCTIONS, Route
+from marketplace.resources import FUNCTIONS, HANDLER_CHECKED_AUTH, Route
 
 from infra.config import StageConfig
 from infra.log_groups import log_group
@@ -132,7 +132,7 @@ class Api(Construct):
         if route.auth == "jwt":
             params["method.request.header.Authorization"] = True
             options = {"authorizer": self.authorizer, "authorization_type": apigw.AuthorizationType.CUSTOM}
-        elif route.auth not in ("none", "apikey"):
+        elif route.auth not in HANDLER_CHECKED_AUTH:
             raise ValueError(f"{route.method} {route.path}: unknown auth {route.auth!r}")
         return resource.add_method(
             route.method, integration,

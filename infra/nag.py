@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
-from marketplace.resources import FUNCTIONS, physical_name
+from marketplace.resources import FUNCTIONS, HANDLER_CHECKED_AUTH, physical_name
 
 from infra.stack import MarketplaceStack
 
@@ -88,5 +88,5 @@ def suppress(stack: MarketplaceStack) -> None:
         _ack(m, "COG4", "Users sign in with Ethereum (EIP-4361) and get the API's JWT; the Lambda "
                         "REQUEST authorizer checks it (architecture decision), not a Cognito user pool.")
         route = next(r for s in FUNCTIONS for r in s.routes if (r.method, r.path) == (method, path))
-        if route.auth in ("none", "apikey"):
+        if route.auth in HANDLER_CHECKED_AUTH:
             _ack(m, "APIG4", PUBLIC_ROUTE.format(route=f"{method} {path}"))

@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from marketplace import errors
-from marketplace.resources import FUNCTIONS, FunctionSpec, Route
+from marketplace.resources import FUNCTIONS, HANDLER_CHECKED_AUTH, FunctionSpec, Route
 
 log = logging.getLogger("local.api")
 
@@ -217,7 +217,7 @@ class ApiGateway:
         target, path_params = self.routes.resolve(request.method, path)
         event = self._event(request, url.query, target, path_params, request_id)
 
-        if target.route.auth != "none":
+        if target.route.auth not in HANDLER_CHECKED_AUTH:
             event["requestContext"]["authorizer"] = self._authorize(target, event)
 
         size = len(json.dumps(event))

@@ -72,7 +72,7 @@ def api():
         calls["auth_event"] = event
         return authorizer(event, context)
 
-    gateway = ApiGateway({"echo": echo, "broken": broken, "authorizer": counted_authorizer},
+    gateway = ApiGateway({"echo": echo, "broken": broken, "keyed": echo, "authorizer": counted_authorizer},
                          routes=ROUTES, timeout=1.0)
     server = ApiServer(gateway, free_port()).start()
     yield server.url, calls
@@ -222,10 +222,14 @@ def test_integration_timeout_is_504(api):
     assert r.json()["error"] == "INTERNAL_ERROR"
 
 
-def test_route_without_configured_authorizer_is_refused(api):
-    url, _ = api
-    r = requests.get(f"{url}/keyed", headers={"Authorization": "Bearer good"})
-    assert r.status_code == 500
+def test_apikey_route_reaches_its_function_which_checks_the_key_itself(api):
+    """Like the CDK app: no API Gateway authorizer on "apikey" routes; the handler gets the header."""
+    url, calls = api
+    before = calls["authorizer"]
+    r = requests.get(f"{url}/keyed", headers={"Authorization": "Bearer sk_live_x"})
+    assert r.status_code == 200
+    assert r.json()["headers"]["Authorization"] == "Bearer sk_live_x"
+    assert calls["authorizer"] == before
 
 
 def test_requests_are_served_in_parallel():

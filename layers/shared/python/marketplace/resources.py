@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Auth = Literal["none", "jwt", "apikey"]
+# "jwt" routes pass API Gateway's Lambda authorizer first; "apikey" routes (sk_live_ keys) and
+# public routes have no authorizer: an "apikey" handler checks the key itself (hash lookup).
+HANDLER_CHECKED_AUTH: tuple[str, ...] = ("none", "apikey")
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                            "SIGNATURE_TTL_SECONDS")),
     # Flow 3: the hot path. The function checks the API key itself (first of its ordered checks),
     # so the route has no authorizer; no chain, no prover, no secrets.
-    FunctionSpec("access", "access", routes=(Route("POST", "/content/{contentId}/access"),),
+    FunctionSpec("access", "access", routes=(Route("POST", "/content/{contentId}/access", "apikey"),),
                  memory=1024, timeout=10,
                  tables=("apikeys", "ratelimits", "licenses", "usage", "content"), buckets=("content",),
                  settings=("ACCESS_RATE_LIMIT", "ACCESS_RATE_WINDOW_SECONDS", "ACCESS_URL_TTL_SECONDS")),
