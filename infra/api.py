@@ -21,13 +21,12 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 from marketplace import errors
-from marketplace.resources import FUNCTIONS, HANDLER_CHECKED_AUTH, Route
+from marketplace.resources import BINARY_MEDIA_TYPES, FUNCTIONS, HANDLER_CHECKED_AUTH, Route
 
 from infra.config import StageConfig
 from infra.log_groups import log_group
 
 AUTHORIZER = "authorizer"  # the FunctionSpec whose handler is the REQUEST authorizer
-BINARY_MEDIA_TYPES = ["multipart/form-data"]
 
 # (response type, error class, message or None): API Gateway's own errors in the API's error shape,
 # with the status and code of the marketplace.errors class (the catch-alls keep API Gateway's
@@ -67,7 +66,7 @@ class Api(Construct):
             rest_api_name=f"{config.prefix}-api",
             description="zk data marketplace API (routes from marketplace.resources.FUNCTIONS)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            binary_media_types=BINARY_MEDIA_TYPES,
+            binary_media_types=list(BINARY_MEDIA_TYPES),
             # The account-level role API Gateway needs to write execution logs (one per account
             # and region; kept if this stack goes because other APIs may rely on it).
             cloud_watch_role=True,

@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from marketplace import errors
-from marketplace.resources import FUNCTIONS, HANDLER_CHECKED_AUTH, FunctionSpec, Route
+from marketplace.resources import BINARY_MEDIA_TYPES, FUNCTIONS, HANDLER_CHECKED_AUTH, FunctionSpec, Route
 
 log = logging.getLogger("local.api")
 
@@ -45,9 +45,6 @@ MAX_BODY = 10 * 1024 * 1024  # API Gateway REST API request payload limit
 MAX_EVENT = 6 * 1024 * 1024  # Lambda synchronous invocation request payload limit (6,291,456 bytes)
 MAX_DRAIN = 128 * 1024 * 1024  # bytes of a refused body read and discarded before answering 413
 INTEGRATION_TIMEOUT = 29.0  # seconds, API Gateway's default maximum
-# Content types API Gateway passes to Lambda base64-encoded (the REST API's binaryMediaTypes);
-# everything else arrives as text. The CDK app must declare the same list.
-BINARY_MEDIA_TYPES = ("multipart/form-data",)
 ACCOUNT_ID = "123456789012"
 API_ID = "local"
 REGION = "us-east-1"

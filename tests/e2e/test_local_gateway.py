@@ -261,8 +261,3 @@ def test_duplicate_route_declaration_is_rejected():
                     FunctionSpec("b", "b", routes=(Route("GET", "/x"),))))
 
 
-def test_binary_media_types_match_the_cdk_app():
-    from infra.api import BINARY_MEDIA_TYPES as deployed
-    from local.api import BINARY_MEDIA_TYPES
-
-    assert tuple(deployed) == BINARY_MEDIA_TYPES

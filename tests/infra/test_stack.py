@@ -8,6 +8,7 @@ import re
 
 import pytest
 from marketplace.resources import (
+    BINARY_MEDIA_TYPES,
     BUCKETS,
     FUNCTIONS,
     QUEUES,
@@ -20,7 +21,7 @@ from marketplace.resources import (
     physical_name,
 )
 
-from infra.api import AUTHORIZER, BINARY_MEDIA_TYPES
+from infra.api import AUTHORIZER
 from infra.config import ROOT
 
 pytestmark = pytest.mark.infra
@@ -231,9 +232,9 @@ def test_prover_reads_exactly_its_proving_objects(synth):
             continue
         keys = _zk_keys_s3(synth, spec.name)
         assert keys["bucket"].startswith("cdk-")
-        # pk and wasm of every built circuit; not the zkey, not a build in progress (.credential.tmp-1)
+        # zkey and wasm of every built circuit; not the saved .pk, not a build in progress
         assert {c: sorted(files) for c, files in keys["objects"].items()} == {
-            c: [f"{c}.zkey", f"{c}.wasm"] for c in synth.circuits}
+            c: [f"{c}.wasm", f"{c}.zkey"] for c in synth.circuits}
         [statement] = key_statements
         assert _as_list(statement["Action"]) == ["s3:GetObject"]
         resources = json.dumps(statement["Resource"])

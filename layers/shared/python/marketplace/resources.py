@@ -17,6 +17,8 @@ Auth = Literal["none", "jwt", "apikey"]
 # "jwt" routes pass API Gateway's Lambda authorizer first; "apikey" routes (sk_live_ keys) and
 # public routes have no authorizer: an "apikey" handler checks the key itself (hash lookup).
 HANDLER_CHECKED_AUTH: tuple[str, ...] = ("none", "apikey")
+# Request bodies API Gateway hands to Lambda base64-encoded (the REST API's binaryMediaTypes).
+BINARY_MEDIA_TYPES: tuple[str, ...] = ("multipart/form-data",)
 
 
 @dataclass(frozen=True)
