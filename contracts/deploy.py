@@ -1,10 +1,14 @@
 """Deploy the marketplace contracts and write the deployment JSON the backend reads.
 
 Used by the local stack (``deploy(...)`` called programmatically against the Hardhat node) and by
-ops for a real chain::
+ops for a real chain, with the RPC URL and chain id of a network configured in ``cdk.json``
+(``context.networks``, the list the CDK stack reads) and the key from an environment variable::
 
-    DEPLOYER_KEY=0x... uv run python contracts/deploy.py --rpc-url https://... --key-env DEPLOYER_KEY \\
-        --relayer 0xRelayer --platform 0xTreasury --token 0xUSDC --out deployments/<network>.json
+    DEPLOYER_KEY=0x... uv run python contracts/deploy.py --network base-sepolia --key-env DEPLOYER_KEY \\
+        --relayer 0xRelayer --platform 0xTreasury --token 0xUSDC
+
+writes ``deployments/base-sepolia.json`` (cdk.json's ``deploymentFile``) and refuses to deploy if
+the node's chain id is not the network's. ``--rpc-url URL --out FILE`` target any node instead.
 
 Order: the four Groth16 verifiers, the stablecoin (MockStablecoin, minted to demo accounts, only
 when no token is given), ContentRegistry, PaymentEscrow, LicenseManager, UsageTracker; then the
@@ -29,11 +33,23 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "build" / "contracts"
+CDK_CONFIG = ROOT / "cdk.json"
 VERIFIERS = ("AuthenticityVerifier", "UsageBatchVerifier", "ComplianceVerifier", "AggregateVerifier")
 # Development chains, where verifiers made from the insecure development setup are acceptable.
 DEV_CHAIN_IDS = (31337, 1337)
 DEV_SETUP_MARKER = "UNSAFE FOR PRODUCTION"
 DEFAULT_MINT = 1_000_000 * 10**6  # one million tokens (6 decimals) per demo account
+
+
+def network_config(network: str, config: Path = CDK_CONFIG) -> dict[str, Any]:
+    """``{"rpcUrl", "chainId", "out"}`` of a network of ``cdk.json``'s ``context.networks``, ``out``
+    being its ``deploymentFile`` (the file the CDK stack reads), relative to the config's folder."""
+    context = json.loads(Path(config).read_text()).get("context", {})
+    networks = context.get("networks", {})
+    if network not in networks:
+        raise ValueError(f"network {network!r} is not in {config} (context.networks: {', '.join(networks)})")
+    pattern = context.get("deploymentFile", "deployments/{network}.json")
+    return {**networks[network], "out": Path(config).parent / pattern.format(network=network)}
 
 
 def load_artifact(name: str, artifacts: Path = ARTIFACTS) -> dict[str, Any]:
@@ -100,16 +116,20 @@ def deploy(
     out: Path | None = None,
     artifacts: Path = ARTIFACTS,
     allow_dev_verifiers: bool = False,
+    expected_chain_id: int | None = None,
 ) -> dict[str, Any]:
     """Deploys and wires everything; returns (and writes to ``out``) the deployment JSON.
 
     ``token``: the stablecoin's address on a real chain; without it a MockStablecoin is deployed
     and ``mint_amount`` minted to each of ``mint_to``. Verifiers built from the development setup
-    are refused on chains other than Hardhat's unless ``allow_dev_verifiers``.
+    are refused on chains other than Hardhat's unless ``allow_dev_verifiers``. Nothing is sent if
+    the node's chain id is not ``expected_chain_id`` (when given).
     """
     from web3 import Web3
 
     d = Deployer(rpc_url, deployer_key, artifacts)
+    if expected_chain_id is not None and d.chain_id != expected_chain_id:
+        raise RuntimeError(f"{rpc_url} serves chain {d.chain_id}, not the configured {expected_chain_id}")
     if d.chain_id not in DEV_CHAIN_IDS and not allow_dev_verifiers:
         unsafe = _dev_verifiers(artifacts)
         if unsafe:
@@ -157,7 +177,10 @@ def deploy(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rpc-url", required=True)
+    parser.add_argument("--network", help="a network of cdk.json's context.networks: its RPC URL, chain id "
+                                          "(checked) and deployment file")
+    parser.add_argument("--config", type=Path, default=CDK_CONFIG, help="where --network is looked up")
+    parser.add_argument("--rpc-url", help="the node to deploy to (default: the network's rpcUrl)")
     parser.add_argument("--key-env", default="DEPLOYER_KEY",
                         help="name of the environment variable holding the deployer's private key")
     parser.add_argument("--relayer", required=True, help="address given RELAYER_ROLE")
@@ -165,16 +188,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", help="stablecoin address (omit to deploy MockStablecoin)")
     parser.add_argument("--mint-to", nargs="*", default=[], help="MockStablecoin: accounts to mint to")
     parser.add_argument("--mint-amount", type=int, default=DEFAULT_MINT, help="base units per account")
-    parser.add_argument("--out", type=Path, required=True, help="e.g. deployments/<network>.json")
+    parser.add_argument("--out", type=Path, help="the deployment JSON (default: the network's deploymentFile)")
     parser.add_argument("--allow-dev-verifiers", action="store_true",
                         help="accept verifiers from the insecure development setup on a non-dev chain")
     args = parser.parse_args(argv)
+    network: dict[str, Any] = {}
+    if args.network:
+        try:
+            network = network_config(args.network, args.config)
+        except ValueError as exc:
+            parser.error(str(exc))
+    rpc_url, out = args.rpc_url or network.get("rpcUrl"), args.out or network.get("out")
+    if not rpc_url or not out:
+        parser.error("give --network, or --rpc-url and --out")
     key = os.environ.get(args.key_env)
     if not key:
         parser.error(f"environment variable {args.key_env} is not set")
-    deployment = deploy(args.rpc_url, key, relayer=args.relayer, platform=args.platform, token=args.token,
-                        mint_to=args.mint_to, mint_amount=args.mint_amount, out=args.out,
-                        allow_dev_verifiers=args.allow_dev_verifiers)
+    deployment = deploy(rpc_url, key, relayer=args.relayer, platform=args.platform, token=args.token,
+                        mint_to=args.mint_to, mint_amount=args.mint_amount, out=out,
+                        allow_dev_verifiers=args.allow_dev_verifiers,
+                        expected_chain_id=network.get("chainId"))
     json.dump(deployment, sys.stdout, indent=2)
     print()
     return 0

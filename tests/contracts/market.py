@@ -171,11 +171,15 @@ class Market:
     # -- Flows 3-4: usage batches ---------------------------------------------------------------
 
     def batch_args(self, lic: LicenseHandle, count: int, window: tuple[int, int] | None = None,
-                   ) -> tuple[tuple, BatchRecord]:
+                   start_index: int | None = None) -> tuple[tuple, BatchRecord]:
         """logUsageBatch's arguments for the license's next ``count`` uses (window: from the
-        license's start to the latest block unless given), and the batch record."""
+        license's start to the latest block unless given), and the batch record. ``start_index``
+        overrides the first use's sequence number (the license's uses so far) to build a proof
+        the contract must refuse."""
         onchain = self.manager.functions.getLicense(lic.license_id).call()
         valid_from, chain_old, uses = onchain[2], onchain[6], onchain[7]
+        if start_index is not None:
+            uses = start_index
         start, end = window or (valid_from, self.chain.now())
         events = [UsageEvent(start + (end - start) * i // max(count - 1, 1),
                              call_hash(f"/content/{lic.license_id.hex()}/access", "POST", "203.0.113.7", f"req-{uses + i}"))

@@ -157,3 +157,41 @@ class TestRolesAndPause:
         assert chain.constructor_revert("ContentRegistry", zero, chain.relayer, verifier) == "Marketplace__ZeroAddress"
         assert chain.constructor_revert("ContentRegistry", chain.deployer, zero, verifier) == "Marketplace__ZeroAddress"
         assert chain.constructor_revert("ContentRegistry", chain.deployer, chain.relayer, zero) == "Marketplace__ZeroAddress"
+
+    def test_pause_stops_every_state_changing_entry_point(self, chain, market, world, license_):
+        """Each contract's pause stops each of its whenNotPaused functions (junk arguments: the
+        pause is checked first); the escrow's pause stops purchases too (its deposit)."""
+        lid, cid, tid, junk_proof = license_.license_id, world.content_id, world.terms_id, [0] * 8
+        deadline, zero32 = chain.now() + 3600, b"\x00" * 32
+        r, m, e, t = (c.functions for c in (market.registry, market.manager, market.escrow, market.tracker))
+        stopped = {
+            market.registry: [(r.registerContent(b"\x01" * 32, b"\x02" * 32, chain.creator, 1, 2, junk_proof),
+                                chain.relayer),
+                               (r.archive(cid), chain.creator)],
+            market.manager: [(m.createTerms(cid, 0, 1, 1, 0), chain.creator),
+                             (m.createTermsWithSig(cid, 0, 1, 1, 0, deadline, b""), chain.relayer),
+                             (m.setTermsActive(tid, False), chain.creator),
+                             (m.purchase(tid, 5), chain.buyer),
+                             (m.purchaseWithPermit(tid, chain.buyer, 5, deadline, 27, zero32, zero32), chain.buyer),
+                             (m.revoke(lid), chain.creator),
+                             (m.revokeWithSig(lid, deadline, b""), chain.relayer)],
+            market.escrow: [(m.purchase(tid, 5), chain.buyer),  # reaches PaymentEscrow.deposit
+                            (e.release(lid, b"\x01" * 32, 1), chain.other),
+                            (e.withdraw(), chain.creator),
+                            (e.refund(lid), chain.buyer)],
+            market.tracker: [(t.logUsageBatch(lid, 1, 0, 0, 0, junk_proof), chain.relayer),
+                             (t.recordComplianceProof(lid, 0, 0, 0, junk_proof), chain.other),
+                             (t.recordAggregateProof(cid, [0] * 5, junk_proof), chain.other)],
+        }
+        chain.send(market.token.functions.approve(market.escrow.address, 10**12), chain.buyer)
+        for contract, calls in stopped.items():
+            chain.send(contract.functions.pause(), chain.deployer)
+            for fn, sender in calls:
+                chain.expect_revert(fn, sender, "EnforcedPause")
+            chain.send(contract.functions.unpause(), chain.deployer)
+            for fn, sender in calls:  # unpaused, none of them fails for the pause
+                try:
+                    name, _ = chain.revert_of(fn, sender)
+                except AssertionError:  # did not revert at all
+                    continue
+                assert name != "EnforcedPause"

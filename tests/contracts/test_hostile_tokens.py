@@ -1,6 +1,7 @@
 """Hostile payment tokens (tests/contracts/fixtures/TestTokens.sol) against a full deployment:
 a token that calls back into the receiver (re-entrancy), one that returns false instead of
-reverting, one that takes a fee on transfer. None may skew the escrow's books or pay twice."""
+reverting, one that takes a fee on transfer, one with a blocklist. None may skew the escrow's books,
+pay twice, or let one payee that cannot receive block the others."""
 
 from __future__ import annotations
 
@@ -160,4 +161,34 @@ class TestFeeOnTransferToken:
         # The escrow paid out exactly the refund; the token's fee came out of what the buyer received.
         assert token.functions.balanceOf(market.escrow.address).call() == 0
         assert token.functions.balanceOf(chain.buyer).call() == before + 10 * USDC * 99 // 100
+        assert_balanced(market)
+
+
+class TestBlocklistToken:
+    def test_a_payee_that_cannot_receive_blocks_no_one_else(self, chain):
+        """The creator is on the token's blocklist: its withdrawal fails and its balance stays
+        owed, while the platform's withdrawal, the other batch's release and the licensee's refund
+        all go through (pull payments, one payee per transfer)."""
+        market, token = deploy_with(chain, "BlocklistToken")
+        _, terms_id = licensed(chain, market, b"blocked creator")
+        lic = market.purchase(chain.buyer, terms_id)
+        chain.advance(600)
+        market.log_batch(lic, 3)
+        chain.advance(600)
+        market.log_batch(lic, 2)
+        first, second = (market.tracker.functions.batchIdOf(lic.license_id, i).call() for i in (0, 3))
+        chain.send(market.escrow.functions.release(lic.license_id, first, 3), chain.other)
+
+        chain.send(token.functions.setBlocked(chain.creator, True), chain.deployer)
+        assert chain.expect_revert(market.escrow.functions.withdraw(), chain.creator, "Blocked") == (chain.creator,)
+        creator_owed = market.escrow.functions.owed(chain.creator).call()
+        assert creator_owed == 3 * USDC * 9750 // 10_000
+
+        chain.send(market.escrow.functions.release(lic.license_id, second, 2), chain.other)
+        chain.send(market.escrow.functions.withdraw(), chain.platform)
+        assert token.functions.balanceOf(chain.platform).call() == 5 * USDC * 250 // 10_000
+        chain.send(market.manager.functions.revoke(lic.license_id), chain.creator)
+        chain.send(market.escrow.functions.refund(lic.license_id), chain.buyer)
+        assert token.functions.balanceOf(chain.buyer).call() == MINT - 5 * USDC
+        assert market.escrow.functions.owed(chain.creator).call() == 5 * USDC * 9750 // 10_000
         assert_balanced(market)

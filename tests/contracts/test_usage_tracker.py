@@ -60,6 +60,20 @@ class TestLogUsageBatch:
         stats = list(market.tracker.functions.contentStats(world.content_id).call())
         assert (stats[0], stats[1], stats[3]) == (3, 1, 3 * PRICE)
 
+    def test_counted_uses_cannot_be_counted_again(self, chain, market, license_):
+        """A use's nullifier is Poseidon(secret, sequence index). A proof that re-proves indices
+        already counted, even one extending the license's current chain value, is refused: the
+        contract supplies startIndex = uses so far, not the prover."""
+        chain.advance(600)
+        market.log_batch(license_, 2)                                   # uses 0 and 1
+        chain.advance(600)
+        window = (chain.now() - 300, chain.now())
+        stale, _ = market.batch_args(license_, 2, window, start_index=0)  # uses 0 and 1 again
+        assert stale[4] != market.batch_args(license_, 2, window)[0][4]   # same events, other chainNew
+        chain.expect_revert(market.tracker.functions.logUsageBatch(*stale), chain.relayer, "Tracker__InvalidProof")
+        market.log_batch(license_, 2, window)                           # at the right index: uses 2 and 3
+        assert list(market.manager.functions.getLicense(license_.license_id).call())[7] == 4
+
     @pytest.mark.parametrize("field,change", [
         ("proof0", 1), ("proof5", 1), ("count", 1), ("windowStart", 1), ("windowEnd", -1), ("chainNew", 1)])
     def test_tampered_batch_is_rejected(self, chain, market, license_, field, change):

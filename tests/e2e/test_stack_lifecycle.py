@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -53,6 +54,15 @@ def test_stack_json_accounts_and_tokens_then_ctrl_c_stops_everything(start_stack
     for a in info["accounts"]:
         if a["role"].startswith(("creator", "buyer")):
             assert coin.functions.balanceOf(a["address"]).call() > 0, a["role"]
+
+    # it printed the URL, the accounts and how to stop (stack.json is written just before)
+    deadline = time.monotonic() + 30
+    while "Ctrl-C to stop" not in process.log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    printed = process.log_path.read_text()
+    assert "Ctrl-C to stop" in printed and info["apiUrl"] in printed
+    for a in info["accounts"]:
+        assert a["address"] in printed and a["role"] in printed
 
     urls = [info["apiUrl"], info["rpcUrl"], info["awsEndpoint"]]
     assert all(listening(u) for u in urls)

@@ -101,6 +101,28 @@ def test_large_file_through_a_presigned_upload(api, stack, creator_token):
     assert again.status == 409
 
 
+def test_the_presigned_post_admits_exactly_the_declared_size_under_its_key(api, stack, creator_token):
+    import base64
+    import json
+
+    upload = api.call("POST", "/content/uploads", token=creator_token, body={"size": 1234, "filename": "a.bin"})
+    assert upload.status == 201, upload.body
+    fields = upload.body["fields"]
+    # S3 enforces the signed policy's conditions (moto does not, hence the backstop below)
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    assert ["content-length-range", 1234, 1234] in policy["conditions"]
+    assert {"bucket": stack.env["UPLOADS_BUCKET"]} in policy["conditions"]
+    assert {"key": f"uploads/{upload.body['uploadId']}"} in policy["conditions"]
+    assert fields["key"] == f"uploads/{upload.body['uploadId']}"
+    # the backstop: an object of another size is refused at registration, naming the upload
+    posted = requests.post(upload.body["url"], data=fields, files={"file": ("a.bin", os.urandom(1235))}, timeout=60)
+    assert posted.status_code in (200, 201, 204), posted.text
+    reply = api.call("POST", "/content/register", token=creator_token,
+                     body={"uploadId": upload.body["uploadId"], "metadata": {"title": "t"}})
+    assert reply.status == 400 and reply.body["details"]["field"] == "uploadId"
+    assert "announced" in reply.body["message"]
+
+
 def test_register_of_an_upload_that_was_never_sent(api, creator_token):
     upload = api.call("POST", "/content/uploads", token=creator_token, body={"size": 10, "filename": "a"})
     reply = api.call("POST", "/content/register", token=creator_token,

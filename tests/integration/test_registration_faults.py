@@ -83,3 +83,28 @@ def test_prover_failure_is_compensated(api, stack, creator_token, monkeypatch):
     assert reply.body["supportId"].startswith("err_")
     assert "constraint" not in str(reply.body)  # internals stay in the logs
     assert_nothing_left(api, stack, creator_token, reply, data, "PROOF_GENERATION_FAILED")
+
+
+def test_a_transaction_mined_before_the_step_failed_keeps_its_object(api, stack, creator_token, monkeypatch):
+    """The register step's transaction is mined, then the step dies before journaling it: the
+    content is on chain, so compensation must find the transaction and keep the object."""
+    from marketplace.logic.registration import RegistrationSteps
+
+    def lost(self, state, tx_hash, block):
+        raise RuntimeError("journal write lost")
+
+    monkeypatch.setattr(RegistrationSteps, "_registered", lost)
+    data = os.urandom(3500)
+    reply = register(api, creator_token, data)
+    assert reply.status == 503 and reply.body["error"] == "BLOCKCHAIN_ERROR", reply.body
+    item = stack.item("REGISTRATIONS_TABLE", {"registrationId": reply.body["details"]["registrationId"]})
+    assert item["state"] == "FAILED" and item["txHash"].startswith("0x")
+    # on chain under our content id, by that transaction; the bytes are still stored under the CID
+    receipt = stack.w3().eth.get_transaction_receipt(item["txHash"])
+    assert receipt["status"] == 1
+    record = stack.contract("ContentRegistry").functions.getContent(bytes.fromhex(item["contentId"][2:])).call()
+    assert record[0] == stack.accounts["creator1"][0]
+    assert ipfs.compute_bytes(data).v0 in stack.keys("CONTENT_BUCKET")
+    # the claim stays (the id is taken on chain); the staging object is gone
+    assert stack.item("CONTENT_TABLE", {"contentId": item["contentId"]})["registrationId"] == item["registrationId"]
+    assert f"uploads/{item['registrationId']}" not in stack.keys("UPLOADS_BUCKET")

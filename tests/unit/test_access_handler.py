@@ -113,13 +113,42 @@ def test_an_unexpected_failure_is_a_500_with_a_support_id(world, monkeypatch):
     assert resp["statusCode"] == 500 and body["supportId"].startswith("err_") and "bug" not in resp["body"]
 
 
-def test_the_module_imports_neither_web3_nor_the_prover_nor_pydantic():
+HEAVY = ('web3', 'eth_account', 'groth16py', 'wasmtime', 'py_ecc', 'pydantic', 'aws_lambda_powertools')
+
+
+def _loaded_in_fresh_interpreter(code: str) -> list[str]:
+    """Run ``code`` in a new interpreter (only the shared layer and the repository on the path);
+    the HEAVY modules it left loaded."""
     import subprocess
     import sys
 
-    code = ("import sys; sys.path.insert(0, 'functions/access'); import handler; "
-            "print(sorted(m for m in ('web3', 'eth_account', 'groth16py', 'wasmtime', 'py_ecc', 'pydantic', "
-            "'boto3', 'aws_lambda_powertools') if m in sys.modules))")
+    code += f"\nimport sys; print(sorted(m for m in {HEAVY!r} + ('boto3',) if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2], capture_output=True,
-                         text=True, check=True, env={"PYTHONPATH": "layers/shared/python"})
-    assert out.stdout.strip() == "[]"
+                         text=True, check=True, env={"PYTHONPATH": "layers/shared/python:."})
+    return json.loads(out.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+def test_the_module_imports_neither_web3_nor_the_prover_nor_pydantic():
+    assert _loaded_in_fresh_interpreter("import sys; sys.path.insert(0, 'functions/access'); import handler") == []
+
+
+def test_a_granted_access_imports_neither_web3_nor_the_prover_nor_pydantic():
+    """Not only the import: the whole request (key hash, token, Poseidon, rate limit, claim, usage
+    event, response) runs without loading them (stores faked, so boto3 is not counted here)."""
+    code = f"""
+import json, sys
+sys.path.insert(0, 'functions/access')
+import handler
+from marketplace.logic import access as ax
+from tests.unit.test_access_logic import CONTENT, NOW, make_world
+w = make_world()
+handler._setup = lambda: (w.fakes.deps(), ax.AccessSettings(storage_backoff_seconds=0))
+ax.time.time = lambda: NOW
+event = json.loads({json.dumps(json.dumps(_event(headers={"Authorization": "Bearer KEY", "X-License-Token": "TOKEN"})))})
+event["headers"] = {{"Authorization": "Bearer " + w.api_key, "X-License-Token": w.token}}
+resp = handler.handler(event, None)
+assert resp["statusCode"] == 200, resp
+assert len(w.fakes.events) == 1
+"""
+    loaded = _loaded_in_fresh_interpreter(code)
+    assert [m for m in loaded if m != "boto3"] == []

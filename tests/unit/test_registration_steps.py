@@ -246,3 +246,65 @@ def test_internal_error_type_for_store_failures():
     objects.open = lambda *a: (_ for _ in ()).throw(OSError("disk"))
     with pytest.raises(InternalError):
         s.run("store", STATE)
+
+
+def test_a_conflicting_registrations_compensation_never_deletes_the_object():
+    """Registration r1 lost the claim to r0 (409). By the time r1 compensates, r0 has failed and
+    released its claim, and a third registration may be copying the same bytes to the same key:
+    r1 never held the claim, so it must not delete that object."""
+    content = Content({CONTENT_ID: {"contentId": CONTENT_ID, "state": "CREATED", "registrationId": "r0"}})
+    s, regs, objects = steps(content)
+    with pytest.raises(ConflictError):
+        s.run("store", STATE)
+    content.items.clear()  # r0 released its claim
+    objects.objects[("content", CID.v0)] = DATA  # another registration's copy under the CID
+    s.run("compensate", {**STATE, "error": {"Error": "ConflictError"}})
+    assert objects.objects[("content", CID.v0)] == DATA
+    assert regs.item["state"] == "FAILED" and regs.item["error"]["body"]["error"] == "CONFLICT"
+
+
+def test_the_claim_holder_deletes_its_object_before_releasing_the_claim():
+    """While the claim is held nobody else can copy to the CID's key; after it, someone may."""
+    content = Content()
+    s, _, objects = steps(content)
+    s.run("store", STATE)
+    order = []
+    release, delete = content.release, objects.delete
+    content.release = lambda *a: (order.append("release"), release(*a))[1]
+    objects.delete = lambda bucket, key: (order.append(f"delete {bucket}"), delete(bucket, key))[1]
+    s.run("compensate", {**STATE, "error": {"Error": "States.Timeout"}})
+    assert order[:2] == ["delete content", "release"]
+    assert objects.objects == {} and content.items == {}
+
+
+COMPENSATE_AFTER_REGISTER = {**REGISTER_STATE, "error": {"Error": "BlockchainError"}}
+
+
+def test_compensation_keeps_the_object_of_a_transaction_mined_before_the_step_failed():
+    """The register step sent its transaction, then failed before recording it (receipt wait timed
+    out, journal write failed): the content is on chain, so its object and claim must stay."""
+    mine = {"args": {"timestampCommitment": 77}, "transactionHash": "0x" + "ab" * 32, "blockNumber": 42}
+    content = Content()
+    s, regs, objects = steps(content, chain=lambda: RecordingChain([mine]))
+    s.run("store", STATE)
+    regs.item.update(stage="register", registerFromBlock=41)
+    s.run("compensate", COMPENSATE_AFTER_REGISTER)
+    assert ("content", CID.v0) in objects.objects and content.items[CONTENT_ID]["state"] == "CREATED"
+    assert regs.item["txHash"] == mine["transactionHash"] and regs.item["blockNumber"] == 42
+    assert regs.item["state"] == "FAILED" and regs.item["error"]["body"]["error"] == "BLOCKCHAIN_ERROR"
+
+
+@pytest.mark.parametrize("chain", [RecordingChain([]), None], ids=["nothing mined", "node unreachable"])
+def test_compensation_after_an_unmined_register_step_deletes_the_object(chain):
+    def factory():
+        if chain is None:
+            raise ConnectionError("node down")
+        return chain
+
+    content = Content()
+    s, regs, objects = steps(content, chain=factory)
+    s.run("store", STATE)
+    regs.item.update(stage="register", registerFromBlock=41)
+    s.run("compensate", COMPENSATE_AFTER_REGISTER)
+    assert objects.objects == {} and content.items == {}
+    assert "txHash" not in regs.item and regs.item["state"] == "FAILED"

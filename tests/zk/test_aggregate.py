@@ -103,3 +103,17 @@ def test_full_capacity_and_20_batches_of_1247_events():
         licenses.append(LicenseBatches(recs, 1_000_000 + s))
     out = outputs(aggregate_inputs(licenses, DOMAIN))
     assert out == expected(licenses) and out["totalUses"] == 1247
+
+
+@pytest.mark.parametrize("name,bad", [("counts", 2**32), ("windowStarts", 2**40), ("windowEnds", 2**40),
+                                      ("windowStarts", P - 1)])
+def test_record_fields_are_range_checked_even_when_they_fold(name, bad):
+    """Records usage_batch never produces: the slot's chain folds over them, and without the
+    range checks the sums and the min/max comparators would accept them (a window start of p - 1
+    passes LessThan(40) as if it were -1)."""
+    good = {"counts": 1, "windowStarts": T0, "windowEnds": T0 + HOUR}
+    inputs = aggregate_inputs([LicenseBatches([BatchRecord(5, *good.values())], 7)], DOMAIN)
+    outputs(inputs)
+    record = BatchRecord(5, *{**good, name: bad}.values())
+    forged = {**inputs, name: [bad] + inputs[name][1:], "chains": [fold_chain([record])] + inputs["chains"][1:]}
+    assert_unsatisfiable("aggregate", forged)

@@ -29,7 +29,7 @@ def test_valid_proof_verifies_and_every_tampered_signal_fails(circuit, proofs):
         assert not verify(circuit, result.proof, tampered), f"signal {i} tampered still verifies"
 
 
-@pytest.mark.parametrize("circuit", ["authenticity", "usage_batch"])
+@pytest.mark.parametrize("circuit", CIRCUITS)
 def test_public_inputs_at_or_above_p_are_rejected(circuit, proofs):
     result = proofs(circuit)
     for i in range(len(result.public_signals)):
@@ -99,3 +99,31 @@ def test_snarkjs_and_groth16py_proofs_verify_under_the_same_key(circuit, proofs,
     ok = subprocess.run([str(snarkjs), "groth16", "verify", str(vk), str(tmp_path / "public.json"),
                          str(tmp_path / "proof.json")], capture_output=True, text=True, check=False)
     assert ok.returncode == 0 and "OK" in ok.stdout, ok.stdout + ok.stderr
+
+
+def test_verify_is_one_multi_miller_loop_and_one_final_exponentiation(proofs, monkeypatch):
+    """The py_ecc path multiplies every Miller loop before a single final exponentiation: the
+    proof's three pairs in one multi-Miller loop, plus e(α, β)'s loop computed once per key."""
+    from marketplace.zk import verifier
+
+    result = proofs("credential")
+    vk = verifier.VerifyingKey.from_snarkjs(load_circuit("credential").directory / "verification_key.json")
+    calls: dict = {"miller_pairs": [], "final_exp": 0}
+    real_miller, real_final = verifier.multi_miller_loop, verifier.final_exponentiation
+
+    def miller(pairs):
+        calls["miller_pairs"].append(len(pairs))
+        return real_miller(pairs)
+
+    def final(f):
+        calls["final_exp"] += 1
+        return real_final(f)
+
+    monkeypatch.setattr(verifier, "multi_miller_loop", miller)
+    monkeypatch.setattr(verifier, "final_exponentiation", final)
+    assert vk.verify(result.proof, result.public_signals)
+    assert calls == {"miller_pairs": [1, 3], "final_exp": 1}      # first use of the key: e(α, β) too
+    calls.update(miller_pairs=[], final_exp=0)
+    tampered = [result.public_signals[0] + 1, *result.public_signals[1:]]
+    assert not vk.verify(result.proof, tampered)
+    assert calls == {"miller_pairs": [3], "final_exp": 1}

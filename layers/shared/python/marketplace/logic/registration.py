@@ -15,8 +15,11 @@ produced, so compensation knows what to undo even when a step died half-way.
   a ``ContentRegistered`` event for our content id, else BLOCKCHAIN_ERROR.
 - ``cache``: content item REGISTERED (public metadata) and registration REGISTERED in one
   DynamoDB transaction; the staging object is deleted.
-- ``compensate``: delete the content object (if this registration's claim put it there) and the
-  staging object, release the claim, mark the registration FAILED with the error record.
+- ``compensate``: if this registration still holds its claim, delete the content object, then
+  release the claim (in that order: a released id may be claimed and copied again at once); delete
+  the staging object; mark the registration FAILED with the error record. A registration whose
+  transaction was mined (journaled, or found on chain after a register step that died unjournaled)
+  keeps its object and claim for support to reconcile.
 
 Failures: a step raises a ``MarketplaceError`` (409, BLOCKCHAIN_ERROR, PROOF_GENERATION_FAILED...),
 after recording it in the journal; an unexpected exception is recorded and raised as the
@@ -193,9 +196,9 @@ class RegistrationSteps:
         if from_block is None:  # first attempt: note where a retry must look for our transaction
             self.registrations.update(rid, {"registerFromBlock": chain.block_number()})
         else:  # a retried step may find its own transaction mined: same id, same commitment
-            for entry in chain.find_logs(REGISTRY, "ContentRegistered", {"contentId": cid_bytes}, from_block):
-                if entry["args"]["timestampCommitment"] == ts_commitment:
-                    return self._registered(state, entry["transactionHash"], entry["blockNumber"])
+            mined = self._own_registration(chain, state, from_block)
+            if mined is not None:
+                return self._registered(state, *mined)
         receipt = chain.transact(
             REGISTRY, "registerContent", bytes.fromhex(stored["contentHash"][2:]),
             bytes.fromhex(stored["cidDigest"][2:]), state["creator"], int(proved["creatorCommitment"]),
@@ -207,6 +210,17 @@ class RegistrationSteps:
             raise BlockchainError("Transaction did not register the content",
                                   {"txHash": tx_hash, "contentId": stored["contentId"]})
         return self._registered(state, tx_hash, receipt["blockNumber"])
+
+    @staticmethod
+    def _own_registration(chain: Any, state: dict[str, Any], from_block: int) -> tuple[str, int] | None:
+        """(txHash, block) of this registration's mined ``ContentRegistered`` (same content id, same
+        timestamp commitment) since ``from_block``, or None."""
+        cid_bytes = bytes.fromhex(state["store"]["value"]["contentId"][2:])
+        ts_commitment = int(state["prove"]["value"]["timestampCommitment"])
+        for entry in chain.find_logs(REGISTRY, "ContentRegistered", {"contentId": cid_bytes}, from_block):
+            if entry["args"]["timestampCommitment"] == ts_commitment:
+                return entry["transactionHash"], entry["blockNumber"]
+        return None
 
     def _registered(self, state: dict[str, Any], tx_hash: str, block: int) -> dict[str, Any]:
         self.registrations.update(state["registrationId"], {"txHash": tx_hash, "blockNumber": block})
@@ -237,20 +251,43 @@ class RegistrationSteps:
         item = self.registrations.get(rid) or {}
         record = item.get("lastError") or _record_from_failure(state.get("error"), item.get("stage"))
         cid, content = item.get("ipfsCid"), item.get("contentId")
-        if item.get("txHash"):
+        tx_hash = item.get("txHash") or self._mined_before_failing(state, item)
+        if tx_hash:
             # On chain already: the object must stay for the registered content; support reconciles.
             log.error("registration failed after its transaction", extra={
-                "registrationId": rid, "txHash": item["txHash"], "error": record})
+                "registrationId": rid, "txHash": tx_hash, "error": record})
         elif content:
-            self.content.release(content, rid)
-            if self.content.get(content) is None and cid:
-                self.objects.delete(self.content_bucket, cid)
+            # Only the claim holder stored the object, so only it deletes it, and before releasing
+            # the claim: once released, another registration of these bytes may claim and copy
+            # them to the same key, and a later delete would take its object.
+            held = self.content.get(content)
+            if held is not None and held.get("registrationId") == rid and held.get("state") == CREATED:
+                if cid:
+                    self.objects.delete(self.content_bucket, cid)
+                self.content.release(content, rid)
         self._delete_staging(state)
         self.registrations.fail(rid, record, _now())
         body = record["body"]
         log.warning("registration compensated", extra={"registrationId": rid, "error": body.get("error"),
                                                        "supportId": body.get("supportId")})
         return {"registrationId": rid, "state": "FAILED", "error": body}
+
+    def _mined_before_failing(self, state: dict[str, Any], item: dict[str, Any]) -> str | None:
+        """A register step that sent its transaction and then failed (its receipt wait timed out,
+        or recording the result did) left no txHash: look on chain before deleting anything."""
+        from_block = item.get("registerFromBlock")
+        if from_block is None or "prove" not in state or "store" not in state:
+            return None  # the step never got as far as sending
+        try:
+            mined = self._own_registration(self._chain(), state, from_block)
+        except Exception:  # the node is unreachable: most likely nothing was sent either
+            log.exception("could not look for the registration's transaction",
+                          extra={"registrationId": state["registrationId"]})
+            return None
+        if mined is None:
+            return None
+        self.registrations.update(state["registrationId"], {"txHash": mined[0], "blockNumber": mined[1]})
+        return mined[0]
 
     def _delete_staging(self, state: dict[str, Any]) -> None:
         try:
