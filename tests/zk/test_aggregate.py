@@ -108,9 +108,10 @@ def test_full_capacity_and_20_batches_of_1247_events():
 @pytest.mark.parametrize("name,bad", [("counts", 2**32), ("windowStarts", 2**40), ("windowEnds", 2**40),
                                       ("windowStarts", P - 1)])
 def test_record_fields_are_range_checked_even_when_they_fold(name, bad):
-    """Records usage_batch never produces: the slot's chain folds over them, and without the
-    range checks the sums and the min/max comparators would accept them (a window start of p - 1
-    passes LessThan(40) as if it were -1)."""
+    """Records usage_batch never produces, although the slot's chain folds over them: one past
+    each range fails. Without the per-record range checks a count of 2^32 and a window start of
+    p - 1 would be accepted (checked on a mutant build of the circuit: LessThan(40) takes p - 1
+    for -1, so the minimum would be "before 0")."""
     good = {"counts": 1, "windowStarts": T0, "windowEnds": T0 + HOUR}
     inputs = aggregate_inputs([LicenseBatches([BatchRecord(5, *good.values())], 7)], DOMAIN)
     outputs(inputs)
