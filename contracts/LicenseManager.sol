@@ -35,8 +35,6 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
     mapping(bytes32 contentId => uint256) public termsCount;
     mapping(bytes32 licenseId => License) private _licenses;
     /// @inheritdoc ILicenseManager
-    mapping(address buyer => uint256) public purchaseCount;
-    /// @inheritdoc ILicenseManager
     mapping(uint256 credentialCommitment => bool) public commitmentUsed;
 
     /// @param admin DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
@@ -108,13 +106,13 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
     // ---------------------------------------------------------------- purchase
 
     /// @inheritdoc ILicenseManager
-    function purchase(bytes32 termsId, uint256 credentialCommitment)
+    function purchase(bytes32 termsId, uint256 credentialCommitment, uint256 nonce)
         external
         nonReentrant
         whenNotPaused
         returns (bytes32)
     {
-        return _purchase(termsId, msg.sender, credentialCommitment);
+        return _purchase(termsId, msg.sender, credentialCommitment, nonce);
     }
 
     /// @inheritdoc ILicenseManager
@@ -122,6 +120,7 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
         bytes32 termsId,
         address buyer,
         uint256 credentialCommitment,
+        uint256 nonce,
         uint256 deadline,
         uint8 v,
         bytes32 r,
@@ -134,7 +133,7 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
         try IERC20Permit(address(TOKEN)).permit(buyer, address(ESCROW), amount, deadline, v, r, s) {} catch {}
         uint256 allowance = TOKEN.allowance(buyer, address(ESCROW));
         if (allowance < amount) revert License__InsufficientAllowance(allowance, amount);
-        return _purchase(termsId, buyer, credentialCommitment);
+        return _purchase(termsId, buyer, credentialCommitment, nonce);
     }
 
     // ---------------------------------------------------------------- revocation
@@ -235,8 +234,8 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
     }
 
     /// @inheritdoc ILicenseManager
-    function nextLicenseId(bytes32 termsId, address buyer) external view returns (bytes32) {
-        return keccak256(abi.encode(termsId, buyer, purchaseCount[buyer]));
+    function licenseIdFor(bytes32 termsId, address buyer, uint256 nonce) public pure returns (bytes32) {
+        return keccak256(abi.encode(termsId, buyer, nonce));
     }
 
     /// @notice The EIP-712 domain separator of `CreateTerms` and `RevokeLicense` signatures.
@@ -275,8 +274,10 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
     }
 
     /// @dev Effects first, then the escrow pulls the payment (checks-effects-interactions); the
-    /// escrow reverts unless it received exactly pricePerUse × maxUses.
-    function _purchase(bytes32 termsId, address buyer, uint256 credentialCommitment)
+    /// escrow reverts unless it received exactly pricePerUse × maxUses. The license id depends only
+    /// on the arguments (not on other purchases), so the commitment bound to it can be computed
+    /// before sending, whatever else the buyer sends meanwhile.
+    function _purchase(bytes32 termsId, address buyer, uint256 credentialCommitment, uint256 nonce)
         private
         returns (bytes32 licenseId)
     {
@@ -285,12 +286,14 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
         if (!terms.active) revert License__TermsInactive();
         (address creator, IContentRegistry.ContentState state) = REGISTRY.creatorAndState(terms.contentId);
         if (state != IContentRegistry.ContentState.REGISTERED) revert License__ContentNotAvailable();
+        // before the commitment check: a purchase sent twice is refused as the license it repeats
+        licenseId = licenseIdFor(termsId, buyer, nonce);
+        if (_licenses[licenseId].licensee != address(0)) revert License__LicenseExists();
         if (
             credentialCommitment == 0 || credentialCommitment >= SNARK_SCALAR_FIELD
                 || commitmentUsed[credentialCommitment]
         ) revert License__InvalidCommitment();
 
-        licenseId = keccak256(abi.encode(termsId, buyer, purchaseCount[buyer]++));
         uint256 validFrom = block.timestamp;
         uint256 validUntil = terms.durationSeconds == 0
             ? NO_EXPIRY

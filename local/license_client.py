@@ -81,15 +81,21 @@ class LicenseClient:
     def purchase_with_permit(self, token: str, private_key: str, terms_id: str,
                              expect: tuple[int, ...] = (201,)) -> dict[str, Any]:
         """Quote, sign the stablecoin permit (EIP-2612) it returns, let the platform relay the purchase."""
-        q = self.quote(token, terms_id)
+        return self.redeem_with_permit(token, private_key, self.quote(token, terms_id), expect)
+
+    def redeem_with_permit(self, token: str, private_key: str, q: dict[str, Any],
+                           expect: tuple[int, ...] = (201,)) -> dict[str, Any]:
+        """Sign quote ``q``'s permit and let the platform relay its purchase (with the quote's nonce,
+        so the license gets the quote's ``licenseId`` whatever else was bought since)."""
         signature = sign_typed_data(private_key, q["permit"]["typedData"])
         return self.api.request("POST", "/license/purchase", token, expect=expect, json={
-            "termsId": terms_id, "quoteId": q["quoteId"],
+            "termsId": q["termsId"], "quoteId": q["quoteId"],
             "payment": {"permit": {"signature": signature, "deadline": q["permit"]["deadline"]}}}).json()
 
     def purchase_with_transaction(self, token: str, private_key: str, terms_id: str, rpc_url: str,
                                   ) -> dict[str, Any]:
-        """Quote, then send ``approve`` and ``purchase`` yourself, then post the purchase's txHash."""
+        """Quote, then send ``approve`` and ``purchase(termsId, credentialCommitment, nonce)`` (the
+        quote's ``transaction``) yourself, then post the purchase's txHash."""
         q = self.quote(token, terms_id)
         tx = q["transaction"]
         send_transaction(rpc_url, private_key, tx["approve"]["to"],

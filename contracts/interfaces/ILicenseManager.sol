@@ -105,6 +105,8 @@ interface ILicenseManager is IMarketplaceBase {
     error License__AlreadyRevoked();
     /// @notice The credential commitment is 0, not a field element, or already used by a license.
     error License__InvalidCommitment();
+    /// @notice The buyer already has a license with this id: the nonce was used under these terms.
+    error License__LicenseExists();
     /// @notice The caller may not purchase for this buyer (only the buyer or the relayer may).
     error License__NotAuthorized();
     /// @notice The permit failed and the escrow's allowance does not cover the amount.
@@ -143,16 +145,25 @@ interface ILicenseManager is IMarketplaceBase {
 
     /// @notice Buys a license for msg.sender: the escrow pulls `quote(termsId)` from msg.sender
     /// (approve the escrow first).
-    /// @return licenseId `keccak256(abi.encode(termsId, buyer, purchaseCount(buyer)))`.
-    function purchase(bytes32 termsId, uint256 credentialCommitment) external returns (bytes32 licenseId);
+    /// @param credentialCommitment `Poseidon(secret, uint256(licenseId) % p)`: unique, non-zero, below p.
+    /// @param nonce Chosen by the purchaser (e.g. 256 random bits), so that the licenseId, and the
+    /// commitment bound to it, are known before sending whatever else the buyer buys meanwhile;
+    /// a nonce the buyer already used under these terms reverts with `License__LicenseExists`.
+    /// @return licenseId `licenseIdFor(termsId, msg.sender, nonce)` =
+    /// `keccak256(abi.encode(termsId, buyer, nonce))`.
+    function purchase(bytes32 termsId, uint256 credentialCommitment, uint256 nonce)
+        external
+        returns (bytes32 licenseId);
 
     /// @notice Buys a license for `buyer` with an EIP-2612 permit for the escrow (sent by the
     /// buyer or the relayer). The permit is tried and its failure ignored when the allowance
-    /// already covers the amount (someone may have submitted the permit first).
+    /// already covers the amount (someone may have submitted the permit first). `nonce` and the
+    /// returned licenseId as in `purchase`, with `buyer` for msg.sender.
     function purchaseWithPermit(
         bytes32 termsId,
         address buyer,
         uint256 credentialCommitment,
+        uint256 nonce,
         uint256 deadline,
         uint8 v,
         bytes32 r,
@@ -182,10 +193,9 @@ interface ILicenseManager is IMarketplaceBase {
     function usageContext(bytes32 licenseId) external view returns (UsageContext memory);
     /// @notice The amount a purchase under these terms pays: pricePerUse × maxUses.
     function quote(bytes32 termsId) external view returns (uint256);
-    /// @notice Purchases made by `buyer` so far (the nonce of their next licenseId).
-    function purchaseCount(address buyer) external view returns (uint256);
-    /// @notice The licenseId `buyer`'s next purchase under `termsId` gets.
-    function nextLicenseId(bytes32 termsId, address buyer) external view returns (bytes32);
+    /// @notice The licenseId a purchase by `buyer` under `termsId` with `nonce` gets:
+    /// `keccak256(abi.encode(termsId, buyer, nonce))`.
+    function licenseIdFor(bytes32 termsId, address buyer, uint256 nonce) external pure returns (bytes32);
     /// @notice Whether a credential commitment is already bound to a license.
     function commitmentUsed(uint256 credentialCommitment) external view returns (bool);
 }

@@ -73,6 +73,7 @@ class LicenseHandle:
     terms_id: bytes
     buyer: str
     secret: int
+    nonce: int  # the purchase's nonce: license_id = licenseIdFor(terms_id, buyer, nonce)
     records: list[BatchRecord] = field(default_factory=list)
 
     @property
@@ -152,19 +153,33 @@ class Market:
             self.manager.functions.createTerms(content_id, license_type, price, max_uses, duration), creator)
         return self.chain.events(self.manager, receipt, "TermsCreated")[0]["termsId"]
 
-    def new_credential(self, buyer: str, terms_id: bytes) -> LicenseHandle:
-        """The license ``buyer``'s next purchase under ``terms_id`` creates, with a fresh credential
-        secret bound to that licenseId (what the backend does before purchasing)."""
-        license_id = self.manager.functions.nextLicenseId(terms_id, buyer).call()
-        return LicenseHandle(license_id, terms_id, buyer, _secret("credential", buyer, license_id))
+    def unused_nonce(self, buyer: str, terms_id: bytes) -> int:
+        """The smallest purchase nonce ``buyer`` has not used under ``terms_id``. The backend draws
+        a random one; here it is a function of the chain's state, so that a scenario replayed after
+        ``evm_revert`` buys the same license ids and reuses its memoised proofs."""
+        nonce = 0
+        manager = self.manager.functions
+        while manager.licenseState(manager.licenseIdFor(terms_id, buyer, nonce).call()).call() != 0:  # not NONE
+            nonce += 1
+        return nonce
 
-    def purchase(self, buyer: str, terms_id: bytes, *, approve: bool = True) -> LicenseHandle:
-        """Approve-path purchase (approving exactly the quote unless ``approve`` is false)."""
-        lic = self.new_credential(buyer, terms_id)
+    def new_credential(self, buyer: str, terms_id: bytes, nonce: int | None = None) -> LicenseHandle:
+        """The license a purchase by ``buyer`` under ``terms_id`` with ``nonce`` (default: an unused
+        one) creates, with a credential secret bound to that licenseId (what the backend's quote
+        does before anything is sent)."""
+        nonce = self.unused_nonce(buyer, terms_id) if nonce is None else nonce
+        license_id = self.manager.functions.licenseIdFor(terms_id, buyer, nonce).call()
+        return LicenseHandle(license_id, terms_id, buyer, _secret("credential", buyer, license_id), nonce)
+
+    def purchase(self, buyer: str, terms_id: bytes, *, approve: bool = True,
+                 lic: LicenseHandle | None = None) -> LicenseHandle:
+        """Approve-path purchase (approving exactly the quote unless ``approve`` is false) of ``lic``
+        (a ``new_credential`` made earlier) or of a new credential."""
+        lic = lic or self.new_credential(buyer, terms_id)
         if approve:
             amount = self.manager.functions.quote(terms_id).call()
             self.chain.send(self.token.functions.approve(self.escrow.address, amount), buyer)
-        receipt = self.chain.send(self.manager.functions.purchase(terms_id, lic.commitment), buyer)
+        receipt = self.chain.send(self.manager.functions.purchase(terms_id, lic.commitment, lic.nonce), buyer)
         assert self.chain.events(self.manager, receipt, "LicensePurchased")[0]["licenseId"] == lic.license_id
         return lic
 

@@ -171,11 +171,11 @@ class TestRolesAndPause:
             market.manager: [(m.createTerms(cid, 0, 1, 1, 0), chain.creator),
                              (m.createTermsWithSig(cid, 0, 1, 1, 0, deadline, b""), chain.relayer),
                              (m.setTermsActive(tid, False), chain.creator),
-                             (m.purchase(tid, 5), chain.buyer),
-                             (m.purchaseWithPermit(tid, chain.buyer, 5, deadline, 27, zero32, zero32), chain.buyer),
+                             (m.purchase(tid, 5, 999), chain.buyer),
+                             (m.purchaseWithPermit(tid, chain.buyer, 5, 999, deadline, 27, zero32, zero32), chain.buyer),
                              (m.revoke(lid), chain.creator),
                              (m.revokeWithSig(lid, deadline, b""), chain.relayer)],
-            market.escrow: [(m.purchase(tid, 5), chain.buyer),  # reaches PaymentEscrow.deposit
+            market.escrow: [(m.purchase(tid, 5, 999), chain.buyer),  # reaches PaymentEscrow.deposit
                             (e.release(lid, b"\x01" * 32, 1), chain.other),
                             (e.withdraw(), chain.creator),
                             (e.refund(lid), chain.buyer)],

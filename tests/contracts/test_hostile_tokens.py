@@ -85,11 +85,11 @@ class TestReentrantToken:
         _, terms_id = licensed(chain, market, b"refund me twice")
         attacker = chain.deploy("Attacker", sender=chain.buyer)
         chain.send(token.functions.mint(attacker.address, MINT), chain.deployer)
-        license_id = market.manager.functions.nextLicenseId(terms_id, attacker.address).call()
+        license_id = market.manager.functions.licenseIdFor(terms_id, attacker.address, 0).call()
         chain.send(attacker.functions.execute(token.address, token.encode_abi("approve", [market.escrow.address, 10 * USDC])),
                    chain.buyer)
         chain.send(attacker.functions.execute(market.manager.address,
-                                              market.manager.encode_abi("purchase", [terms_id, 12345])), chain.buyer)
+                                              market.manager.encode_abi("purchase", [terms_id, 12345, 0])), chain.buyer)
         chain.send(market.manager.functions.revoke(license_id), chain.creator)
 
         chain.send(token.functions.setHooked(attacker.address, True), chain.deployer)
@@ -109,8 +109,9 @@ class TestFalseReturningToken:
         _, terms_id = licensed(chain, market, b"false pull")
         chain.send(token.functions.setFailures(False, True), chain.deployer)
         chain.send(token.functions.approve(market.escrow.address, 10 * USDC), chain.buyer)
-        chain.expect_revert(market.manager.functions.purchase(terms_id, 5), chain.buyer, "SafeERC20FailedOperation")
-        assert market.manager.functions.purchaseCount(chain.buyer).call() == 0
+        chain.expect_revert(market.manager.functions.purchase(terms_id, 5, 0), chain.buyer, "SafeERC20FailedOperation")
+        license_id = market.manager.functions.licenseIdFor(terms_id, chain.buyer, 0).call()
+        assert market.manager.functions.licenseState(license_id).call() == 0  # NONE
         assert market.escrow.functions.totalEscrowed().call() == 0
 
     def test_failed_payout_keeps_the_balance_owed(self, chain):
@@ -145,7 +146,7 @@ class TestFeeOnTransferToken:
         _, terms_id = licensed(chain, market, b"fee on deposit")
         chain.send(token.functions.setFeeBps(100), chain.deployer)
         chain.send(token.functions.approve(market.escrow.address, 10 * USDC), chain.buyer)
-        args = chain.expect_revert(market.manager.functions.purchase(terms_id, 5), chain.buyer,
+        args = chain.expect_revert(market.manager.functions.purchase(terms_id, 5, 0), chain.buyer,
                                    "Escrow__TransferAmountMismatch")
         assert args == (10 * USDC, 10 * USDC * 99 // 100)
         assert market.escrow.functions.totalEscrowed().call() == 0

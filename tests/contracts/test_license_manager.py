@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
+from marketplace.logic.licensing import license_id_for
 from marketplace.zk.field import P
 from marketplace.zk.inputs import credential_commitment
 
@@ -147,7 +148,7 @@ class TestSetTermsActive:
         receipt = chain.send(market.manager.functions.setTermsActive(world.terms_id, False), chain.creator)
         assert chain.events(market.manager, receipt, "TermsStatusChanged") == [
             {"termsId": world.terms_id, "active": False}]
-        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 1), chain.buyer,
+        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 1, 0), chain.buyer,
                             "License__TermsInactive")
         chain.send(market.manager.functions.setTermsActive(world.terms_id, True), chain.creator)
         market.purchase(chain.buyer, world.terms_id)
@@ -166,7 +167,8 @@ class TestPurchase:
         buyer_before = market.token.functions.balanceOf(chain.buyer).call()
         lic = market.purchase(chain.buyer, world.terms_id)
 
-        assert lic.license_id == keccak(encode(["bytes32", "address", "uint256"], [world.terms_id, chain.buyer, 0]))
+        assert lic.license_id == keccak(encode(["bytes32", "address", "uint256"], [world.terms_id, chain.buyer,
+                                                                                   lic.nonce]))
         assert market.token.functions.balanceOf(chain.buyer).call() == buyer_before - amount
         assert market.token.functions.balanceOf(market.escrow.address).call() == amount
         stored = list(market.manager.functions.getLicense(lic.license_id).call())
@@ -176,7 +178,6 @@ class TestPurchase:
         assert stored[4:] == [False, commitment, 0, 0, 100, USDC // 2, 0]  # ..., termsIndex 0
         assert market.manager.functions.licenseTermsId(lic.license_id).call() == world.terms_id
         assert market.manager.functions.licenseState(lic.license_id).call() == PURCHASED
-        assert market.manager.functions.purchaseCount(chain.buyer).call() == 1
         assert market.manager.functions.commitmentUsed(commitment).call()
         assert list(market.escrow.functions.getDeposit(lic.license_id).call()) == [
             chain.creator, USDC // 2, chain.buyer, 100, 0, 0]
@@ -184,8 +185,9 @@ class TestPurchase:
     def test_events(self, chain, market, world):
         amount = market.manager.functions.quote(world.terms_id).call()
         chain.send(market.token.functions.approve(market.escrow.address, amount), chain.buyer)
-        license_id = market.manager.functions.nextLicenseId(world.terms_id, chain.buyer).call()
-        receipt = chain.send(market.manager.functions.purchase(world.terms_id, 42), chain.buyer)
+        nonce = 2**256 - 1  # any uint256
+        license_id = market.manager.functions.licenseIdFor(world.terms_id, chain.buyer, nonce).call()
+        receipt = chain.send(market.manager.functions.purchase(world.terms_id, 42, nonce), chain.buyer)
         (event,) = chain.events(market.manager, receipt, "LicensePurchased")
         block_time = chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
         assert event == {"licenseId": license_id, "licensee": chain.buyer, "termsId": world.terms_id,
@@ -194,11 +196,60 @@ class TestPurchase:
         assert chain.events(market.escrow, receipt, "Deposited") == [
             {"licenseId": license_id, "payer": chain.buyer, "payee": chain.creator, "amount": amount}]
 
-    def test_nonce_makes_each_license_distinct(self, chain, market, world):
-        first = market.purchase(chain.buyer, world.terms_id)
-        second = market.purchase(chain.buyer, world.terms_id)
-        assert second.license_id == keccak(encode(["bytes32", "address", "uint256"], [world.terms_id, chain.buyer, 1]))
-        assert first.license_id != second.license_id
+    def test_license_id_is_the_hash_of_terms_buyer_and_nonce(self, chain, market, world):
+        for nonce in (0, 1, 2**128 + 7, 2**256 - 1):
+            expected = keccak(encode(["bytes32", "address", "uint256"], [world.terms_id, chain.buyer, nonce]))
+            assert market.manager.functions.licenseIdFor(world.terms_id, chain.buyer, nonce).call() == expected
+            # the backend computes it off chain, the same way
+            assert license_id_for("0x" + world.terms_id.hex(), chain.buyer, nonce) == "0x" + expected.hex()
+
+    @pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+    def test_purchases_land_on_the_ids_predicted_before_either_was_sent(self, chain, market, world, order):
+        """The quote-then-purchase race: both credentials are made (ids predicted, commitments
+        bound to them) before anything is sent; whichever purchase lands first, each license gets
+        its predicted id and a commitment that opens for it."""
+        predicted = [market.new_credential(chain.buyer, world.terms_id, nonce) for nonce in (11, 2**200 + 3)]
+        assert predicted[0].license_id != predicted[1].license_id
+        for i in order:
+            market.purchase(chain.buyer, world.terms_id, lic=predicted[i])  # asserts the event's licenseId
+        for lic in predicted:
+            stored = market.manager.functions.getLicense(lic.license_id).call()
+            assert stored[1] == chain.buyer
+            assert stored[5] == credential_commitment(lic.secret, lic.license_id)
+            assert market.manager.functions.licenseState(lic.license_id).call() == PURCHASED
+
+    def test_own_purchase_between_quote_and_relayed_permit_purchase(self, chain, market, world):
+        """The buyer's own purchase lands between the relayed purchase's quote and its sending:
+        the relayed one still gets the id its commitment was drawn for."""
+        quoted = market.new_credential(chain.buyer, world.terms_id, nonce=2**255 + 1)  # the quote
+        own = market.purchase(chain.buyer, world.terms_id, lic=market.new_credential(chain.buyer, world.terms_id,
+                                                                                     nonce=5))
+        amount = market.manager.functions.quote(world.terms_id).call()
+        deadline = chain.now() + 3600
+        v, r, s = chain.permit("buyer", market.token, market.escrow.address, amount, deadline)
+        receipt = chain.send(market.manager.functions.purchaseWithPermit(
+            world.terms_id, chain.buyer, quoted.commitment, quoted.nonce, deadline, v, r, s), chain.relayer)
+        assert chain.events(market.manager, receipt, "LicensePurchased")[0]["licenseId"] == quoted.license_id
+        for lic in (own, quoted):
+            assert market.manager.functions.getLicense(lic.license_id).call()[5] == lic.commitment
+
+    def test_a_used_nonce_is_refused(self, chain, market, world):
+        lic = market.purchase(chain.buyer, world.terms_id)
+        chain.send(market.token.functions.approve(market.escrow.address, 2**255), chain.buyer)
+        # the same purchase again, or a fresh commitment with the used nonce: the same license id
+        for commitment in (lic.commitment, 1001):
+            assert chain.expect_revert(market.manager.functions.purchase(world.terms_id, commitment, lic.nonce),
+                                       chain.buyer, "License__LicenseExists") == ()
+        amount = market.manager.functions.quote(world.terms_id).call()
+        deadline = chain.now() + 3600
+        v, r, s = chain.permit("buyer", market.token, market.escrow.address, amount, deadline)
+        chain.expect_revert(market.manager.functions.purchaseWithPermit(
+            world.terms_id, chain.buyer, 1001, lic.nonce, deadline, v, r, s), chain.relayer, "License__LicenseExists")
+        # the nonce is the buyer's under these terms only: another buyer, or other terms, may use it
+        chain.send(market.token.functions.approve(market.escrow.address, 2**255), chain.buyer2)
+        chain.send(market.manager.functions.purchase(world.terms_id, 1002, lic.nonce), chain.buyer2)
+        terms_id = market.create_terms(chain.creator, world.content_id)
+        chain.send(market.manager.functions.purchase(terms_id, 1003, lic.nonce), chain.buyer)
 
     def test_no_expiry_terms(self, chain, market, world):
         terms_id = market.create_terms(chain.creator, world.content_id, duration=0)
@@ -206,50 +257,52 @@ class TestPurchase:
         assert list(market.manager.functions.getLicense(lic.license_id).call())[3] == NO_EXPIRY
 
     def test_without_allowance(self, chain, market, world):
-        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 7), chain.buyer,
+        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 7, 0), chain.buyer,
                             "ERC20InsufficientAllowance")
 
     def test_unknown_terms_and_archived_content(self, chain, market, world):
-        chain.expect_revert(market.manager.functions.purchase(b"\x03" * 32, 7), chain.buyer, "License__UnknownTerms")
+        chain.expect_revert(market.manager.functions.purchase(b"\x03" * 32, 7, 0), chain.buyer,
+                            "License__UnknownTerms")
         chain.send(market.registry.functions.archive(world.content_id), chain.creator)
-        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 7), chain.buyer,
+        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 7, 0), chain.buyer,
                             "License__ContentNotAvailable")
 
     @pytest.mark.parametrize("commitment", [0, P, 2**256 - 1])
     def test_commitment_must_be_a_nonzero_field_element(self, chain, market, world, commitment):
         chain.send(market.token.functions.approve(market.escrow.address, 2**255), chain.buyer)
-        chain.expect_revert(market.manager.functions.purchase(world.terms_id, commitment), chain.buyer,
+        chain.expect_revert(market.manager.functions.purchase(world.terms_id, commitment, 0), chain.buyer,
                             "License__InvalidCommitment")
 
     def test_commitment_is_used_once(self, chain, market, world):
         chain.send(market.token.functions.approve(market.escrow.address, 2**255), chain.buyer)
-        chain.send(market.manager.functions.purchase(world.terms_id, 99), chain.buyer)
-        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 99), chain.buyer,
+        chain.send(market.manager.functions.purchase(world.terms_id, 99, 0), chain.buyer)
+        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 99, 1), chain.buyer,  # another id
                             "License__InvalidCommitment")
 
     def test_paused(self, chain, market, world):
         chain.send(market.manager.functions.pause(), chain.deployer)
-        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 7), chain.buyer, "EnforcedPause")
+        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 7, 0), chain.buyer, "EnforcedPause")
 
 
 class TestPurchaseWithPermit:
-    def permit_args(self, chain, market, world, commitment=77, deadline=None):
+    def permit_args(self, chain, market, world, commitment=77, nonce=3, deadline=None):
         amount = market.manager.functions.quote(world.terms_id).call()
         deadline = deadline or chain.now() + 3600
         v, r, s = chain.permit("buyer", market.token, market.escrow.address, amount, deadline)
-        return (world.terms_id, chain.buyer, commitment, deadline, v, r, s), amount
+        return (world.terms_id, chain.buyer, commitment, nonce, deadline, v, r, s), amount
 
     def test_relayed_with_permit(self, chain, market, world):
         args, amount = self.permit_args(chain, market, world)
         receipt = chain.send(market.manager.functions.purchaseWithPermit(*args), chain.relayer)
         (event,) = chain.events(market.manager, receipt, "LicensePurchased")
         assert event["licensee"] == chain.buyer and event["amount"] == amount
+        assert event["licenseId"] == market.manager.functions.licenseIdFor(world.terms_id, chain.buyer, 3).call()
         assert market.token.functions.balanceOf(market.escrow.address).call() == amount
         assert market.token.functions.allowance(chain.buyer, market.escrow.address).call() == 0
 
     def test_front_run_permit_still_purchases(self, chain, market, world):
         args, amount = self.permit_args(chain, market, world)
-        _, buyer, _, deadline, v, r, s = args
+        _, buyer, _, _, deadline, v, r, s = args
         # Someone copies the permit from the mempool and submits it to the token first.
         chain.send(market.token.functions.permit(buyer, market.escrow.address, amount, deadline, v, r, s), chain.other)
         receipt = chain.send(market.manager.functions.purchaseWithPermit(*args), chain.relayer)

@@ -90,6 +90,22 @@ def test_register_offer_purchase_access_and_download(stack, client, lc, jwt, cre
     assert client.get_content(content_id)["state"] == "ACTIVE"
 
 
+def test_an_own_purchase_between_quote_and_relayed_purchase_leaves_both_licenses_working(
+        stack, lc, jwt, content, terms):
+    """The buyer asks for a quote, then buys with their own transactions before posting that
+    quote's permit: the relayed purchase lands on the quoted license id, whose credential opens."""
+    content_id, data = content
+    quoted = lc.quote(jwt("buyer1"), terms["termsId"])
+    own = lc.purchase_with_transaction(jwt("buyer1"), key(stack, "buyer1"), terms["termsId"], stack["rpcUrl"])
+    relayed = lc.redeem_with_permit(jwt("buyer1"), key(stack, "buyer1"), quoted)
+    assert relayed["licenseId"] == quoted["licenseId"] != own["licenseId"]
+    for bought in (relayed, own):
+        credential = cred.decode_token(bought["accessToken"])
+        assert credential.license_id == bought["licenseId"]
+        grant = lc.access(content_id, bought["apiKey"], bought["accessToken"]).json()
+        assert grant["use"] == 1 and requests.get(grant["url"], timeout=60).content == data
+
+
 def test_max_uses_50_with_200_parallel_requests_grants_exactly_50(stack, lc, jwt, creator_token, content):
     content_id = content[0]
     terms = lc.create_terms(creator_token, key(stack, "creator1"), content_id, price_per_use=100, max_uses=50)

@@ -100,10 +100,13 @@ class People:
         return reply.body
 
     def buy_with_permit(self, terms_id: str, role: str = "buyer1", **permit_extra):
-        q = self.quote(terms_id, role)
+        return self.redeem_with_permit(self.quote(terms_id, role), role, **permit_extra)
+
+    def redeem_with_permit(self, q: dict, role: str = "buyer1", **permit_extra):
+        """Sign quote ``q``'s permit and post it: the relayer sends the quote's purchase."""
         signature = sign_typed_data(self.key(role), q["permit"]["typedData"])
         return self.api.call("POST", "/license/purchase", token=self.jwt(role), body={
-            "termsId": terms_id, "quoteId": q["quoteId"],
+            "termsId": q["termsId"], "quoteId": q["quoteId"],
             "payment": {"permit": {"signature": signature, "deadline": q["permit"]["deadline"], **permit_extra}}})
 
     def buy_with_transaction(self, terms_id: str, role: str = "buyer1"):

@@ -115,14 +115,50 @@ class TestPurchase:
                           body={"termsId": terms["termsId"], "payment": {"txHash": tx_hash}})
         assert stolen.status in (400, 404) and stolen.body["error"] in ("VALIDATION_ERROR", "NOT_FOUND")
 
-    def test_insufficient_balance_is_402_and_nothing_is_sent(self, api, stack, people, terms):
+    def test_an_own_purchase_between_the_quote_and_the_relayed_purchase(self, api, stack, people, terms, content):
+        """The buyer quotes, then buys another license with their own transactions, then posts the
+        first quote's permit: the relayed purchase gets the quoted license id, and both licenses'
+        credentials open (on chain and at the access endpoint)."""
+        quoted = people.quote(terms["termsId"])
+        own, own_quote, _ = people.buy_with_transaction(terms["termsId"])
+        assert own.status == 201, own.body
+        relayed = people.redeem_with_permit(quoted)
+        assert relayed.status == 201, relayed.body
+        assert relayed.body["licenseId"] == quoted["licenseId"] and own.body["licenseId"] == own_quote["licenseId"]
         manager = stack.contract("LicenseManager").functions
+        assert manager.licenseIdFor(b(terms["termsId"]), people.address("buyer1"),
+                                    int(quoted["nonce"])).call() == b(quoted["licenseId"])
+        for bought in (relayed.body, own.body):
+            credential = cred.decode_token(bought["accessToken"])
+            lic = struct(stack, "getLicense", b(bought["licenseId"]))
+            assert lic["credentialCommitment"] == cred.commitment(credential.secret, bought["licenseId"])
+            grant = people.access(content[0], bought["apiKey"], bought["accessToken"])
+            assert grant.status == 200 and grant.body["use"] == 1, grant.body
+
+    def test_a_quote_bought_already_is_409_and_its_transaction_still_issues_it(self, api, stack, people, terms):
+        """The buyer sends a quote's purchase themself but posts its permit instead of the txHash:
+        the relayed copy is refused on chain (same license id), nothing is paid twice, and posting
+        the transaction then issues the license."""
+        q = people.quote(terms["termsId"])
+        tx = q["transaction"]
+        for call in (tx["approve"], tx["purchase"]):
+            tx_hash = send_transaction(stack.rpc_url, people.key("buyer1"), call["to"],
+                                       calldata(call["function"], call["args"]))
+        escrowed = people.balance(stack.deployment["contracts"]["PaymentEscrow"])
+        again = people.redeem_with_permit(q)
+        assert again.status == 409 and again.body["details"]["reason"] == "License__LicenseExists()", again.body
+        assert people.balance(stack.deployment["contracts"]["PaymentEscrow"]) == escrowed
+        issued = api.call("POST", "/license/purchase", token=people.jwt("buyer1"),
+                          body={"termsId": terms["termsId"], "quoteId": q["quoteId"], "payment": {"txHash": tx_hash}})
+        assert issued.status == 201 and issued.body["licenseId"] == q["licenseId"], issued.body
+
+    def test_insufficient_balance_is_402_and_nothing_is_sent(self, api, stack, people, terms):
         poor = people.address("platform")  # the relayer's account holds no stablecoin
         assert people.balance(poor) < 100_000
-        count = manager.purchaseCount(poor).call()
+        sent = stack.w3().eth.get_transaction_count(poor)
         reply = people.buy_with_permit(terms["termsId"], role="platform")
         assert reply.status == 402 and reply.body["error"] == "INSUFFICIENT_FUNDS"
-        assert manager.purchaseCount(poor).call() == count
+        assert stack.w3().eth.get_transaction_count(poor) == sent  # the relayer sent nothing
 
     def test_a_permit_for_less_than_the_price_is_400(self, people, terms):
         reply = people.buy_with_permit(terms["termsId"], value=99_999)

@@ -1,6 +1,7 @@
 """Flow 2 logic: typed data, quotes, purchases (permit and own transaction), licenses, revocation,
 keys. The chain and the tables are in-memory fakes with the LicenseManager's rules that matter
-here (license ids from the buyer's purchase count, events); tests/integration runs the real ones."""
+here (license ids from terms, buyer and the purchase's nonce; a used id or commitment refused;
+events); tests/integration runs the real ones."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 from marketplace.errors import (
     BlockchainError,
     ConflictError,
@@ -46,6 +48,12 @@ def h(i: int) -> str:
     return "0x" + i.to_bytes(32, "big").hex()
 
 
+def contract_license_id(terms_id: str, buyer: str, nonce: int) -> str:
+    """LicenseManager.licenseIdFor, written out: keccak256(abi.encode(termsId, buyer, nonce))."""
+    return "0x" + keccak(encode(["bytes32", "address", "uint256"],
+                                [bytes.fromhex(terms_id[2:]), to_checksum_address(buyer), nonce])).hex()
+
+
 @dataclass
 class FakeChain:
     chain_id: int = 31337
@@ -54,7 +62,8 @@ class FakeChain:
     token: str = TOKEN
     balances: dict = field(default_factory=dict)
     allowances: dict = field(default_factory=dict)
-    purchase_count: dict = field(default_factory=dict)
+    license_ids: set = field(default_factory=set)
+    commitments: set = field(default_factory=set)
     manager_nonces: dict = field(default_factory=dict)
     receipts: dict = field(default_factory=dict)
     sent: list = field(default_factory=list)
@@ -79,9 +88,6 @@ class FakeChain:
     def manager_nonce(self, account):
         return self.manager_nonces.get(account.lower(), 0)
 
-    def next_license_id(self, terms_id, buyer):
-        return h(int(keccak(text=f"{terms_id}{buyer.lower()}{self.purchase_count.get(buyer.lower(), 0)}").hex(), 16))
-
     def _receipt(self, sender, logs):
         self.n_tx += 1
         tx = h(10_000 + self.n_tx)
@@ -89,10 +95,16 @@ class FakeChain:
         self.receipts[tx] = receipt
         return receipt
 
-    def buy(self, terms: dict, buyer: str, commitment: int, sender: str):
-        """The contract's _purchase: id from the purchase count, then the event."""
-        lid = self.next_license_id(terms["termsId"], buyer)
-        self.purchase_count[buyer.lower()] = self.purchase_count.get(buyer.lower(), 0) + 1
+    def buy(self, terms: dict, buyer: str, commitment: int, nonce: int, sender: str):
+        """The contract's _purchase: the commitment and the id (from terms, buyer, nonce) must be
+        unused, then the event."""
+        lid = contract_license_id(terms["termsId"], buyer, nonce)
+        for reason, used in (("License__InvalidCommitment()", commitment in self.commitments),
+                             ("License__LicenseExists()", lid in self.license_ids)):
+            if used:
+                raise BlockchainError(f"Transaction failed: {reason}", {"reason": reason})
+        self.license_ids.add(lid)
+        self.commitments.add(commitment)
         return self._receipt(sender, [("LicensePurchased", {
             "licenseId": bytes.fromhex(lid[2:]), "licensee": buyer, "termsId": bytes.fromhex(terms["termsId"][2:]),
             "timestamp": NOW, "contentId": bytes.fromhex(CONTENT[2:]), "amount": terms["amount"],
@@ -103,8 +115,8 @@ class FakeChain:
         if self.revert:
             raise BlockchainError(f"Transaction failed: {self.revert}", {"reason": self.revert})
         if function == "purchaseWithPermit":
-            terms_id, buyer, commitment = "0x" + args[0].hex(), args[1], args[2]
-            return self.buy(self.terms[terms_id], buyer, commitment, "relayer")
+            terms_id, buyer, commitment, nonce = "0x" + args[0].hex(), args[1], args[2], args[3]
+            return self.buy(self.terms[terms_id], buyer, commitment, nonce, "relayer")
         if function == "createTermsWithSig":
             content, type_index, price, max_uses, duration = args[:5]
             return self._receipt("relayer", [("TermsCreated", {
@@ -360,22 +372,35 @@ class TestTerms:
 
 
 class TestQuote:
-    def test_quote_is_the_permit_for_the_escrow_and_a_commitment_for_the_next_license(self, world):
-        svc, store, chain, terms = world
+    def test_quote_is_the_permit_for_the_escrow_and_a_commitment_for_the_quoted_license(self, world):
+        svc, store, _chain, terms = world
         q = svc.quote(BUYER.address, terms["termsId"])
         assert q["amount"] == 500_000
         permit = q["permit"]["typedData"]
         assert permit["primaryType"] == "Permit" and permit["domain"]["verifyingContract"] == TOKEN
         assert permit["message"] == {"owner": BUYER.address, "spender": ESCROW, "value": "500000", "nonce": "7",
                                      "deadline": str(NOW + 900)}
-        assert q["licenseId"] == chain.next_license_id(terms["termsId"], BUYER.address)
+        # the id the purchase with the quote's nonce gets, computed before anything is sent
+        nonce = int(q["nonce"])
+        assert q["licenseId"] == contract_license_id(terms["termsId"], BUYER.address, nonce)
+        assert q["licenseId"] == lg.license_id_for(terms["termsId"], BUYER.address, nonce)
         stored = store.quotes[q["quoteId"]]
+        assert stored["nonce"] == q["nonce"] and stored["licenseId"] == q["licenseId"]
         secret = cred.unseal(stored["sealedSecret"], SEAL_KEY, int(stored["commitment"]))
         assert int(q["credentialCommitment"]) == cred.commitment(secret, q["licenseId"])
         assert q["quoteId"] == lg.quote_id_of(int(q["credentialCommitment"]))
         assert str(secret) not in str(q)
-        assert q["transaction"]["purchase"]["args"] == [terms["termsId"], q["credentialCommitment"]]
+        assert q["transaction"]["purchase"]["function"] == "purchase(bytes32,uint256,uint256)"
+        assert q["transaction"]["purchase"]["args"] == [terms["termsId"], q["credentialCommitment"], q["nonce"]]
         assert q["transaction"]["approve"]["args"] == [ESCROW, "500000"]
+
+    def test_each_quote_draws_its_own_random_nonce(self, world):
+        svc, _store, _chain, terms = world
+        quotes = [svc.quote(BUYER.address, terms["termsId"]) for _ in range(8)]
+        nonces = {int(q["nonce"]) for q in quotes}
+        assert len(nonces) == 8 and all(0 <= n < 2**256 for n in nonces)
+        assert max(nonces) >= 2**128  # 256 random bits, not a counter (fails with probability 2^-1024)
+        assert len({q["licenseId"] for q in quotes}) == 8
 
     def test_unknown_or_inactive_terms(self, world):
         svc, _store, _chain, terms = world
@@ -394,8 +419,8 @@ class TestPurchaseWithPermit:
         body = svc.purchase(BUYER.address, req)
         ((function, args),) = chain.sent
         assert function == "purchaseWithPermit"
-        assert args[:4] == (bytes.fromhex(terms["termsId"][2:]), BUYER.address, int(q["commitment"]),
-                            req.payment.permit.deadline)
+        assert args[:5] == (bytes.fromhex(terms["termsId"][2:]), BUYER.address, int(q["commitment"]),
+                            int(q["nonce"]), req.payment.permit.deadline)
         assert body["licenseId"] == q["licenseId"]
         c = cred.decode_token(body["accessToken"])
         assert c.license_id == body["licenseId"] and cred.commitment(c.secret, c.license_id) == int(q["commitment"])
@@ -445,21 +470,44 @@ class TestPurchaseWithPermit:
         with pytest.raises(ValidationError):
             svc.purchase(BUYER.address, req)
 
-    def test_a_stale_prediction_gets_a_fresh_credential_for_the_real_id(self, world):
+    def test_an_own_purchase_between_quote_and_permit_purchase_leaves_the_quoted_id(self, world):
+        """The buyer sends a purchase of their own after the quote: the relayed purchase still gets
+        the quoted license id, so its credential opens, and so does the other one's."""
         svc, store, chain, terms = world
         req = permit_request(svc, chain, terms)
-        chain.purchase_count[BUYER.address.lower()] = 1  # the buyer bought something else meanwhile
+        quoted = store.quotes[req.quoteId]
+        own = svc.quote(BUYER.address, terms["termsId"])
+        receipt = chain.buy(terms, BUYER.address, int(own["credentialCommitment"]), int(own["nonce"]), BUYER.address)
+        own_body = svc.purchase(BUYER.address, PurchaseRequest.model_validate({
+            "termsId": terms["termsId"], "payment": {"txHash": "0x" + receipt["transactionHash"].hex()}}))
         body = svc.purchase(BUYER.address, req)
-        assert body["licenseId"] != store.quotes[req.quoteId]["licenseId"]
-        c = cred.decode_token(body["accessToken"])
-        assert cred.commitment(c.secret, body["licenseId"]) == int(store.licenses[body["licenseId"]]["commitment"])
+        assert body["licenseId"] == quoted["licenseId"] and own_body["licenseId"] == own["licenseId"]
+        for b in (body, own_body):
+            c = cred.decode_token(b["accessToken"])
+            assert c.license_id == b["licenseId"]
+            assert cred.commitment(c.secret, c.license_id) == int(store.licenses[b["licenseId"]]["commitment"])
 
-    def test_one_purchase_per_buyer_at_a_time(self, world):
+    def test_without_a_quote_a_fresh_one_is_made(self, world):
         svc, store, chain, terms = world
-        store.locks[f"purchase#{BUYER.address.lower()}"] = NOW + 100
+        q = svc.quote(BUYER.address, terms["termsId"])  # only for a permit to sign
+        req = PurchaseRequest.model_validate({"termsId": terms["termsId"], "payment": {"permit": {
+            "signature": sign(BUYER, q["permit"]["typedData"]), "deadline": q["permit"]["deadline"]}}})
+        body = svc.purchase(BUYER.address, req)
+        (made,) = [x for x in store.quotes.values() if x["state"] == "REDEEMED"]
+        assert made["quoteId"] != q["quoteId"] and body["licenseId"] == made["licenseId"]
+        assert chain.sent[0][1][3] == int(made["nonce"])
+        c = cred.decode_token(body["accessToken"])
+        assert cred.commitment(c.secret, body["licenseId"]) == int(made["commitment"])
+
+    def test_one_send_per_quote_at_a_time(self, world):
+        svc, store, chain, terms = world
+        busy = permit_request(svc, chain, terms)
+        store.locks[f"purchase#{busy.quoteId}"] = NOW + 100  # another request is sending this quote
         with pytest.raises(ConflictError):
-            svc.purchase(BUYER.address, permit_request(svc, chain, terms))
+            svc.purchase(BUYER.address, busy)
         assert chain.sent == []
+        # the buyer's other quotes are not held up
+        assert svc.purchase(BUYER.address, permit_request(svc, chain, terms))["status"] == "PURCHASED"
 
     def test_a_quote_is_redeemed_once(self, world):
         svc, _store, chain, terms = world
@@ -473,7 +521,7 @@ class TestPurchaseWithPermit:
         svc, store, chain, terms = world
         req = permit_request(svc, chain, terms)
         q = store.quotes[req.quoteId]
-        chain.buy(terms, BUYER.address, int(q["commitment"]), "relayer")  # sent, then the function died
+        chain.buy(terms, BUYER.address, int(q["commitment"]), int(q["nonce"]), "relayer")  # sent, then it died
         q["state"] = "SENDING"
         body = svc.purchase(BUYER.address, req)
         assert body["licenseId"] == q["licenseId"] and chain.sent == []
@@ -490,6 +538,9 @@ class TestPurchaseWithPermit:
         chain.revert = "License__TermsInactive()"
         with pytest.raises(ConflictError):
             svc.purchase(BUYER.address, permit_request(svc, chain, terms))
+        chain.revert = "License__LicenseExists()"
+        with pytest.raises(ConflictError):
+            svc.purchase(BUYER.address, permit_request(svc, chain, terms))
         chain.revert = "Panic(0x11)"
         with pytest.raises(BlockchainError):
             svc.purchase(BUYER.address, permit_request(svc, chain, terms))
@@ -499,7 +550,7 @@ class TestPurchaseWithPermit:
 class TestPurchaseWithOwnTransaction:
     def _self_sent(self, svc, chain, terms, account=BUYER):
         q = svc.quote(account.address, terms["termsId"])
-        receipt = chain.buy(terms, account.address, int(q["credentialCommitment"]), account.address)
+        receipt = chain.buy(terms, account.address, int(q["credentialCommitment"]), int(q["nonce"]), account.address)
         return q, "0x" + receipt["transactionHash"].hex()
 
     def _req(self, terms, tx, quote_id=None):
@@ -529,15 +580,14 @@ class TestPurchaseWithOwnTransaction:
 
     def test_a_commitment_the_platform_did_not_issue_is_refused(self, world):
         svc, _store, chain, terms = world
-        receipt = chain.buy(terms, BUYER.address, 12345, BUYER.address)
+        receipt = chain.buy(terms, BUYER.address, 12345, 0, BUYER.address)
         with pytest.raises(NotFoundError):
             svc.purchase(BUYER.address, self._req(terms, "0x" + receipt["transactionHash"].hex()))
 
-    def test_a_commitment_drawn_for_another_id_is_a_conflict(self, world):
+    def test_the_quotes_commitment_sent_without_its_nonce_is_a_conflict(self, world):
         svc, store, chain, terms = world
         q = svc.quote(BUYER.address, terms["termsId"])
-        chain.purchase_count[BUYER.address.lower()] = 3  # the predicted id was taken by another purchase
-        receipt = chain.buy(terms, BUYER.address, int(q["credentialCommitment"]), BUYER.address)
+        receipt = chain.buy(terms, BUYER.address, int(q["credentialCommitment"]), int(q["nonce"]) ^ 1, BUYER.address)
         with pytest.raises(ConflictError):
             svc.purchase(BUYER.address, self._req(terms, "0x" + receipt["transactionHash"].hex()))
         assert store.licenses == {}

@@ -4,9 +4,8 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from marketplace.zk import prover
+from moto import mock_aws
 
 pytestmark = pytest.mark.unit
 

@@ -68,10 +68,6 @@ class LicenseChainAdapter:
     def manager_nonce(self, account: str) -> int:
         return int(self._manager.functions.nonces(_address(account)).call())
 
-    def next_license_id(self, terms_id: str, buyer: str) -> str:
-        return "0x" + bytes(self._manager.functions.nextLicenseId(bytes.fromhex(terms_id[2:]),
-                                                                  _address(buyer)).call()).hex()
-
     def send(self, function: str, *args: Any) -> dict[str, Any]:
         return self._chain.transact(MANAGER, function, *args)
 

@@ -4,8 +4,9 @@ Items (all ids lowercase 0x-hex; commitments, which exceed DynamoDB's 38 digits,
 
 - terms ``termsId``: contentId (index byContent), creator, type, pricePerUse, maxUses,
   durationSeconds, amount, active, txHash, createdAt.
-- quotes ``quoteId`` (= the credential commitment, 32 bytes hex): buyer, termsId, licenseId
-  (predicted), commitment, sealedSecret, amount, deadline, state OPEN | SENDING | REDEEMED, ttl.
+- quotes ``quoteId`` (= the credential commitment, 32 bytes hex): buyer, termsId, nonce (the
+  purchase's uint256 nonce, a decimal string), licenseId (= licenseIdFor(termsId, buyer, nonce)),
+  commitment, sealedSecret, amount, deadline, state OPEN | SENDING | REDEEMED, ttl.
 - licenses ``licenseId``: termsId, contentId, creator, buyer (index byBuyer), type, pricePerUse,
   maxUses, amount, validFrom, validUntil (unix seconds), commitment, sealedSecret, usesGranted
   (every use granted: proven + pending), usesProven (advanced by the batch prover), revokedAt,

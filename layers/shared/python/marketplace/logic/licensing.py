@@ -11,22 +11,25 @@ Who signs what (the backend never holds a buyer's or a creator's key):
   EIP-2612 permit (relayed ``purchaseWithPermit``) or the buyer's own ``approve`` + ``purchase``
   transaction allows.
 
-The credential: ``POST /license/quote`` draws the credential secret, predicts the license id
-(``nextLicenseId(termsId, buyer)``: the buyer's purchase count is the nonce), computes the
-commitment ``Poseidon(secret, licenseIdField)`` and keeps the secret sealed under the quote id
-(= the commitment, so a self-sent purchase finds its quote by the commitment it recorded). The
-purchase records that commitment on chain; the response's ``accessToken`` carries the secret.
+The credential: ``POST /license/quote`` draws the credential secret and a random 256-bit purchase
+nonce, computes the license id the purchase will get (``licenseId = keccak256(abi.encode(termsId,
+buyer, nonce))``, the LicenseManager's ``licenseIdFor``) and the commitment ``Poseidon(secret,
+licenseIdField)``, and keeps the nonce and the sealed secret under the quote id (= the commitment,
+so a self-sent purchase finds its quote by the commitment it recorded). The purchase, relayed or
+sent by the buyer, passes that nonce and records that commitment on chain; the response's
+``accessToken`` carries the secret. The id depends on nothing else, so whatever else the buyer
+buys between the quote and the purchase, the credential opens (a used nonce is refused on chain:
+``License__LicenseExists``).
 
-A relayed purchase holds a per-buyer lock while it predicts the id and sends, so two purchases of
-one buyer cannot both claim the same next id; if the prediction went stale since the quote (the
-buyer bought something else meanwhile), the permit path draws a fresh secret: the permit does not
-cover the commitment. A quote is OPEN → SENDING (relayed, before the send) → REDEEMED; a purchase
-retried after a crash finds a SENDING quote's transaction in the chain's logs.
+A relayed purchase holds a lock on its quote while it sends, so a retry cannot send the same quote
+twice at once. A quote is OPEN → SENDING (relayed, before the send) → REDEEMED; a purchase retried
+after a crash finds a SENDING quote's transaction in the chain's logs.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,7 +97,6 @@ class LicenseChain(Protocol):
     def balance_of(self, owner: str) -> int: ...
     def allowance(self, owner: str, spender: str) -> int: ...
     def manager_nonce(self, account: str) -> int: ...
-    def next_license_id(self, terms_id: str, buyer: str) -> str: ...
     def send(self, function: str, *args: Any) -> dict[str, Any]: ...
     def receipt(self, tx_hash: str) -> dict[str, Any] | None: ...
     def events(self, receipt: dict[str, Any], event: str) -> list[dict[str, Any]]: ...
@@ -235,6 +237,19 @@ def quote_id_of(commitment: int) -> str:
     return "0x" + commitment.to_bytes(32, "big").hex()
 
 
+def new_purchase_nonce() -> int:
+    """A purchase's nonce: 256 random bits, so no two purchases of a buyer share a license id."""
+    return secrets.randbits(256)
+
+
+def license_id_for(terms_id: str, buyer: str, nonce: int) -> str:
+    """The LicenseManager's ``licenseIdFor``: ``keccak256(abi.encode(termsId, buyer, nonce))``."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    return hex32(keccak(encode(["bytes32", "address", "uint256"], [b32(terms_id), _checksum(buyer), nonce])))
+
+
 # Custom errors of the LicenseManager (and the token) a relayed transaction can revert with, and
 # what they mean for the client. Anything else stays a 503 BLOCKCHAIN_ERROR with its supportId.
 _REVERTS: dict[str, tuple[type[MarketplaceError], str]] = {
@@ -242,6 +257,7 @@ _REVERTS: dict[str, tuple[type[MarketplaceError], str]] = {
     "License__TermsInactive": (ConflictError, "These terms no longer accept purchases"),
     "License__ContentNotAvailable": (ConflictError, "The content is not available"),
     "License__InvalidCommitment": (ConflictError, "The credential commitment is already used: request a new quote"),
+    "License__LicenseExists": (ConflictError, "This quote's license was already bought: request a new quote"),
     "License__InsufficientAllowance": (ValidationError, "The permit does not cover the price"),
     "ERC20InsufficientBalance": (PaymentRequiredError, "Insufficient token balance"),
     "License__SignatureExpired": (ValidationError, "The signature's deadline has passed"),
@@ -380,14 +396,14 @@ class Licensing:
                                    self.chain.token_nonce(buyer), deadline)
         return {
             "quoteId": q["quoteId"], "termsId": terms_id, "amount": terms["amount"],
-            "token": self.chain.token_info(), "licenseId": q["licenseId"],
+            "token": self.chain.token_info(), "licenseId": q["licenseId"], "nonce": q["nonce"],
             "credentialCommitment": q["commitment"], "expiresAt": deadline,
             "permit": {"typedData": permit, "deadline": deadline, "spender": self.chain.escrow},
             "transaction": {
                 "approve": {"to": self.chain.token, "function": "approve(address,uint256)",
                             "args": [self.chain.escrow, str(terms["amount"])]},
-                "purchase": {"to": self.chain.license_manager, "function": "purchase(bytes32,uint256)",
-                             "args": [terms_id, q["commitment"]]},
+                "purchase": {"to": self.chain.license_manager, "function": "purchase(bytes32,uint256,uint256)",
+                             "args": [terms_id, q["commitment"], q["nonce"]]},
             },
         }
 
@@ -399,16 +415,18 @@ class Licensing:
             raise ConflictError("These terms no longer accept purchases", {"termsId": terms_id})
         return terms
 
-    def _new_quote(self, buyer: str, terms: dict[str, Any], now: int, deadline: int,
-                   state: str = QUOTE_OPEN) -> dict[str, Any]:
-        """Draw a credential secret for the buyer's next license under ``terms`` and keep it sealed."""
-        license_id = hex32(self.chain.next_license_id(terms["termsId"], buyer))
+    def _new_quote(self, buyer: str, terms: dict[str, Any], now: int, deadline: int) -> dict[str, Any]:
+        """Draw a purchase nonce and a credential secret for a license of the buyer under ``terms``,
+        bind the secret to that license's id and keep it sealed. The nonce and the commitment are
+        uint256: decimal strings (JSON and DynamoDB numbers cannot hold them)."""
+        nonce = new_purchase_nonce()
+        license_id = license_id_for(terms["termsId"], buyer, nonce)
         secret = cred.new_secret()
         commitment = cred.commitment(secret, license_id)
         q = {"quoteId": quote_id_of(commitment), "buyer": buyer.lower(), "termsId": terms["termsId"],
-             "licenseId": license_id, "commitment": str(commitment),
+             "licenseId": license_id, "nonce": str(nonce), "commitment": str(commitment),
              "sealedSecret": cred.seal(secret, self.seal_key(), commitment), "amount": terms["amount"],
-             "deadline": deadline, "state": state, "createdAt": iso(now),
+             "deadline": deadline, "state": QUOTE_OPEN, "createdAt": iso(now),
              # kept a day past the deadline: a self-sent purchase may be posted late
              "ttl": deadline + 86_400}
         self.store.put_quote(q)
@@ -440,26 +458,24 @@ class Licensing:
         if not terms.get("active", True):
             raise ConflictError("These terms no longer accept purchases", {"termsId": terms["termsId"]})
 
-        lock = f"purchase#{buyer.lower()}"
+        # no quote: make one now (its nonce and credential are as good as a quoted one's: the
+        # permit covers neither)
+        quote_id = req.quoteId or self._new_quote(buyer, terms, now, permit.deadline)["quoteId"]
+        lock = f"purchase#{quote_id}"
         if not self.store.lock(lock, now + self.settings.purchase_lock_seconds, now):
-            raise ConflictError("Another purchase of yours is in progress: retry in a moment")
+            raise ConflictError("This quote's purchase is in progress: retry in a moment", {"quoteId": quote_id})
         try:
-            quote = self._quote_for(buyer, req.quoteId, terms["termsId"]) if req.quoteId else None
-            if quote is not None and quote["state"] == QUOTE_SENDING:
+            quote = self._quote_for(buyer, quote_id, terms["termsId"])
+            if quote["state"] == QUOTE_SENDING:
                 found = self.chain.find_purchase(buyer, terms["termsId"], int(quote["commitment"]))
                 if found is not None:  # an earlier attempt's transaction went through
                     return self._complete(buyer, terms, quote, found[1], found[0])
             self._check_funds(buyer, amount, permit.signature, permit.deadline)
-            predicted = hex32(self.chain.next_license_id(terms["termsId"], buyer))
-            if quote is None or quote["licenseId"] != predicted:
-                # no quote, or the buyer's purchase count moved since: the permit does not cover the
-                # commitment, so a fresh credential for the id this purchase will get is as good
-                quote = self._new_quote(buyer, terms, now, permit.deadline, state=QUOTE_SENDING)
-            elif not self.store.set_quote_state(quote["quoteId"], QUOTE_SENDING, (QUOTE_OPEN, QUOTE_SENDING)):
-                raise ConflictError("This quote was already used", {"quoteId": quote["quoteId"]})
+            if not self.store.set_quote_state(quote_id, QUOTE_SENDING, (QUOTE_OPEN, QUOTE_SENDING)):
+                raise ConflictError("This quote was already used", {"quoteId": quote_id})
             v, r, s = split_signature(permit.signature)
             receipt = self._send("purchaseWithPermit", b32(terms["termsId"]), _checksum(buyer), int(quote["commitment"]),
-                                 permit.deadline, v, r, s)
+                                 int(quote["nonce"]), permit.deadline, v, r, s)
             event = self._purchase_event(receipt, buyer, terms["termsId"])
             return self._complete(buyer, terms, quote, event, hex32(receipt["transactionHash"]))
         finally:
@@ -518,12 +534,13 @@ class Licensing:
         commitment = int(event["credentialCommitment"])
         secret = cred.unseal(quote["sealedSecret"], self.seal_key(), commitment)
         if cred.commitment(secret, license_id) != commitment:
-            # the recorded commitment was drawn for another id (the buyer bought something else in
-            # between): nobody can open it, so no credential can work for this license
-            log.error("purchase %s recorded a commitment for %s", license_id, quote["licenseId"])
-            raise ConflictError("The purchase recorded a credential drawn for another license id (another "
-                                "purchase of yours came first); contact support with the txHash",
-                                {"licenseId": license_id, "txHash": tx_hash})
+            # the quote's commitment recorded under another id than the quote's: a self-sent purchase
+            # that did not pass the quote's nonce. Nobody can open it, so no credential can work
+            log.error("purchase %s recorded the commitment of quote %s for %s", license_id, quote["quoteId"],
+                      quote["licenseId"])
+            raise ConflictError("The purchase recorded the quote's credential commitment under another license id "
+                                "(it was not sent with the quote's nonce); contact support with the txHash",
+                                {"licenseId": license_id, "expectedLicenseId": quote["licenseId"], "txHash": tx_hash})
         content = self.store.get_content(terms["contentId"]) or {}
         now = self._now()
         lic = {
