@@ -3,7 +3,9 @@
 SHELL := /bin/bash
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export HARDHAT_DISABLE_TELEMETRY_PROMPT := true
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else the one `make install` puts in python3's site-packages (run as `python3 -m uv`)
+UV_BIN := $(shell command -v uv 2>/dev/null)
+UV ?= $(if $(UV_BIN),$(UV_BIN),python3 -m uv)
 PY := $(UV) run --frozen python
 PORT ?= 3000
 
@@ -16,9 +18,9 @@ install: .venv/.installed node_modules/.installed install-system
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 install-system:
 	@command -v ipfs_cid >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq ipfs-cid; }
-$(UV):
-	python3 -m pip install --user --quiet uv==0.13.9 || python3 -m pip install --quiet uv==0.13.9
-.venv/.installed: pyproject.toml uv.lock | $(UV)
+.venv/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv==0.13.9 \
+		|| python3 -m pip install --user --quiet uv==0.13.9
 	$(UV) sync --frozen
 	touch $@
 node_modules/.installed: package.json package-lock.json
