@@ -89,16 +89,21 @@ class ContentApiConfig(_PublicUrl):
     upload_url_ttl_seconds: int = Field(900, alias="UPLOAD_URL_TTL_SECONDS", gt=0, le=7 * 24 * 3600)
 
 
-class RegistrationWorkerConfig(_EnvConfig):
+class _ChainSender(_EnvConfig):
+    """A function that sends transactions as the platform relayer."""
+
+    relayer_secret_id: str = Field(alias="RELAYER_SECRET_ID")
+    chain: Json[ChainDeployment] = Field(alias="CHAIN_CONFIG")
+    contracts_abi_dir: Path = Field(DEFAULT_ABI_DIR, alias="CONTRACTS_ABI_DIR")
+    tx_timeout_seconds: float = Field(120, alias="TX_TIMEOUT_SECONDS", gt=0)
+
+
+class RegistrationWorkerConfig(_ChainSender):
     content_table: str = Field(alias="CONTENT_TABLE")
     registrations_table: str = Field(alias="REGISTRATIONS_TABLE")
     content_bucket: str = Field(alias="CONTENT_BUCKET")
     uploads_bucket: str = Field(alias="UPLOADS_BUCKET")
     identity_secret_id: str = Field(alias="IDENTITY_SECRET_ID")
-    relayer_secret_id: str = Field(alias="RELAYER_SECRET_ID")
-    chain: Json[ChainDeployment] = Field(alias="CHAIN_CONFIG")
-    contracts_abi_dir: Path = Field(DEFAULT_ABI_DIR, alias="CONTRACTS_ABI_DIR")
-    tx_timeout_seconds: float = Field(120, alias="TX_TIMEOUT_SECONDS", gt=0)
 
 
 class OpenApiConfig(_PublicUrl):
@@ -109,18 +114,14 @@ class OpenApiConfig(_PublicUrl):
 # functions/access/handler.py: its module must import in under 300 ms) ----------------------------
 
 
-class LicenseApiConfig(_EnvConfig):
+class LicenseApiConfig(_ChainSender):
     content_table: str = Field(alias="CONTENT_TABLE")
     terms_table: str = Field(alias="TERMS_TABLE")
     quotes_table: str = Field(alias="QUOTES_TABLE")
     licenses_table: str = Field(alias="LICENSES_TABLE")
     api_keys_table: str = Field(alias="API_KEYS_TABLE")
     rate_limits_table: str = Field(alias="RATE_LIMITS_TABLE")
-    relayer_secret_id: str = Field(alias="RELAYER_SECRET_ID")
     credential_secret_id: str = Field(alias="CREDENTIAL_SECRET_ID")
-    chain: Json[ChainDeployment] = Field(alias="CHAIN_CONFIG")
-    contracts_abi_dir: Path = Field(DEFAULT_ABI_DIR, alias="CONTRACTS_ABI_DIR")
-    tx_timeout_seconds: float = Field(120, alias="TX_TIMEOUT_SECONDS", gt=0)
     quote_ttl_seconds: int = Field(900, alias="QUOTE_TTL_SECONDS", ge=60, le=7 * 24 * 3600)
     signature_ttl_seconds: int = Field(900, alias="SIGNATURE_TTL_SECONDS", ge=60, le=7 * 24 * 3600)
 
