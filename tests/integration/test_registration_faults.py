@@ -1,7 +1,9 @@
-"""Fault injection in the registration saga: a reverting transaction and a failing prover.
+"""Fault injection in the registration saga: a reverting transaction, a failing prover, a
+transaction mined or still pending when the register step fails.
 
-Either way compensation must leave no object in S3 (content or staging), no content claim, and a
-FAILED registration carrying the spec's error body with a supportId.
+A failure with nothing of the registration on chain (or on its way there) must leave no object in
+S3 (content or staging), no content claim, and a FAILED registration carrying the spec's error
+body with a supportId; a transaction that is mined, or may still be, keeps the object and claim.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from eth_account import Account
 from marketplace import ipfs, multipart
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -108,3 +111,90 @@ def test_a_transaction_mined_before_the_step_failed_keeps_its_object(api, stack,
     # the claim stays (the id is taken on chain); the staging object is gone
     assert stack.item("CONTENT_TABLE", {"contentId": item["contentId"]})["registrationId"] == item["registrationId"]
     assert f"uploads/{item['registrationId']}" not in stack.keys("UPLOADS_BUCKET")
+
+
+# -- a register step whose transaction is not mined in time ----------------------------------------
+
+def rpc(w3, method: str, *params):
+    reply = w3.provider.make_request(method, list(params))
+    assert "error" not in reply, reply
+    return reply["result"]
+
+
+@pytest.fixture
+def manual_mining(stack, set_env):
+    """Blocks only when the test mines them (``evm_mine``), and a 2 s receipt wait in the worker:
+    the register step times out with its transaction pending."""
+    w3 = stack.w3()
+    set_env(TX_TIMEOUT_SECONDS="2")
+    rpc(w3, "evm_setAutomine", False)
+    try:
+        yield w3
+    finally:
+        rpc(w3, "evm_setAutomine", True)
+        rpc(w3, "evm_mine")  # whatever a failed test left pending
+
+
+def test_a_pending_transaction_keeps_its_object_and_is_flagged_for_reconciliation(
+        api, stack, creator_token, manual_mining):
+    w3 = manual_mining
+    data = os.urandom(3300)
+    # When the register step's receipt wait times out, and the transaction is still pending
+    # when compensation has waited for it too
+    reply = register(api, creator_token, data)
+    assert reply.status == 503 and reply.body["error"] == "BLOCKCHAIN_ERROR", reply.body
+    item = stack.item("REGISTRATIONS_TABLE", {"registrationId": reply.body["details"]["registrationId"]})
+    sent = item["registerTx"]["txHash"]
+    assert w3.eth.get_transaction(sent)["blockNumber"] is None  # pending still
+    # Then the registration FAILED flagged for support, and nothing its transaction needs is gone
+    details = item["error"]["body"]["details"]
+    assert item["state"] == "FAILED" and details["reconcile"] is True and details["txHash"] == sent
+    assert item["error"]["body"]["message"] == "Transaction not mined in time"  # the step's own record
+    assert item["error"]["body"]["supportId"] == reply.body["supportId"]
+    assert ipfs.compute_bytes(data).v0 in stack.keys("CONTENT_BUCKET")
+    assert stack.item("CONTENT_TABLE", {"contentId": item["contentId"]})["registrationId"] == item["registrationId"]
+    # and once the transaction is mined, the content on chain has its bytes stored
+    rpc(w3, "evm_mine")
+    assert w3.eth.get_transaction_receipt(sent)["status"] == 1
+    record = stack.contract("ContentRegistry").functions.getContent(bytes.fromhex(item["contentId"][2:])).call()
+    assert record[0] == stack.accounts["creator1"][0]
+    assert ipfs.compute_bytes(data).v0 in stack.keys("CONTENT_BUCKET")
+
+
+def replace(w3, stack, sent):
+    """The relayer's next transaction takes the pending one's nonce, with higher fees, and is mined."""
+    address, key = stack.accounts["platform"]
+    pending = w3.eth.get_transaction(sent["txHash"])
+    tx = {"to": address, "value": 0, "gas": 21000, "nonce": int(sent["nonce"]), "chainId": w3.eth.chain_id,
+          "maxFeePerGas": pending["maxFeePerGas"] * 2, "maxPriorityFeePerGas": pending["maxPriorityFeePerGas"] * 2}
+    w3.eth.send_raw_transaction(Account.from_key(key).sign_transaction(tx).raw_transaction)
+    rpc(w3, "evm_mine")
+
+
+def drop(w3, stack, sent):
+    assert rpc(w3, "hardhat_dropTransaction", sent["txHash"]) is True
+
+
+@pytest.mark.parametrize("settle", [replace, drop], ids=["replaced", "dropped"])
+def test_a_replaced_or_dropped_transaction_is_compensated(api, stack, creator_token, manual_mining, monkeypatch,
+                                                          settle):
+    from marketplace.logic.registration import RegistrationSteps
+    from web3.exceptions import TransactionNotFound
+
+    w3 = manual_mining
+    compensate = RegistrationSteps.compensate
+
+    def settle_first(self, state):  # the pending transaction is replaced or dropped before compensation
+        sent = stack.item("REGISTRATIONS_TABLE", {"registrationId": state["registrationId"]})["registerTx"]
+        settle(w3, stack, sent)
+        return compensate(self, state)
+
+    monkeypatch.setattr(RegistrationSteps, "compensate", settle_first)
+    data = os.urandom(3400)
+    reply = register(api, creator_token, data)
+    assert reply.status == 503 and reply.body["error"] == "BLOCKCHAIN_ERROR", reply.body
+    item = stack.item("REGISTRATIONS_TABLE", {"registrationId": reply.body["details"]["registrationId"]})
+    with pytest.raises(TransactionNotFound):  # the registration's transaction is gone for good
+        w3.eth.get_transaction(item["registerTx"]["txHash"])
+    assert "reconcile" not in item["error"]["body"]["details"]
+    assert_nothing_left(api, stack, creator_token, reply, data, "BLOCKCHAIN_ERROR")

@@ -91,13 +91,13 @@ CID = ipfs.compute_bytes(DATA)
 CONTENT_ID = content_id(31337, REGISTRY, CID.sha256)
 
 
-def steps(content=None, prove=None, chain=None):
+def steps(content=None, prove=None, chain=None, sleep=None):
     regs = Registrations({"registrationId": "r1", "creator": CREATOR, "state": "PENDING"})
     objects = Objects({("uploads", "uploads/r1"): DATA})
     s = RegistrationSteps(registrations=regs, content=content or Content(), objects=objects,
                           content_bucket="content", uploads_bucket="uploads", chain_id=31337, registry=REGISTRY,
                           chain=chain or (lambda: None), prove_authenticity=prove or (lambda **kw: None),
-                          identity_key=lambda: b"k" * 32)
+                          identity_key=lambda: b"k" * 32, sleep=sleep or (lambda seconds: None))
     return s, regs, objects
 
 
@@ -185,7 +185,7 @@ class RecordingChain:
             "ContentRegistry", "ContentRegistered", {"contentId": bytes.fromhex(CONTENT_ID[2:])}, 41)
         return self.logs
 
-    def transact(self, *args):
+    def transact(self, *args, on_signed=None):
         self.sent.append(args)
         raise BlockchainError("Transaction failed: Registry__AlreadyRegistered")
 
@@ -308,3 +308,97 @@ def test_compensation_after_an_unmined_register_step_deletes_the_object(chain):
     s.run("compensate", COMPENSATE_AFTER_REGISTER)
     assert objects.objects == {} and content.items == {}
     assert "txHash" not in regs.item and regs.item["state"] == "FAILED"
+
+
+# -- a register step that sent its transaction and failed before the receipt ------------------------
+
+SENT = {"txHash": "0x" + "5e" * 32, "nonce": 7}
+MINE = {"args": {"timestampCommitment": 77}, "transactionHash": SENT["txHash"], "blockNumber": 43}
+
+
+class SentChain(RecordingChain):
+    """The node's view of our sent transaction: ``pending`` until something settles it."""
+
+    def __init__(self, logs=(), pending=False, tx_timeout=60):
+        super().__init__(logs)
+        self.pending, self.tx_timeout, self.polls = pending, tx_timeout, []
+
+    def tx_pending(self, tx_hash, nonce):
+        self.polls.append((tx_hash, nonce))
+        return self.pending
+
+
+def compensate_after_send(chain, sleep=None):
+    content = Content()
+    s, regs, objects = steps(content, chain=chain, sleep=sleep)
+    s.run("store", STATE)
+    regs.item.update(stage="register", registerFromBlock=41, registerTx=dict(SENT))
+    s.run("compensate", COMPENSATE_AFTER_REGISTER)
+    return regs.item, content, objects
+
+
+def test_the_register_step_journals_its_transaction_before_sending_it():
+    journaled = []
+
+    class TimingOut(RecordingChain):
+        def transact(self, *args, on_signed):
+            on_signed(SENT["txHash"], SENT["nonce"])
+            journaled.append(dict(regs.item.get("registerTx", {})))  # what the journal holds at send time
+            raise BlockchainError("Transaction not mined in time", {"txHash": SENT["txHash"]})
+
+    s, regs, _ = steps(chain=TimingOut)
+    state = {**REGISTER_STATE, "store": {"value": {"contentId": CONTENT_ID, "contentHash": "0x" + "00" * 32,
+                                                    "cidDigest": "0x" + "00" * 32}},
+             "prove": {"value": {"timestampCommitment": "77", "creatorCommitment": "5", "proof": ["0"] * 8}}}
+    with pytest.raises(BlockchainError):
+        s.run("register", state)
+    assert journaled == [SENT] and regs.item["registerTx"] == SENT
+
+
+def test_a_transaction_still_pending_after_the_wait_keeps_object_and_claim_for_reconciliation():
+    chain = SentChain(pending=True, tx_timeout=0)
+    item, content, objects = compensate_after_send(lambda: chain)
+    assert chain.polls == [(SENT["txHash"], 7)]
+    assert ("content", CID.v0) in objects.objects and content.items[CONTENT_ID]["state"] == "CREATED"
+    assert ("uploads", "uploads/r1") not in objects.objects
+    body = item["error"]["body"]
+    assert item["state"] == "FAILED" and body["error"] == "BLOCKCHAIN_ERROR" and body["supportId"]
+    assert body["details"]["reconcile"] is True and body["details"]["txHash"] == SENT["txHash"]
+    assert "txHash" not in item
+
+
+def test_compensation_waits_for_a_pending_transaction_and_keeps_the_object_once_it_is_mined():
+    chain = SentChain(pending=True)
+
+    def sleep(seconds):  # the transaction is mined while compensation waits
+        chain.pending = False
+        chain.logs.append(MINE)
+
+    item, content, objects = compensate_after_send(lambda: chain, sleep)
+    assert len(chain.polls) == 2
+    assert ("content", CID.v0) in objects.objects and CONTENT_ID in content.items
+    assert item["txHash"] == SENT["txHash"] and item["blockNumber"] == 43
+    assert "reconcile" not in (item["error"]["body"]["details"] or {})
+
+
+def test_a_dropped_replaced_or_reverted_transaction_is_compensated():
+    """Not pending and no ContentRegistered of ours: nothing of this registration is on chain."""
+    chain = SentChain(pending=False)
+    item, content, objects = compensate_after_send(lambda: chain)
+    assert chain.polls == [(SENT["txHash"], 7)]
+    assert objects.objects == {} and content.items == {}
+    assert item["state"] == "FAILED" and "reconcile" not in (item["error"]["body"]["details"] or {})
+
+
+def test_a_settled_transaction_found_mined_keeps_the_object():
+    item, _, objects = compensate_after_send(lambda: SentChain([MINE]))
+    assert ("content", CID.v0) in objects.objects and item["txHash"] == SENT["txHash"]
+
+
+def test_a_sent_transaction_with_the_node_unreachable_is_not_compensated():
+    def down():
+        raise ConnectionError("node down")
+
+    item, content, objects = compensate_after_send(down)
+    assert ("content", CID.v0) in objects.objects and CONTENT_ID in content.items
+    assert item["state"] == "FAILED" and item["error"]["body"]["details"]["reconcile"] is True

@@ -8,6 +8,10 @@ Nonces: several workers may send from the relayer at once. Each send takes the a
 first) the transaction is rebuilt with a fresh count and sent again, a few times. Reverts found
 while estimating gas, or a mined transaction with status 0, become ``BlockchainError`` with the
 decoded custom error name when the ABI knows it.
+
+A caller that must know later whether its transaction can still be mined passes ``on_signed``:
+it gets the signed transaction's hash and nonce *before* the send (a hash is known once signed),
+so a crash or a receipt timeout after the send leaves a record to look up with ``tx_pending``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,8 +106,10 @@ class Chain:
     def contract(self, name: str):
         return self.w3.eth.contract(address=self.deployment.address(name), abi=self.abi(name))
 
-    def transact(self, contract_name: str, function: str, *args: Any) -> dict[str, Any]:
-        """Send ``contract.function(*args)`` from the relayer and wait for its receipt."""
+    def transact(self, contract_name: str, function: str, *args: Any,
+                 on_signed: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+        """Send ``contract.function(*args)`` from the relayer and wait for its receipt.
+        ``on_signed(txHash, nonce)`` runs before each send attempt; if it raises, nothing is sent."""
         from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
 
         abi = self.abi(contract_name)
@@ -118,6 +126,8 @@ class Chain:
                                           {"contract": contract_name, "function": function, "reason": reason}) from exc
                 tx["gas"] = int(tx["gas"] * GAS_MARGIN)
                 signed = self.account.sign_transaction(tx)
+                if on_signed is not None:
+                    on_signed("0x" + bytes(signed.hash).hex(), nonce)
                 try:
                     tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
                     break
@@ -131,7 +141,9 @@ class Chain:
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.tx_timeout, poll_latency=0.2)
         except TimeExhausted as exc:
             raise BlockchainError("Transaction not mined in time",
-                                  {"txHash": "0x" + bytes(tx_hash).hex(), "timeoutSeconds": self.tx_timeout}) from exc
+                                  {"txHash": "0x" + bytes(tx_hash).hex(),
+                                   # an int: the saga journals details in DynamoDB, which takes no floats
+                                   "timeoutSeconds": math.ceil(self.tx_timeout)}) from exc
         if receipt["status"] != 1:
             raise BlockchainError("Transaction failed: reverted", {
                 "txHash": "0x" + bytes(tx_hash).hex(), "gasProvided": tx["gas"], "gasUsed": receipt["gasUsed"]})
@@ -143,6 +155,23 @@ class Chain:
 
         ev = getattr(self.contract(contract_name).events, event)()
         return [dict(e["args"]) for e in ev.process_receipt(receipt, errors=DISCARD)]
+
+    def tx_pending(self, tx_hash: str, nonce: int) -> bool:
+        """Whether the relayer's transaction ``tx_hash`` (sent with ``nonce``) may still be mined:
+        the node holds it unmined and the relayer's mined nonce has not passed it. False when it is
+        mined, when another transaction used its nonce (replaced), or when the node does not know
+        it (refused, or dropped from the pool)."""
+        from web3.exceptions import TransactionNotFound
+
+        try:
+            tx = self.w3.eth.get_transaction(tx_hash)
+        except TransactionNotFound:
+            tx = None
+        if tx is not None and tx["blockNumber"] is not None:
+            return False
+        if self.w3.eth.get_transaction_count(self.account.address, "latest") > nonce:
+            return False
+        return tx is not None
 
     def block_number(self) -> int:
         return self.w3.eth.block_number

@@ -12,14 +12,19 @@ produced, so compensation knows what to undo even when a step died half-way.
 - ``prove``: creator secret ``HMAC-SHA256(identity key, checksummed creator) mod p``, a fresh
   timestamp and salt, the authenticity proof bound to (chainId, ContentRegistry).
 - ``register``: ``ContentRegistry.registerContent`` from the relayer; a receipt with status 1 and
-  a ``ContentRegistered`` event for our content id, else BLOCKCHAIN_ERROR.
+  a ``ContentRegistered`` event for our content id, else BLOCKCHAIN_ERROR. The signed
+  transaction's hash and nonce are journaled (``registerTx``) before it is sent.
 - ``cache``: content item REGISTERED (public metadata) and registration REGISTERED in one
   DynamoDB transaction; the staging object is deleted.
 - ``compensate``: if this registration still holds its claim, delete the content object, then
   release the claim (in that order: a released id may be claimed and copied again at once); delete
   the staging object; mark the registration FAILED with the error record. A registration whose
   transaction was mined (journaled, or found on chain after a register step that died unjournaled)
-  keeps its object and claim for support to reconcile.
+  keeps its object and claim for support to reconcile. Nothing is deleted while a sent transaction
+  may still be mined (it would put the content on chain without its bytes): compensation waits for
+  ``registerTx`` to be mined, replaced or dropped (at most the chain's tx timeout), then looks for
+  our ``ContentRegistered`` log; if the transaction is still pending after the wait (or the node
+  cannot be asked), the object and claim stay and the error gets ``details.reconcile: true``.
 
 Failures: a step raises a ``MarketplaceError`` (409, BLOCKCHAIN_ERROR, PROOF_GENERATION_FAILED...),
 after recording it in the journal; an unexpected exception is recorded and raised as the
@@ -54,6 +59,8 @@ from marketplace.errors import (
 log = logging.getLogger(__name__)
 
 REGISTRY = "ContentRegistry"
+SETTLE_POLL_SECONDS = 1.0
+SETTLE_WAIT_CAP_SECONDS = 240  # compensation runs in the worker Lambda (300 s timeout)
 STEPS = ("store", "prove", "register", "cache")
 # What an unexpected exception in a stage becomes (the spec's error flows 3 and 4)
 STAGE_ERRORS: dict[str, type[MarketplaceError]] = {
@@ -89,7 +96,8 @@ class RegistrationSteps:
 
     def __init__(self, *, registrations, content, objects, content_bucket: str, uploads_bucket: str,
                  chain_id: int, registry: str, chain: Callable[[], Any], prove_authenticity: Callable[..., Any],
-                 identity_key: Callable[[], bytes], clock: Callable[[], float] = time.time):
+                 identity_key: Callable[[], bytes], clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep):
         self.registrations = registrations
         self.content = content
         self.objects = objects
@@ -101,6 +109,7 @@ class RegistrationSteps:
         self._prove = prove_authenticity
         self._identity_key = identity_key
         self._clock = clock
+        self._sleep = sleep
 
     # -- entry point ------------------------------------------------------------------------------
 
@@ -199,10 +208,13 @@ class RegistrationSteps:
             mined = self._own_registration(chain, state, from_block)
             if mined is not None:
                 return self._registered(state, *mined)
+        def journal_sent(tx_hash: str, nonce: int) -> None:  # before the send: see compensate
+            self.registrations.update(rid, {"registerTx": {"txHash": tx_hash, "nonce": nonce}})
+
         receipt = chain.transact(
             REGISTRY, "registerContent", bytes.fromhex(stored["contentHash"][2:]),
             bytes.fromhex(stored["cidDigest"][2:]), state["creator"], int(proved["creatorCommitment"]),
-            ts_commitment, [int(x) for x in proved["proof"]],
+            ts_commitment, [int(x) for x in proved["proof"]], on_signed=journal_sent,
         )
         tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
         events = chain.events(REGISTRY, "ContentRegistered", receipt)
@@ -251,11 +263,20 @@ class RegistrationSteps:
         item = self.registrations.get(rid) or {}
         record = item.get("lastError") or _record_from_failure(state.get("error"), item.get("stage"))
         cid, content = item.get("ipfsCid"), item.get("contentId")
-        tx_hash = item.get("txHash") or self._mined_before_failing(state, item)
+        tx_hash, undecided = item.get("txHash"), False
+        if not tx_hash:
+            tx_hash, undecided = self._mined_before_failing(state, item)
         if tx_hash:
             # On chain already: the object must stay for the registered content; support reconciles.
             log.error("registration failed after its transaction", extra={
                 "registrationId": rid, "txHash": tx_hash, "error": record})
+        elif undecided:
+            # Our transaction may still be mined: keep the object and the claim, flag for support.
+            body = record["body"]
+            record = {**record, "body": {**body, "details": {
+                **(body.get("details") or {}), "reconcile": True, "txHash": item["registerTx"]["txHash"]}}}
+            log.error("registration failed with its transaction undecided: reconcile", extra={
+                "registrationId": rid, "registerTx": item["registerTx"], "supportId": body.get("supportId")})
         elif content:
             # Only the claim holder stored the object, so only it deletes it, and before releasing
             # the claim: once released, another registration of these bytes may claim and copy
@@ -272,22 +293,39 @@ class RegistrationSteps:
                                                        "supportId": body.get("supportId")})
         return {"registrationId": rid, "state": "FAILED", "error": body}
 
-    def _mined_before_failing(self, state: dict[str, Any], item: dict[str, Any]) -> str | None:
+    def _mined_before_failing(self, state: dict[str, Any], item: dict[str, Any]) -> tuple[str | None, bool]:
         """A register step that sent its transaction and then failed (its receipt wait timed out,
-        or recording the result did) left no txHash: look on chain before deleting anything."""
+        or recording the result did) left no txHash: look on chain before deleting anything.
+        Returns (txHash of our mined registration or None, whether a sent transaction may still
+        be mined). The wait comes first, the log search after it: once the last transaction the
+        step signed is mined or replaced, so are its earlier attempts (lower nonces)."""
         from_block = item.get("registerFromBlock")
         if from_block is None or "prove" not in state or "store" not in state:
-            return None  # the step never got as far as sending
+            return None, False  # the step never got as far as sending
+        sent = item.get("registerTx")  # journaled before the send: absent = nothing was sent
         try:
-            mined = self._own_registration(self._chain(), state, from_block)
-        except Exception:  # the node is unreachable: most likely nothing was sent either
+            chain = self._chain()
+            if sent is not None and not self._settled(chain, sent):
+                return None, True
+            mined = self._own_registration(chain, state, from_block)
+        except Exception:  # the node is unreachable: only a signed transaction can be on its way
             log.exception("could not look for the registration's transaction",
                           extra={"registrationId": state["registrationId"]})
-            return None
+            return None, sent is not None
         if mined is None:
-            return None
+            return None, False
         self.registrations.update(state["registrationId"], {"txHash": mined[0], "blockNumber": mined[1]})
-        return mined[0]
+        return mined[0], False
+
+    def _settled(self, chain: Any, sent: dict[str, Any]) -> bool:
+        """Wait (at most the chain's tx timeout) until ``sent`` can no longer be mined: mined,
+        replaced or dropped. False if it is still pending at the end."""
+        deadline = time.monotonic() + min(chain.tx_timeout, SETTLE_WAIT_CAP_SECONDS)
+        while chain.tx_pending(sent["txHash"], int(sent["nonce"])):
+            if time.monotonic() >= deadline:
+                return False
+            self._sleep(SETTLE_POLL_SECONDS)
+        return True
 
     def _delete_staging(self, state: dict[str, Any]) -> None:
         try:
