@@ -8,6 +8,10 @@ this process, so ``cdk synth`` needs neither Docker nor AWS:
   as Lambda-compatible wheels (manylinux2014 x86_64, CPython 3.11) into ``python/``. The install is
   cached under ``.cache/deps-layer/<hash of uv.lock and the target>`` so only a changed lock file
   installs again; uv's own wheel cache makes even that work offline once the wheels were fetched.
+  uv runs with colour off whatever the caller's environment says (the CDK CLI runs the app under
+  npm, which sets ``FORCE_COLOR``, and ``uv export`` would then colour its ``# via`` comments with
+  ANSI codes that ``uv pip install`` cannot parse), and the exported requirements are checked line
+  by line before anything is installed.
 - ``ArtifactsBundler``: the contracts' ABIs (``abi`` only: no bytecode) and the circuits'
   manifests and verifying keys, laid out under ``artifacts/`` so they land in ``/opt/artifacts``.
 """
@@ -17,8 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import jsii
@@ -32,11 +38,49 @@ PLATFORM = "x86_64-manylinux2014"  # uv's name for pip's --platform manylinux201
 _NO_DOCKER = DockerImage.from_registry("local-bundling-only")
 
 
+# Environment variables that make uv (and the tools it runs) emit ANSI colour codes even into a pipe.
+_COLOUR_FORCING = ("FORCE_COLOR", "CLICOLOR_FORCE", "UV_COLOR", "TERM_COLOR", "COLORTERM")
+# One line of ``uv export --format requirements-txt --no-hashes --no-header``: a comment, or
+# ``name[extras]==version`` with an optional environment marker.
+_REQUIREMENT = re.compile(
+    r"(?:\s*#[^\x1b]*"
+    r"|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\[[A-Za-z0-9._,-]+\])?==[A-Za-z0-9.+!_-]+"
+    r"(?:\s*;\s*[^\x1b#]+)?)"
+)
+
+
+class RequirementsError(RuntimeError):
+    """``uv export`` produced something that is not a plain pinned requirements file."""
+
+
 def _uv() -> str:
     found = shutil.which("uv") or str(Path.home() / ".local/bin/uv")
     if not Path(found).exists():
         raise RuntimeError("uv not found: install it (make install) to build the dependency layer")
     return found
+
+
+def uv_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default: this process's environment) without colour forcing, with ``NO_COLOR``."""
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in _COLOUR_FORCING}
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def check_requirements(text: str) -> list[str]:
+    """The pinned requirement lines of ``text``; raises ``RequirementsError`` naming the first line
+    that is neither a comment nor ``name==version [; marker]`` (e.g. one with ANSI escapes)."""
+    pins = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        if not _REQUIREMENT.fullmatch(line):
+            raise RequirementsError(f"uv export, line {number}: not a pinned requirement: {line!r}")
+        if not line.lstrip().startswith("#"):
+            pins.append(line)
+    if not pins:
+        raise RequirementsError("uv export produced no requirements")
+    return pins
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
@@ -75,6 +119,18 @@ class DependenciesBundler:
     def options(self) -> BundlingOptions:
         return BundlingOptions(image=_NO_DOCKER, local=self)
 
+    def export_requirements(self) -> str:
+        """The locked runtime dependencies as a requirements file, checked (``check_requirements``)."""
+        result = subprocess.run(
+            [_uv(), "export", "--color", "never", "--no-dev", "--frozen", "--no-hashes", "--no-emit-project",
+             "--no-header", "--format", "requirements-txt"],
+            cwd=self.root, check=False, capture_output=True, text=True, env=uv_environment(),
+        )
+        if result.returncode != 0:
+            raise RequirementsError(f"uv export failed ({result.returncode}):\n{result.stderr}")
+        check_requirements(result.stdout)
+        return result.stdout
+
     def build(self) -> Path:
         """The installed tree for the current lock file, building it once. Safe to run from two
         processes at once: each installs into its own staging folder and the first rename wins."""
@@ -86,20 +142,23 @@ class DependenciesBundler:
         site = staging / "python"
         site.mkdir(parents=True)
         requirements = staging / "requirements.txt"
-        requirements.write_text(subprocess.run(
-            [_uv(), "export", "--no-dev", "--frozen", "--no-hashes", "--no-emit-project",
-             "--no-header", "--format", "requirements-txt"],
-            cwd=self.root, check=True, capture_output=True, text=True,
-        ).stdout)
-        install = [_uv(), "pip", "install", "--quiet", "--no-deps", "--only-binary", ":all:",
+        try:
+            requirements.write_text(self.export_requirements())
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        env = uv_environment()
+        install = [_uv(), "pip", "install", "--quiet", "--color", "never", "--no-deps", "--only-binary", ":all:",
                    "--python-platform", PLATFORM, "--python-version", PYTHON_VERSION,
                    "--target", str(site), "-r", str(requirements)]
         # Offline first (the wheels are usually in uv's cache); fetch from PyPI only if missing.
-        offline = subprocess.run([*install, "--offline"], check=False, cwd=self.root, capture_output=True)
+        offline = subprocess.run([*install, "--offline"], check=False, cwd=self.root, capture_output=True,
+                                 env=env)
         if offline.returncode != 0:
             shutil.rmtree(site)
             site.mkdir()
-            result = subprocess.run(install, check=False, cwd=self.root, capture_output=True, text=True)
+            result = subprocess.run(install, check=False, cwd=self.root, capture_output=True, text=True,
+                                    env=env)
             if result.returncode != 0:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise RuntimeError(f"dependency layer install failed:\n{result.stderr}")
