@@ -20,9 +20,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from infra.config import ROOT
-
-CONTRACTS = ("ContentRegistry", "MockStablecoin")
-CIRCUITS = ("authenticity", "usage_batch")
+from tests.support.cdk_build import CIRCUITS, CONTRACTS, fake_build
 
 
 @dataclass
@@ -46,30 +44,6 @@ class Synth:
         return self.outdir / f"asset.{key.removesuffix('.zip')}"
 
 
-def _fake_build(build: Path) -> None:
-    """What ``make build`` leaves that the stack ships, plus what it must leave behind."""
-    (build / "contracts").mkdir(parents=True)
-    for name in CONTRACTS:
-        (build / "contracts" / f"{name}.json").write_text(json.dumps({
-            "contractName": name,
-            "abi": [{"type": "function", "name": "ping", "inputs": [], "outputs": [],
-                     "stateMutability": "view"}],
-            "bytecode": "0x6080604052",
-        }))
-    (build / "contracts" / "solc-output.json").write_text(json.dumps({"contracts": {}, "sources": {}}))
-    for circuit in CIRCUITS:
-        folder = build / "circuits" / circuit
-        folder.mkdir(parents=True)
-        (folder / "manifest.json").write_text(json.dumps({"circuit": circuit, "public_signals": ["a"]}))
-        (folder / "verification_key.json").write_text(json.dumps({"protocol": "groth16", "nPublic": 1}))
-        (folder / f"{circuit}.zkey").write_bytes(b"zkey:" + circuit.encode() * 64)
-        (folder / f"{circuit}.wasm").write_bytes(b"\0asm" + circuit.encode())
-        (folder / f"{circuit}.zkey").write_bytes(b"zkey")  # snarkjs's key: not shipped
-    # circuits/build.py's work in progress: must not be picked up
-    (build / "circuits" / ".credential.tmp-1").mkdir()
-    (build / "circuits" / ".credential.tmp-1" / "manifest.json").write_text("{}")
-
-
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory):
     from aws_cdk import App
@@ -77,7 +51,7 @@ def synth(tmp_path_factory):
     from infra.app import build
 
     build_dir = tmp_path_factory.mktemp("build")
-    _fake_build(build_dir)
+    fake_build(build_dir)
     # The cloud assembly goes under .cache (same filesystem as the dependency layer's cache, so
     # staging it is hard links, not a 150 MB copy), one per session.
     outdir = ROOT / ".cache" / f"cdk.out.test-{os.getpid()}"
