@@ -1,0 +1,369 @@
+"""The HTTP kit: routes that declare what they answer, and the one resolver every API function uses.
+
+A route is declared on an ``Api`` (a Powertools router bound to one function of
+``marketplace.resources``) with its success models by status and every error status it can answer::
+
+    api = Api("license-api")
+
+    @api.operation("POST", "/license/quote", "Price and permit typed data of a purchase",
+                   ok={200: ("the quote", QuoteView)},
+                   errors={402: "INSUFFICIENT_FUNDS", 404: "unknown terms"})
+    def quote(req: QuoteRequest) -> QuoteView:
+        return licensing().quote(caller(), req.termsId)
+
+- **Auth** comes from ``resources`` (the route must be declared there: the CDK app and the local
+  gateway build the API from it): ``jwt`` routes get the bearer security scheme and a 401, ``apikey``
+  routes the API-key scheme and a 401.
+- **Requests**: a pydantic parameter is the JSON body, validated by Powertools; a body that is
+  missing or not JSON answers 400, a body that fails its model 422 naming the fields (the spec's
+  error body, never Powertools' own).
+- **Responses**: a route returns a model (its status is the one declared for that model's type:
+  the handler chooses the status, services only return models) or ``reply(status, model,
+  headers)``. The kit checks every answer against the declaration: a status the route did not
+  declare, or a body that does not fit the declared model, is logged as a defect, counted
+  (``UndeclaredResponses``) and answered 500 with a ``supportId``, so the OpenAPI document (built
+  from these declarations by ``kit.openapi``) cannot drift from what the code answers.
+- **Errors**: ``MarketplaceError`` subclasses answer with their status and body
+  (``marketplace.errors``: the only mapping); anything else is a 500 with a ``supportId``.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import inspect
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from marketplace import resources
+from marketplace.errors import (
+    InternalError,
+    MarketplaceError,
+    NotFoundError,
+    UnauthorizedError,
+    UnprocessableError,
+    ValidationError,
+)
+from marketplace.kit import observability
+
+JSON = "application/json"
+CORRELATION_PATH = "requestContext.requestId"
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers: ``{"error": CODE, "message", "details"}`` (+ ``supportId`` on
+    failures to investigate, ``retryAfter`` on temporary unavailability)."""
+
+    error: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    supportId: str | None = None
+    retryAfter: int | None = None
+
+
+# Statuses every route of a kind can answer, with their meaning (added to each declaration).
+COMMON_ERRORS: dict[int, str] = {500: "INTERNAL_ERROR: unexpected failure (supportId)"}
+BODY_ERRORS: dict[int, str] = {400: "VALIDATION_ERROR: body missing or not JSON",
+                               422: "VALIDATION_ERROR: a field is invalid (details.field, details.errors)"}
+AUTH_ERRORS: dict[int, str] = {401: "UNAUTHORIZED: missing or invalid credentials"}
+SECURITY: dict[str, list[dict[str, list[str]]]] = {"jwt": [{"bearerAuth": []}], "apikey": [{"apiKey": []}]}
+
+
+@dataclass
+class Reply:
+    """An explicit answer: a declared status, a body (model or None) and headers."""
+
+    status: int
+    body: BaseModel | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def reply(status: int, body: BaseModel | None = None, headers: Mapping[str, str] | None = None) -> Reply:
+    return Reply(status, body, dict(headers or {}))
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What one route answers: status -> (description, model or None), response headers by status."""
+
+    method: str
+    path: str
+    auth: resources.Auth
+    summary: str
+    responses: dict[int, tuple[str, type[BaseModel] | None]]
+    headers: dict[int, tuple[str, ...]]
+    request: type[BaseModel] | None
+    description: str | None = None
+    request_media: dict[str, Any] | None = None  # extra request content types (multipart)
+
+    def model_for(self, value: BaseModel) -> int:
+        matches = [s for s, (_, m) in self.responses.items() if m is not None and type(value) is m]
+        if len(matches) != 1:
+            raise UndeclaredResponse(f"{self.method} {self.path} returned {type(value).__name__}, declared for "
+                                     f"{matches or 'no status'}: return reply(status, model) or declare it")
+        return matches[0]
+
+
+class UndeclaredResponse(Exception):
+    """A route answered something its declaration does not list (a defect of the route)."""
+
+
+def _rule(path: str) -> str:
+    return re.sub(r"{(\w+)}", r"<\1>", path)
+
+
+class Api(APIGatewayRouter):
+    """A Powertools router for the routes of one function of ``marketplace.resources``."""
+
+    def __init__(self, function: str) -> None:
+        super().__init__()
+        self.function = function
+        self.spec = resources.by_name(resources.FUNCTIONS, function)
+        self.declared: dict[tuple[str, str], Declared] = {}
+
+    def operation(self, method: str, path: str, summary: str, *,
+                  ok: Mapping[int, tuple[str, type[BaseModel] | None]],
+                  errors: Mapping[int, str] | None = None,
+                  headers: Mapping[int, Iterable[str]] | None = None,
+                  description: str | None = None,
+                  request_media: dict[str, Any] | None = None,
+                  tags: list[str] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        method = method.upper()
+        route = next((r for r in self.spec.routes if (r.method, r.path) == (method, path)), None)
+        if route is None:
+            raise LookupError(f"{method} {path} is not a route of {self.function} in marketplace.resources")
+
+        def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+            signature = inspect.signature(fn, eval_str=True)
+            request = next((p.annotation for p in signature.parameters.values()
+                            if inspect.isclass(p.annotation) and issubclass(p.annotation, BaseModel)), None)
+            responses: dict[int, tuple[str, type[BaseModel] | None]] = dict(ok)
+            error_statuses: dict[int, str] = dict(COMMON_ERRORS)
+            if request is not None or request_media:
+                error_statuses.update(BODY_ERRORS)
+            if route.auth != "none":
+                error_statuses.update(AUTH_ERRORS)
+            error_statuses.update(errors or {})
+            for status, text in error_statuses.items():
+                responses.setdefault(status, (text, ErrorBody))
+            declared = Declared(method, path, route.auth, summary, responses,
+                                {s: tuple(h) for s, h in (headers or {}).items()}, request, description,
+                                request_media)
+            self.declared[(method, path)] = declared
+
+            @functools.wraps(fn)
+            def endpoint(*args: Any, **kwargs: Any) -> Response:
+                return _answer(declared, fn(*args, **kwargs))
+
+            # Powertools reads parameters (and their resolved types) from the signature; the kit
+            # checks the answer itself, so the return annotation is dropped.
+            endpoint.__signature__ = signature.replace(return_annotation=inspect.Signature.empty)  # type: ignore[attr-defined]
+            oa_responses = {s: _oa_response(d, m, declared.headers.get(s, ())) for s, (d, m) in responses.items()}
+            return self.route(_rule(path), method, summary=summary, description=description,
+                              responses=oa_responses,  # type: ignore[arg-type]
+                              tags=tags or [path.strip("/").split("/")[0]],
+                              operation_id=_operation_id(method, path), security=SECURITY.get(route.auth),
+                              openapi_extensions=_request_media(request_media))(endpoint)
+
+        return decorate
+
+
+def _oa_response(description: str, model: type[BaseModel] | None, headers: Iterable[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": description}
+    if model is not None:
+        out["content"] = {JSON: {"model": model}}
+    if headers:
+        out["headers"] = {h: {"schema": {"type": "string"}} for h in headers}
+    return out
+
+
+def _request_media(media: dict[str, Any] | None) -> dict[str, Any] | None:
+    # a request body Powertools cannot model (multipart): documented as an extension the OpenAPI
+    # builder folds into requestBody.content (kit.openapi)
+    return {"x-kit-request-media": media} if media else None
+
+
+def _operation_id(method: str, path: str) -> str:
+    words = re.sub(r"[{}]", "", path).replace("/", " ").replace("-", " ").replace(".", " ").split()
+    return method.lower() + "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def _json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type=JSON, body=json.dumps(body), headers=dict(headers or {}))
+
+
+def _answer(declared: Declared, result: Any) -> Response:
+    if isinstance(result, Reply):
+        status, body, headers = result.status, result.body, result.headers
+    elif isinstance(result, BaseModel):
+        status, body, headers = declared.model_for(result), result, {}
+    else:
+        raise UndeclaredResponse(f"{declared.method} {declared.path} returned {type(result).__name__}, not a model")
+    if status not in declared.responses:
+        raise UndeclaredResponse(f"{declared.method} {declared.path} answered undeclared status {status}")
+    _, model = declared.responses[status]
+    if model is None:
+        if body is not None:
+            raise UndeclaredResponse(f"{declared.method} {declared.path} {status} declares no body")
+        return Response(status_code=status, content_type=JSON, body="", headers=headers)
+    if body is None or type(body) is not model:
+        raise UndeclaredResponse(f"{declared.method} {declared.path} {status} must answer {model.__name__}, "
+                                 f"not {type(body).__name__}")
+    return _json_response(status, body.model_dump(mode="json", exclude_none=True), headers)
+
+
+# -- the resolver ------------------------------------------------------------------------------------
+
+
+def error_response(error: MarketplaceError) -> Response:
+    return _json_response(error.status, error.body(), error.headers)
+
+
+def _validation_error(exc: RequestValidationError) -> MarketplaceError:
+    """Powertools' request validation → the spec's error body (400 unreadable, 422 invalid field)."""
+    errors = exc.errors()
+    for e in errors:
+        loc = tuple(e.get("loc") or ())
+        if e.get("type") == "json_invalid" or (e.get("type") == "missing" and loc == ("body",)):
+            return ValidationError("body is required and must be a JSON object"
+                                   if e.get("type") == "missing" else "body is not valid JSON", {"field": "body"})
+        if e.get("type") == "model_attributes_type" and loc[:1] == ("body",) and len(loc) <= 2:
+            return ValidationError("body must be a JSON object", {"field": "body"})
+    fields = [{"field": ".".join(str(p) for p in (e.get("loc") or ())[1:]) or "body",
+               "message": str(e.get("msg"))} for e in errors]
+    first = fields[0] if fields else {"field": "body", "message": "invalid"}
+    return UnprocessableError(f"{first['field']}: {first['message']}", {"field": first["field"], "errors": fields})
+
+
+class _Resolver(APIGatewayRestResolver):
+    def __init__(self, service: str, declared: dict[tuple[str, str], Declared]) -> None:
+        super().__init__(enable_validation=True)
+        self.service = service
+        self.declared = declared
+
+    def route_declaration(self) -> Declared | None:
+        event = self.current_event
+        return self.declared.get(((event.http_method or "").upper(), event.resource or ""))
+
+
+def http_app(api: Api) -> APIGatewayRestResolver:
+    """The resolver for one function's routes, with the one error mapping."""
+    app = _Resolver(api.function, api.declared)
+    app.include_router(api)
+    logger = observability.telemetry(api.function).logger
+
+    def declared_or_defect(error: MarketplaceError) -> Response:
+        d = app.route_declaration()
+        if d is not None and error.status not in d.responses:
+            return _defect(UndeclaredResponse(f"{d.method} {d.path} answered undeclared status {error.status} "
+                                              f"({error.code})"))
+        return error_response(error)
+
+    def _defect(exc: Exception) -> Response:
+        internal = InternalError("Internal error")
+        logger.error("response does not match its declaration", extra={"supportId": internal.support_id,
+                                                                         "defect": str(exc)})
+        observability.business(observability.Metric.UNDECLARED_RESPONSES)
+        return error_response(internal)
+
+    @app.exception_handler(MarketplaceError)
+    def _domain(error: MarketplaceError) -> Response:
+        if error.status >= 500:
+            logger.error("request failed", extra={"error": error.body(), "cause": repr(error.__cause__)})
+        else:
+            logger.info("request refused", extra={"error": error.code, "status": error.status})
+        return declared_or_defect(error)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response:
+        return declared_or_defect(_validation_error(exc))
+
+    @app.exception_handler(UndeclaredResponse)
+    def _undeclared(exc: UndeclaredResponse) -> Response:
+        return _defect(exc)
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        internal = InternalError("Internal error")
+        logger.exception("unhandled exception", extra={"supportId": internal.support_id})
+        return error_response(internal)
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response:
+        return error_response(NotFoundError("no such route"))
+
+    return app
+
+
+class HttpFunction:
+    """One API function: ``handler = HttpFunction(api, config_model).handler``."""
+
+    def __init__(self, api: Api, config_model: type | None = None) -> None:
+        self.api = api
+        self.app = http_app(api)
+        self.config_model = config_model
+        self.handler = observability.wrap(self._resolve, api.function, correlation_id_path=CORRELATION_PATH,
+                                          before=self._check_env)
+
+    def _check_env(self) -> None:
+        if self.config_model is not None:
+            from marketplace import config
+
+            config.load(self.config_model)  # a missing or malformed variable fails here, before any work
+
+    def _resolve(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return self.app.resolve(event, context)
+
+
+# -- request helpers for route functions -------------------------------------------------------------
+
+def raw_body(api: Api) -> bytes:
+    """The request body as bytes (API Gateway base64-encodes binary media types)."""
+    event = api.current_event
+    body = event.body
+    if body is None:
+        return b""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except ValueError:
+            raise ValidationError("body is not valid base64", {"field": "body"}) from None
+    return body.encode("utf-8")
+
+
+def parse_body(api: Api, model: type[BaseModel]) -> BaseModel:
+    """The JSON body as ``model`` for routes that read it themselves (several content types)."""
+    raw = raw_body(api)
+    if not raw.strip():
+        raise ValidationError("body is required", {"field": "body"})
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("body is not valid JSON", {"field": "body"}) from None
+    if not isinstance(data, dict):
+        raise ValidationError("body must be a JSON object", {"field": "body"})
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        fields = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]
+        raise UnprocessableError(f"{fields[0]['field']}: {fields[0]['message']}",
+                                 {"field": fields[0]["field"], "errors": fields}) from None
+
+
+def caller(api: Api) -> str:
+    """The address the Lambda authorizer put in ``requestContext.authorizer``."""
+    context = (api.current_event.raw_event.get("requestContext") or {}).get("authorizer") or {}
+    address = context.get("address")
+    if not address:
+        raise UnauthorizedError("sign in first: missing or invalid bearer token")
+    return str(address)
