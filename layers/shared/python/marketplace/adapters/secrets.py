@@ -1,36 +1,36 @@
-"""Secrets Manager values, cached per process for a few minutes (rotation is picked up after)."""
+"""Secrets Manager values through Powertools Parameters, cached per process for a few minutes
+(a rotated value is picked up once the cached one is ``TTL_SECONDS`` old)."""
 
 from __future__ import annotations
 
-import threading
-import time
+import functools
 
 from marketplace.adapters.aws import client, error_code
 
 TTL_SECONDS = 300
-_cache: dict[str, tuple[float, str]] = {}
-_lock = threading.Lock()
 
 
 class SecretUnavailable(RuntimeError):
-    """A secret the function needs has no value (e.g. the relayer key was never set)."""
+    """A secret the function needs has no value (e.g. an external secret never set)."""
+
+
+@functools.cache
+def _provider():  # Powertools' SecretsProvider, imported lazily
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=client("secretsmanager"))
 
 
 def get_secret(secret_id: str) -> str:
-    now = time.monotonic()
-    with _lock:
-        hit = _cache.get(secret_id)
-        if hit and hit[0] > now:
-            return hit[1]
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
     try:
-        value = client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
-    except Exception as exc:
-        if error_code(exc) in ("ResourceNotFoundException", "InvalidRequestException"):
+        return str(_provider().get(secret_id, max_age=TTL_SECONDS))
+    except GetParameterError as exc:
+        # Powertools wraps the ClientError (implicitly chained: __context__)
+        if error_code(exc.__cause__ or exc.__context__ or exc) in ("ResourceNotFoundException", "InvalidRequestException"):
             raise SecretUnavailable(f"secret {secret_id} has no value") from exc
         raise
-    with _lock:
-        _cache[secret_id] = (now + TTL_SECONDS, value)
-    return value
 
 
 def secret_bytes(value: str) -> bytes:
@@ -47,5 +47,7 @@ def get_secret_bytes(secret_id: str) -> bytes:
 
 
 def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
+    """Forget cached values and the client (after an environment change, in tests)."""
+    if _provider.cache_info().currsize:
+        _provider().clear_cache()
+    _provider.cache_clear()
