@@ -149,6 +149,73 @@ def _serialize_moto_dynamodb() -> None:
     DynamoDBBackend._serialized = True  # type: ignore[attr-defined]
 
 
+def _patch_moto_kms_digest() -> None:
+    """Make moto's KMS ``Sign``/``Verify`` honour ``MessageType=DIGEST``, as AWS does.
+
+    moto 5.2.5 ignores ``MessageType``: with ``DIGEST`` it hashes the given digest again with
+    SHA-256 before signing, so the signature is over ``sha256(digest)``, not ``digest``, and an
+    Ethereum signature made from it recovers to a random address. AWS signs the 32 bytes as the
+    prehashed message. This patch, applied where the local stack starts moto in-process, signs
+    (and verifies) a ``DIGEST`` message as ``Prehashed(SHA-256)`` after checking its length; a
+    ``RAW`` message goes to moto's own code. The production code (``marketplace.chain.kms``) is
+    the same against AWS and the patched moto (``tests/unit/test_chain_kms.py`` checks it).
+    """
+    import base64
+    import json as _json
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+    from moto.kms.exceptions import ValidationException
+    from moto.kms.responses import KmsResponse
+
+    if getattr(KmsResponse, "_digest_patched", False):
+        return
+    original_sign, original_verify = KmsResponse.sign, KmsResponse.verify
+    digest_sizes = {"ECDSA_SHA_256": (hashes.SHA256(), 32), "ECDSA_SHA_384": (hashes.SHA384(), 48),
+                    "ECDSA_SHA_512": (hashes.SHA512(), 64)}
+
+    def _ec_key(self, key_id: str, algorithm: str, message) -> tuple:
+        if algorithm not in digest_sizes:
+            raise ValidationException(f"MessageType DIGEST is not supported with {algorithm} here")
+        if isinstance(message, str):
+            message = message.encode()
+        hash_algorithm, size = digest_sizes[algorithm]
+        if len(message) != size:
+            raise ValidationException(f"Digest is invalid length for algorithm {algorithm}.")
+        key = self.kms_backend.describe_key(key_id)
+        if key.key_usage != "SIGN_VERIFY" or algorithm not in key.signing_algorithms:
+            raise ValidationException(f"KeyId {key_id} cannot sign with {algorithm}")
+        return key, message, ec.ECDSA(utils.Prehashed(hash_algorithm))
+
+    def sign(self) -> str:
+        if self._get_param("MessageType") != "DIGEST":
+            return original_sign(self)
+        algorithm = self._get_param("SigningAlgorithm")
+        key, digest, scheme = _ec_key(self, self._get_param("KeyId"), algorithm, self._get_param("Message"))
+        signature = key.private_key.private_key.sign(digest, scheme)
+        return _json.dumps({"KeyId": key.arn, "Signature": base64.b64encode(signature).decode(),
+                            "SigningAlgorithm": algorithm})
+
+    def verify(self) -> str:
+        if self._get_param("MessageType") != "DIGEST":
+            return original_verify(self)
+        algorithm = self._get_param("SigningAlgorithm")
+        key, digest, scheme = _ec_key(self, self._get_param("KeyId"), algorithm, self._get_param("Message"))
+        signature = self._get_param("Signature")
+        if isinstance(signature, str):
+            signature = base64.b64decode(signature)
+        try:
+            key.private_key.private_key.public_key().verify(signature, digest, scheme)
+            valid = True
+        except InvalidSignature:
+            valid = False
+        return _json.dumps({"KeyId": key.arn, "SignatureValid": valid, "SigningAlgorithm": algorithm})
+
+    KmsResponse.sign, KmsResponse.verify = sign, verify
+    KmsResponse._digest_patched = True  # type: ignore[attr-defined]
+
+
 @dataclass
 class MotoServer:
     """moto's server in a thread of this process, on 127.0.0.1:port.
@@ -174,6 +241,7 @@ class MotoServer:
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         _patch_moto_start_execution()
         _serialize_moto_dynamodb()
+        _patch_moto_kms_digest()
         os.environ["MOTO_PORT"] = str(self.port)
         # boto3 clients in this process (handlers, moto's own Step Functions tasks) need some
         # credentials and a region; they are never checked by moto.
