@@ -56,8 +56,9 @@ def clean_clone(tmp_path_factory) -> Path:
     return clone
 
 
+@pytest.mark.timeout(1800)  # a first synth installs the venv and the dependency layer from uv's cache
 def test_npx_cdk_synth_passes_on_a_clean_clone_with_force_color(clean_clone):
-    result = subprocess.run(["npx", "cdk", "synth"], cwd=clean_clone, env=_operator_environment(),
+    result = subprocess.run(["npx", "cdk", "synth"], check=False, cwd=clean_clone, env=_operator_environment(),
                             capture_output=True, text=True, timeout=1500)
     output = f"--- stdout (tail)\n{result.stdout[-4000:]}\n--- stderr (tail)\n{result.stderr[-8000:]}"
     assert result.returncode == 0, output
