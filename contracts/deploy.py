@@ -14,7 +14,10 @@ Order: the four Groth16 verifiers, the stablecoin (MockStablecoin, minted to dem
 when no token is given), ContentRegistry, PaymentEscrow, LicenseManager, UsageTracker; then the
 wiring: the escrow accepts deposits from the LicenseManager, and the UsageTracker gets
 TRACKER_ROLE on the LicenseManager and the escrow. The deployer keeps DEFAULT_ADMIN_ROLE and
-PAUSER_ROLE (hand them to a multisig on a real chain); the relayer gets RELAYER_ROLE.
+PAUSER_ROLE (hand them to a multisig on a real chain); the relayer gets RELAYER_ROLE. The relayer
+is the address of the platform's KMS key (``ECC_SECG_P256K1``): ``PYTHONPATH=layers/shared/python
+uv run python -m marketplace.chain.kms <key ARN>`` prints it (from ``GetPublicKey``); ``fund``
+sends it gas money on a development chain.
 
 The JSON is ``{"chainId", "rpcUrl", "contracts": {Name: address}, "deployer", "blockNumber",
 "relayer", "platform"}`` (docs/design.md, Contracts); ``contracts["Stablecoin"]`` is the payment
@@ -102,6 +105,15 @@ class Deployer:
 
     def call(self, fn) -> dict[str, Any]:
         return self._send(fn.build_transaction({"from": self.account.address}))
+
+
+def fund(rpc_url: str, funder_key: str | bytes, address: str, amount_wei: int) -> dict[str, Any]:
+    """Send ``amount_wei`` of the chain's native coin from ``funder_key`` to ``address`` (the
+    relayer's KMS address on a development chain: its gas money; the key itself is in KMS)."""
+    from web3 import Web3
+
+    d = Deployer(rpc_url, funder_key)
+    return d._send({"to": Web3.to_checksum_address(address), "value": int(amount_wei), "gas": 21000})
 
 
 def deploy(

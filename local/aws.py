@@ -3,7 +3,7 @@
 ``create_local_resources(endpoint_url, prefix)`` is the local twin of the CDK app: the same list,
 the same physical names (``{prefix}-{name}``), the same keys and indexes. It returns the
 environment variables the handlers read for those resources (``spec.env`` -> table name, bucket
-name, queue URL, secret name, state machine ARN); settings such as ``PUBLIC_BASE_URL`` and
+name, queue URL, secret name, KMS key ARN, state machine ARN); settings such as ``PUBLIC_BASE_URL`` and
 ``CHAIN_CONFIG`` are the caller's to add. State machines reference each function by the ARN it
 gets when the caller creates it in moto (``local.lambdas.create_moto_functions``), so create the
 functions with the same ``prefix``.
@@ -112,6 +112,18 @@ def _create_secret(sm, prefix: str, spec: resources.SecretSpec, value: str | Non
     return name
 
 
+def _create_key(kms, prefix: str, spec: resources.KeySpec) -> str:
+    """A KMS key (``alias/{prefix}-{name}``); its ARN. Kept if the alias exists."""
+    alias = f"alias/{resources.physical_name(prefix, spec.name)}"
+    try:
+        return kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
+    except kms.exceptions.NotFoundException:
+        pass
+    arn = kms.create_key(KeySpec=spec.key_spec, KeyUsage=spec.usage, Description=spec.description)["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName=alias, TargetKeyId=arn)
+    return arn
+
+
 def _states_role(iam) -> str:
     try:
         return iam.get_role(RoleName=STATES_ROLE)["Role"]["Arn"]
@@ -142,10 +154,10 @@ def _create_state_machine(sfn, role: str, prefix: str, spec: resources.StateMach
 
 def create_local_resources(endpoint_url: str, prefix: str, *,
                            secret_values: dict[str, str] | None = None) -> dict[str, str]:
-    """Create every table, bucket, queue, secret and state machine of ``resources`` in the moto
-    server at ``endpoint_url``; return ``{env var: name, URL or ARN}`` for the handlers.
+    """Create every table, bucket, queue, secret, KMS key and state machine of ``resources`` in the
+    moto server at ``endpoint_url``; return ``{env var: name, URL or ARN}`` for the handlers.
 
-    ``secret_values`` (by secret name, e.g. ``{"relayer-key": "0x..."}``) sets a secret's value;
+    ``secret_values`` (by secret name) sets a secret's value;
     otherwise "random-hex32" secrets get a random value and "external" ones are created empty
     (put their value later). Calling it again with the same prefix keeps what exists.
     """
@@ -163,6 +175,9 @@ def create_local_resources(endpoint_url: str, prefix: str, *,
     sm = _client("secretsmanager", endpoint_url)
     for secret in resources.SECRETS:
         env[secret.env] = _create_secret(sm, prefix, secret, secret_values.get(secret.name))
+    kms = _client("kms", endpoint_url)
+    for key in resources.KEYS:
+        env[key.env] = _create_key(kms, prefix, key)
     if resources.STATE_MACHINES:
         role = _states_role(_client("iam", endpoint_url))
         sfn = _client("stepfunctions", endpoint_url)

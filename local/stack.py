@@ -43,6 +43,10 @@ DEFAULT_PREFIX = "zkdm-local"
 # Demo accounts: Hardhat's development accounts by index (their keys are public knowledge).
 ROLES = ("deployer", "platform", "creator1", "creator2", "buyer1", "buyer2")
 MINT_ROLES = ("creator1", "creator2", "buyer1", "buyer2")
+RELAYER_FUNDING_WEI = 1_000 * 10**18  # the KMS relayer's gas money, sent by the platform account
+# chain gateway settings of the local stack: a block is final when mined, and the monitor (every
+# few seconds, local.workers) re-prices after 20 s
+LOCAL_CHAIN_SETTINGS = {"CHAIN_CONFIRMATIONS": "1", "TX_STUCK_SECONDS": "20"}
 
 
 @dataclass
@@ -56,14 +60,23 @@ def demo_accounts() -> list[Account]:
     return [Account(role, addr, key) for role, (addr, key) in zip(ROLES, hardhat_accounts(len(ROLES)))]
 
 
-def _load_deploy():
-    """``contracts/deploy.py``'s ``deploy`` (loaded by path: ``contracts/`` is not a package)."""
+def _load_deploy(name: str = "deploy"):
+    """``contracts/deploy.py``'s ``deploy`` (or another function of it; loaded by path:
+    ``contracts/`` is not a package)."""
     path = ROOT / "contracts" / "deploy.py"
     spec = importlib.util.spec_from_file_location("contracts_deploy", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.deploy
+    return getattr(module, name)
+
+
+def relayer_address(key_id: str) -> str:
+    """The Ethereum address of the relayer's KMS key (boto3 → ``AWS_ENDPOINT_URL``, moto here)."""
+    import boto3
+    from marketplace.chain.kms import KmsSigner
+
+    return KmsSigner(key_id, boto3.client("kms", region_name="us-east-1")).address
 
 
 def function_env(spec: resources.FunctionSpec, env: dict[str, str]) -> dict[str, str]:
@@ -88,6 +101,7 @@ class LocalStack:
     _workers: list = field(default_factory=list)
     _uninstall_router: Any = None
     _node_boot: threading.Thread | None = None
+    relayer: str = ""  # the KMS relayer key's address
 
     # -- progress -------------------------------------------------------------------------------
 
@@ -156,9 +170,9 @@ class LocalStack:
             os.environ["AWS_ENDPOINT_URL"] = self.moto.url
             from local.aws import create_local_resources
 
-            # the relayer's key is set by ops in AWS ("external"); locally it is the platform account's
-            self.env.update(create_local_resources(
-                self.moto.url, self.prefix, secret_values={"relayer-key": self.account("platform").privateKey}))
+            # the relayer's key is a KMS key in moto (as in AWS); a Hardhat account only funds it
+            self.env.update(create_local_resources(self.moto.url, self.prefix))
+            self.relayer = relayer_address(self.env["RELAYER_KEY_ID"])
 
         self._node_boot.join()
         if node_error:
@@ -167,12 +181,13 @@ class LocalStack:
             print(f"  hardhat node on 127.0.0.1:{self.node.port} ... ok ({node_boot_time[0]:.1f} s, "
                   "booted alongside moto)", flush=True)
 
-        with self._step("contracts deployed"):
-            deploy = _load_deploy()
+        with self._step("contracts deployed, the KMS relayer funded"):
+            deploy, fund = _load_deploy(), _load_deploy("fund")
             platform = self.account("platform")
+            fund(self.node.url, platform.privateKey, self.relayer, RELAYER_FUNDING_WEI)
             self.deployment = deploy(
                 self.node.url, self.account("deployer").privateKey,
-                relayer=platform.address, platform=platform.address,
+                relayer=self.relayer, platform=platform.address,
                 mint_to=[self.account(r).address for r in MINT_ROLES],
                 out=self.state_dir / "deployment.json",
             )
@@ -182,6 +197,7 @@ class LocalStack:
                 "PUBLIC_BASE_URL": self.api_url,
                 "CHAIN_ID": str(self.deployment["chainId"]),
                 "CHAIN_CONFIG": json.dumps(self.deployment),
+                **LOCAL_CHAIN_SETTINGS,
             })
             self.functions = {
                 spec.name: LocalFunction(resources.physical_name(self.prefix, spec.name), spec.handler,
@@ -213,6 +229,7 @@ class LocalStack:
             "contracts": self.deployment.get("contracts", {}),
             "accounts": [a.__dict__ for a in self.accounts],
             "awsEndpoint": self.moto.url if self.moto else None,
+            "relayer": self.relayer,
             "prefix": self.prefix,
         }
 
@@ -248,6 +265,7 @@ def _print_banner(stack: LocalStack, seconds: float) -> None:
     print(f"  API         {stack.api_url}   (OpenAPI: {stack.api_url}/openapi.json)")
     print(f"  chain       {stack.node.url}   chainId {stack.deployment.get('chainId')}")
     print(f"  AWS (moto)  {stack.moto.url}")
+    print(f"  relayer     {stack.relayer}   (KMS key {stack.env.get('RELAYER_KEY_ID')})")
     for name, address in stack.deployment.get("contracts", {}).items():
         print(f"  {name:<22} {address}")
     print("\nDemo accounts (Hardhat's public development keys: never use them on a real chain):")

@@ -208,3 +208,13 @@ class Schedule(_Loop):
             "detail": json.loads(json.dumps(self.detail)),
         }
         self.function(event, None)
+
+
+# -- registered workers ------------------------------------------------------------------------
+
+CHAIN_MONITOR_SECONDS = 5.0  # EventBridge runs it every minute in AWS; locally a short schedule
+
+
+@register_worker("chain-monitor")
+def _chain_monitor(ctx: WorkerContext) -> Worker:
+    return Schedule(ctx, function="chain-monitor", every_seconds=CHAIN_MONITOR_SECONDS)

@@ -42,9 +42,11 @@ def _need_build() -> None:
 def clear_caches() -> None:
     """Forget cached clients, secrets, configs and handler singletons (after an env change)."""
     from marketplace.adapters import aws, secrets
+    from marketplace.chain.gateway import clear_gateways
 
     aws.client.cache_clear()
     secrets.clear_cache()
+    clear_gateways()
     config.load.cache_clear()
     for name in ("content_api", "registration_worker", "openapi"):
         module = inspect.unwrap(load_handler(name)).__globals__  # the module under the decorators
@@ -60,6 +62,7 @@ class Stack:
     accounts: dict[str, tuple[str, str]]  # role -> (address, private key)
     moto_url: str
     rpc_url: str
+    relayer: str  # the KMS relayer key's address
 
     def client(self, service: str):
         import boto3
@@ -110,16 +113,22 @@ def stack(tmp_path_factory):
         moto.start()
         os.environ["AWS_ENDPOINT_URL"] = moto.url
         accounts = dict(zip(ROLES, hardhat_accounts(len(ROLES))))
-        env = create_local_resources(moto.url, PREFIX,
-                                     secret_values={"relayer-key": accounts["platform"][1]})
+        env = create_local_resources(moto.url, PREFIX)
+        # the relayer is the KMS key's address (moto's KMS, as AWS's in production); the platform
+        # account only funds it with gas money
+        from local.stack import RELAYER_FUNDING_WEI, relayer_address
+
+        relayer = relayer_address(env["RELAYER_KEY_ID"])
         spec = importlib.util.spec_from_file_location("contracts_deploy", ROOT / "contracts" / "deploy.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        deployment = module.deploy(node.url, accounts["deployer"][1], relayer=accounts["platform"][0],
+        module.fund(node.url, accounts["platform"][1], relayer, RELAYER_FUNDING_WEI)
+        deployment = module.deploy(node.url, accounts["deployer"][1], relayer=relayer,
                                    platform=accounts["platform"][0],
                                    mint_to=[accounts["creator1"][0], accounts["buyer1"][0]])
         env.update({"PUBLIC_BASE_URL": "http://127.0.0.1:3000", "CHAIN_ID": str(deployment["chainId"]),
-                    "CHAIN_CONFIG": json.dumps(deployment), "POWERTOOLS_LOG_LEVEL": "WARNING"})
+                    "CHAIN_CONFIG": json.dumps(deployment), "POWERTOOLS_LOG_LEVEL": "WARNING",
+                    "CHAIN_CONFIRMATIONS": "1"})
         os.environ.update(env)
         worker_spec = resources.by_name(resources.FUNCTIONS, "registration-worker")
         worker = LocalFunction(resources.physical_name(PREFIX, worker_spec.name), worker_spec.handler,
@@ -128,7 +137,7 @@ def stack(tmp_path_factory):
         create_moto_functions(moto.url, [worker])
         uninstall = install_lambda_router({worker.name: worker})
         clear_caches()
-        yield Stack(env, deployment, accounts, moto.url, node.url)
+        yield Stack(env, deployment, accounts, moto.url, node.url, relayer)
     finally:
         if uninstall:
             uninstall()

@@ -38,7 +38,8 @@ def test_every_model_belongs_to_a_function_and_flow_1_functions_have_one():
 
 def test_worker_config_parses_the_deployment_json():
     env = {"CONTENT_TABLE": "t", "REGISTRATIONS_TABLE": "r", "CONTENT_BUCKET": "c", "UPLOADS_BUCKET": "u",
-           "IDENTITY_SECRET_ID": "i", "RELAYER_SECRET_ID": "k",
+           "IDENTITY_SECRET_ID": "i", "RELAYER_KEY_ID": "k",
+           "CHAIN_NONCES_TABLE": "n", "CHAIN_TXS_TABLE": "x",
            "CHAIN_CONFIG": json.dumps({"chainId": 31337, "rpcUrl": "http://127.0.0.1:8545",
                                        "contracts": {"ContentRegistry": "0x" + "ab" * 20}, "deployer": "0x0"})}
     cfg = config.RegistrationWorkerConfig.from_env(env)

@@ -90,12 +90,29 @@ class ContentApiConfig(_PublicUrl):
 
 
 class _ChainSender(_EnvConfig):
-    """A function that sends transactions as the platform relayer."""
+    """A function that sends transactions as the platform relayer through the chain gateway: the
+    relayer's KMS key, its nonce lease table and the transaction journal (docs/design.md, "Chain
+    gateway")."""
 
-    relayer_secret_id: str = Field(alias="RELAYER_SECRET_ID")
+    relayer_key_id: str = Field(alias="RELAYER_KEY_ID")
+    nonces_table: str = Field(alias="CHAIN_NONCES_TABLE")
+    txs_table: str = Field(alias="CHAIN_TXS_TABLE")
     chain: Json[ChainDeployment] = Field(alias="CHAIN_CONFIG")
     contracts_abi_dir: Path = Field(DEFAULT_ABI_DIR, alias="CONTRACTS_ABI_DIR")
     tx_timeout_seconds: float = Field(120, alias="TX_TIMEOUT_SECONDS", gt=0)
+    max_log_range: int = Field(2000, alias="CHAIN_MAX_LOG_RANGE", ge=1, le=100_000)
+
+    def gateway_settings(self, **extra: Any):
+        from marketplace.chain.gateway import GatewaySettings
+
+        return GatewaySettings(abi_dir=str(self.contracts_abi_dir), tx_timeout=self.tx_timeout_seconds,
+                               relayer_key_id=self.relayer_key_id, nonces_table=self.nonces_table,
+                               txs_table=self.txs_table, max_log_range=self.max_log_range, **extra)
+
+
+class ChainMonitorConfig(_ChainSender):
+    confirmations: int = Field(3, alias="CHAIN_CONFIRMATIONS", ge=1, le=1000)
+    stuck_seconds: float = Field(90, alias="TX_STUCK_SECONDS", gt=0)
 
 
 class RegistrationWorkerConfig(_ChainSender):
@@ -148,4 +165,5 @@ MODELS: dict[str, type[_EnvConfig]] = {
     "registration-worker": RegistrationWorkerConfig,
     "openapi": OpenApiConfig,
     "license-api": LicenseApiConfig,
+    "chain-monitor": ChainMonitorConfig,
 }

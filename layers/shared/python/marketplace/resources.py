@@ -67,6 +67,18 @@ class SecretSpec:
 
 
 @dataclass(frozen=True)
+class KeySpec:
+    """An AWS KMS key. Only its key id (ARN) reaches a function, under ``env``; the private key
+    never leaves KMS. The relayer key signs Ethereum transactions (secp256k1)."""
+
+    name: str
+    env: str
+    description: str
+    key_spec: str = "ECC_SECG_P256K1"
+    usage: Literal["SIGN_VERIFY"] = "SIGN_VERIFY"
+
+
+@dataclass(frozen=True)
 class StateMachineSpec:
     name: str
     env: str
@@ -105,9 +117,11 @@ class FunctionSpec:
     queues: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()
     state_machines: tuple[str, ...] = ()
-    chain: bool = False  # needs CHAIN_CONFIG and the relayer key
+    keys: tuple[str, ...] = ()  # KMS keys it signs with (kms:Sign, kms:GetPublicKey on exactly those)
+    chain: bool = False  # needs CHAIN_CONFIG (the deployment)
     prover: bool = False  # needs the proving keys (bigger memory, longer timeout)
     settings: tuple[str, ...] = ()  # SETTINGS this function reads (besides its resources' variables)
+    schedule: str | None = None  # EventBridge schedule expression, e.g. "rate(1 minute)"
 
 
 TABLES: tuple[TableSpec, ...] = (
@@ -125,6 +139,12 @@ TABLES: tuple[TableSpec, ...] = (
     # Flow 2: a pending credential secret per quote (quoteId = its commitment), until purchase or ttl
     TableSpec("quotes", "QUOTES_TABLE", pk="quoteId"),
     TableSpec("idempotency", "IDEMPOTENCY_TABLE", pk="id", ttl="expiration"),
+    # the chain gateway (docs/design.md, "Chain gateway"): the relayer's nonce lease per
+    # (chainId, address), the journal of every transaction it signs, the event readers' cursors
+    TableSpec("chain-nonces", "CHAIN_NONCES_TABLE", pk="pk", ttl=None),
+    TableSpec("chain-txs", "CHAIN_TXS_TABLE", pk="txHash", indexes=(Index("byState", "state", "nonce"),),
+              numeric=("nonce",)),
+    TableSpec("chain-cursors", "CHAIN_CURSORS_TABLE", pk="name", ttl=None),
 )
 
 BUCKETS: tuple[BucketSpec, ...] = (
@@ -142,10 +162,12 @@ SECRETS: tuple[SecretSpec, ...] = (
     SecretSpec("jwt-signing-key", "JWT_SECRET_ID", "HMAC key that signs the API's session JWTs"),
     SecretSpec("identity-key", "IDENTITY_SECRET_ID",
                "key from which creators' identity secrets (authenticity proofs) are derived"),
-    SecretSpec("relayer-key", "RELAYER_SECRET_ID",
-               "private key of the platform relayer account that sends transactions", generate="external"),
     SecretSpec("credential-key", "CREDENTIAL_SECRET_ID",
                "key that seals license credential secrets at rest (the usage batch prover unseals them)"),
+)
+
+KEYS: tuple[KeySpec, ...] = (
+    KeySpec("relayer-key", "RELAYER_KEY_ID", "the platform relayer's Ethereum account: signs every relayed transaction"),
 )
 
 STATE_MACHINES: tuple[StateMachineSpec, ...] = (
@@ -169,6 +191,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("MAX_UPLOAD_BYTES", "largest file accepted through POST /content/uploads"),
     SettingSpec("UPLOAD_URL_TTL_SECONDS", "lifetime of a presigned upload"),
     SettingSpec("TX_TIMEOUT_SECONDS", "how long the registration worker waits for a transaction receipt"),
+    SettingSpec("CHAIN_MAX_LOG_RANGE", "most blocks one eth_getLogs call covers (providers cap the range)"),
+    SettingSpec("CHAIN_CONFIRMATIONS", "blocks on top of a transaction or log before it counts as confirmed "
+                "(1 = mined)"),
+    SettingSpec("CHAIN_REORG_DEPTH", "how far back an event reader re-reads when a block it read was reorganised"),
+    SettingSpec("TX_STUCK_SECONDS", "after how long without a receipt the chain monitor re-prices a transaction"),
     # Flows 2 and 3
     SettingSpec("QUOTE_TTL_SECONDS", "lifetime of a license quote and deadline of its permit"),
     SettingSpec("SIGNATURE_TTL_SECONDS", "deadline of the creator's CreateTerms / RevokeLicense typed data"),
@@ -176,6 +203,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ACCESS_RATE_WINDOW_SECONDS", "the rate-limit window (fixed, aligned on the epoch)"),
     SettingSpec("ACCESS_URL_TTL_SECONDS", "lifetime of a presigned content URL"),
 )
+
+# What every function that sends relayer transactions through the chain gateway needs
+CHAIN_SENDER_TABLES: tuple[str, ...] = ("chain-nonces", "chain-txs")
+CHAIN_SENDER_SETTINGS: tuple[str, ...] = ("CHAIN_CONFIG", "CONTRACTS_ABI_DIR", "TX_TIMEOUT_SECONDS",
+                                          "CHAIN_MAX_LOG_RANGE")
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("auth", "auth", routes=(Route("POST", "/auth/nonce"), Route("POST", "/auth/login")),
@@ -192,9 +224,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                  settings=("PUBLIC_BASE_URL", "REGISTRATION_WAIT_SECONDS", "MAX_INLINE_UPLOAD_BYTES",
                            "MAX_UPLOAD_BYTES", "UPLOAD_URL_TTL_SECONDS")),
     FunctionSpec("registration-worker", "registration_worker", memory=3008, timeout=300,
-                 tables=("content", "registrations"), buckets=("content", "uploads"),
-                 secrets=("identity-key", "relayer-key"), chain=True, prover=True,
-                 settings=("CHAIN_CONFIG", "CONTRACTS_ABI_DIR", "TX_TIMEOUT_SECONDS")),
+                 tables=("content", "registrations") + CHAIN_SENDER_TABLES, buckets=("content", "uploads"),
+                 secrets=("identity-key",), keys=("relayer-key",), chain=True, prover=True,
+                 settings=CHAIN_SENDER_SETTINGS),
     FunctionSpec("openapi", "openapi", routes=(Route("GET", "/openapi.json"),), settings=("PUBLIC_BASE_URL",)),
     # Flow 2: terms, quotes, purchases (relayed or verified on chain), licenses, keys
     FunctionSpec("license-api", "license_api",
@@ -206,16 +238,20 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                          Route("POST", "/license/{licenseId}/revoke", "jwt"),
                          Route("POST", "/license/{licenseId}/keys", "jwt"),
                          Route("DELETE", "/license/{licenseId}/keys", "jwt")),
-                 tables=("content", "terms", "quotes", "licenses", "apikeys", "ratelimits"),
-                 secrets=("relayer-key", "credential-key"), chain=True,
-                 settings=("CHAIN_CONFIG", "CONTRACTS_ABI_DIR", "TX_TIMEOUT_SECONDS", "QUOTE_TTL_SECONDS",
-                           "SIGNATURE_TTL_SECONDS")),
+                 tables=("content", "terms", "quotes", "licenses", "apikeys", "ratelimits") + CHAIN_SENDER_TABLES,
+                 secrets=("credential-key",), keys=("relayer-key",), chain=True,
+                 settings=CHAIN_SENDER_SETTINGS + ("QUOTE_TTL_SECONDS", "SIGNATURE_TTL_SECONDS")),
     # Flow 3: the hot path. The function checks the API key itself (first of its ordered checks),
     # so the route has no authorizer; no chain, no prover, no secrets.
     FunctionSpec("access", "access", routes=(Route("POST", "/content/{contentId}/access", "apikey"),),
                  memory=1024, timeout=10,
                  tables=("apikeys", "ratelimits", "licenses", "usage", "content"), buckets=("content",),
                  settings=("ACCESS_RATE_LIMIT", "ACCESS_RATE_WINDOW_SECONDS", "ACCESS_URL_TTL_SECONDS")),
+    # The chain gateway's monitor: brings the transaction journal up to date, re-broadcasts dropped
+    # transactions, re-prices or cancels stuck ones (marketplace.chain.monitor)
+    FunctionSpec("chain-monitor", "chain_monitor", memory=512, timeout=120, tables=CHAIN_SENDER_TABLES,
+                 keys=("relayer-key",), chain=True, schedule="rate(1 minute)",
+                 settings=CHAIN_SENDER_SETTINGS + ("CHAIN_CONFIRMATIONS", "TX_STUCK_SECONDS")),
 )
 
 
@@ -232,6 +268,7 @@ def env_names(spec: FunctionSpec) -> tuple[str, ...]:
     names += [by_name(BUCKETS, b).env for b in spec.buckets]
     names += [by_name(QUEUES, q).env for q in spec.queues]
     names += [by_name(SECRETS, s).env for s in spec.secrets]
+    names += [by_name(KEYS, k).env for k in spec.keys]
     names += [by_name(STATE_MACHINES, m).env for m in spec.state_machines]
     names += [by_name(SETTINGS, s, key="env").env for s in spec.settings]
     return tuple(names)

@@ -1,6 +1,7 @@
 """The LicenseManager, its escrow and its stablecoin, as ``logic.licensing.LicenseChain``.
 
-Built on ``adapters.chain.Chain`` (web3, the relayer's signed transactions, revert decoding). The
+Built on the chain gateway (``marketplace.chain.ChainGateway``: the relayer's KMS-signed,
+journaled transactions, reverts as ``ContractRevert``, bounded log pages). The
 escrow and the token are read from the LicenseManager (``ESCROW()``, ``TOKEN()``), so only the
 LicenseManager's address comes from CHAIN_CONFIG; the token is used through the ERC-20 + EIP-2612
 + EIP-5267 functions every permit stablecoin has (ABI: ``MockStablecoin.json``).
@@ -69,7 +70,7 @@ class LicenseChainAdapter:
         return int(self._manager.functions.nonces(_address(account)).call())
 
     def send(self, function: str, *args: Any) -> dict[str, Any]:
-        return self._chain.transact(MANAGER, function, *args)
+        return self._chain.transact(MANAGER, function, *args, purpose=f"license.{function}")
 
     def receipt(self, tx_hash: str) -> dict[str, Any] | None:
         from web3.exceptions import TransactionNotFound

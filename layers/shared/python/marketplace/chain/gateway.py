@@ -192,10 +192,11 @@ class ChainGateway:
             return False  # never journaled: never broadcast by the gateway
         if item["state"] in (J.REJECTED, J.REPLACED, J.ABANDONED):
             return False
-        if self.journal.transition(tx_hash, J.ABANDONED, "abandoned", from_states=(J.SIGNED, J.PENDING, J.DROPPED),
-                                   expect={"broadcasts": int(item.get("broadcasts", 0))}):
-            return False
-        return True  # the monitor rebroadcast it meanwhile
+        # give it up, unless the monitor claimed a rebroadcast meanwhile (then it is pending again)
+        abandoned = self.journal.transition(tx_hash, J.ABANDONED, "abandoned",
+                                            from_states=(J.SIGNED, J.PENDING, J.DROPPED),
+                                            expect={"broadcasts": int(item.get("broadcasts", 0))})
+        return not abandoned
 
     # -- reading ----------------------------------------------------------------------------------
 

@@ -67,7 +67,7 @@ def recovery_id(digest: bytes, r: int, s: int, address: str) -> int:
     for v in (0, 1):
         try:
             recovered = keys.Signature(vrs=(v, r, s)).recover_public_key_from_msg_hash(digest)
-        except Exception:  # noqa: BLE001 - an invalid point for this v: try the other one
+        except Exception:  # noqa: BLE001, S112 - an invalid point for this v: try the other one
             continue
         if recovered.to_checksum_address() == address:
             return v
@@ -128,3 +128,9 @@ class KmsSigner:
         v, r, s = self.sign_digest(unsigned.hash())
         raw = encode_transaction(unsigned, vrs=(v, r, s))
         return SignedTx(raw=raw, hash="0x" + keccak(raw).hex(), nonce=int(fields["nonce"]))
+
+
+if __name__ == "__main__":  # python -m marketplace.chain.kms <key id or ARN or alias>: its address
+    import sys
+
+    print(KmsSigner(sys.argv[1]).address)

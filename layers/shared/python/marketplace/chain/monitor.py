@@ -61,7 +61,7 @@ class TxMonitor:
                 report.checked += 1
                 try:
                     action = self._check(item, head, latest_nonce)
-                except Exception:  # noqa: BLE001 - one bad entry must not stop the others
+                except Exception:
                     log.exception("monitor: checking %s failed", item["txHash"])
                     action = "error"
                 if action:
@@ -134,7 +134,7 @@ class TxMonitor:
             return "raced"
         try:
             self.w3.eth.send_raw_transaction(bytes.fromhex(item["raw"][2:]))
-        except Exception:  # noqa: BLE001 - decided from state: the node has it, or we re-price next run
+        except Exception:
             log.warning("rebroadcast of %s refused", h, exc_info=True)
             if not self.sender.knows(h):
                 return self._reprice(item)
@@ -153,7 +153,7 @@ class TxMonitor:
                                    replaces=item["txHash"])
         try:
             self.w3.eth.send_raw_transaction(signed.raw)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("%s of %s refused", event, item["txHash"], exc_info=True)
             if not self.sender.knows(signed.hash):
                 self.journal.transition(signed.hash, J.REJECTED, "refused", from_states=(J.SIGNED,))
