@@ -9,8 +9,9 @@ UV ?= $(if $(UV_BIN),$(UV_BIN),python3 -m uv)
 PY := $(UV) run --frozen python
 PORT ?= 3000
 
-.PHONY: install install-system build build-circuits build-contracts dev test test-unit test-integration test-infra \
-        test-e2e test-contracts test-zk synth slither bench bench-register bench-gas bench-zk bench-access clean
+.PHONY: install install-system build build-circuits build-contracts dev test test-fast test-unit test-integration \
+        test-infra test-e2e test-contracts test-zk typecheck synth slither bench bench-register bench-gas bench-zk \
+        bench-access clean
 
 ## install: Python (uv, from uv.lock) and npm (from package-lock.json) dependencies, system tools
 install: .venv/.installed node_modules/.installed install-system
@@ -38,13 +39,16 @@ build-contracts: install build-circuits
 dev: build
 	$(PY) -m local.stack --port $(PORT)
 
-## test: every tier
+## test: every tier (one folder of tests/ each; tests/conftest.py marks each test with its folder)
 test: build
 	$(PY) -m pytest tests
+## test-fast: no build, no Hardhat, no synth: unit tests, the infra tests that do not synthesize, the suite's layout
+test-fast: install
+	$(PY) -m pytest tests/unit tests/infra tests/test_layout.py -m "not synth"
 test-unit: install
-	$(PY) -m pytest tests -m unit
+	$(PY) -m pytest tests/unit
 test-integration: build
-	$(PY) -m pytest tests -m integration
+	$(PY) -m pytest tests/integration
 test-infra: install
 	$(PY) -m pytest tests/infra
 test-e2e: build
@@ -53,6 +57,10 @@ test-contracts: build
 	$(PY) -m pytest tests/contracts
 test-zk: build
 	$(PY) -m pytest tests/zk
+
+## typecheck: mypy over the shared layer, the functions, local/ and infra/ ([tool.mypy] in pyproject.toml)
+typecheck: install
+	$(PY) -m mypy
 
 synth: build
 	npx cdk synth --quiet

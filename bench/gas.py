@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from local.processes import HardhatNode
-from tests.contracts.chainkit import Chain, build_contracts
-from tests.contracts.market import USDC, Market
+from tests.support.chainkit import Chain, build_contracts
+from tests.support.market import USDC, Market
 from tests.contracts.test_license_manager import sign_create_terms, sign_revoke
 
 OUT = ROOT / "bench" / "results" / "gas.json"

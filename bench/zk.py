@@ -30,7 +30,6 @@ import groth16py
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "zk"))
 
 from marketplace.zk import load_circuit, prove, verify
 from marketplace.zk.inputs import (
@@ -39,7 +38,7 @@ from marketplace.zk.inputs import (
     aggregate_inputs,
     usage_batch_inputs,
 )
-from zk_samples import DOMAIN, HOUR, T0, events, sample_inputs, usage_sample
+from tests.support.zk_samples import DOMAIN, HOUR, T0, events, sample_inputs, usage_sample
 
 from circuits.verifier_contracts import compile_verifiers, deploy, verify_args
 from local.processes import HardhatNode

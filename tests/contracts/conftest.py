@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pytest
 
 from local.processes import HardhatNode
-from tests.contracts.chainkit import Chain, build_contracts
-from tests.contracts.market import Market
+from tests.support.chainkit import Chain, build_contracts
+from tests.support.market import Market
 
 
 @dataclass

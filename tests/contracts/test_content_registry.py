@@ -7,7 +7,7 @@ from eth_abi import encode
 from eth_utils import keccak
 from marketplace.zk.field import domain as field_domain
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [pytest.mark.contracts]
 
 REGISTERED, ARCHIVED = 1, 2
 

@@ -10,7 +10,7 @@ import pytest
 import contracts.deploy as deploy_module
 from contracts.deploy import DEFAULT_MINT, deploy, main
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [pytest.mark.contracts]
 
 NAMES = {"AuthenticityVerifier", "UsageBatchVerifier", "ComplianceVerifier", "AggregateVerifier", "MockStablecoin",
          "Stablecoin", "ContentRegistry", "PaymentEscrow", "LicenseManager", "UsageTracker"}

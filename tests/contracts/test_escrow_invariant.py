@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.contracts.chainkit import Reverted
+from tests.support.chainkit import Reverted
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.contracts, pytest.mark.slow]
 
 SETTLEMENT = 86_400
 BUYERS = ("buyer", "buyer2", "other")

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contracts.chainkit import decode_error
-from tests.contracts.market import USDC, Market
+from tests.support.chainkit import decode_error
+from tests.support.market import USDC, Market
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.contracts, pytest.mark.slow]
 
 MINT = 1_000 * USDC
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contracts.market import USDC
+from tests.support.market import USDC
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [pytest.mark.contracts]
 
 DAY = 86400
 PRICE = USDC // 2  # the world's terms: 0.5 USDC per use, 100 uses, 30 days

@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from tests.contracts.chainkit import ROOT
+from tests.support.chainkit import ROOT
 
-pytestmark = [pytest.mark.unit]
+pytestmark = [pytest.mark.contracts]
 
 
 def load_slither_script():

@@ -8,9 +8,9 @@ from eth_abi import encode
 from eth_utils import keccak
 from marketplace.zk.field import domain as field_domain
 
-from tests.contracts.market import USDC
+from tests.support.market import USDC
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.contracts, pytest.mark.slow]
 
 DAY = 86400
 PRICE = USDC // 2

@@ -14,7 +14,7 @@ import pytest
 
 from local.lambdas import LocalFunction, create_moto_functions, function_arn, install_lambda_router
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.e2e
 
 
 class InsufficientCheese(Exception):

@@ -26,7 +26,7 @@ from local.workers import (
     stop_workers,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.e2e
 
 PREFIX = "workers-test"
 

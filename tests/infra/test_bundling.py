@@ -1,4 +1,5 @@
-"""The dependency layer's requirements export (no synth: runs `uv export` only)."""
+"""The dependency layer's requirements export (no synth: runs `uv export` only). No marker is
+declared here: tests/conftest.py gives every test its folder's (tests/test_layout.py checks it)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import pytest
 
 from infra.bundling import DependenciesBundler, RequirementsError, check_requirements, uv_environment
 from infra.config import ROOT
-
-pytestmark = pytest.mark.infra
 
 
 @pytest.mark.parametrize("forcing", ["FORCE_COLOR", "CLICOLOR_FORCE", "UV_COLOR"])

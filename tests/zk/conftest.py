@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from marketplace.zk import prove
-from zk_samples import sample_inputs
+from tests.support.zk_samples import sample_inputs
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from marketplace.zk.field import P
 from marketplace.zk.inputs import BatchRecord, LicenseBatches, aggregate_inputs, fold_chain
-from zk_samples import DOMAIN, HOUR, T0, aggregate_licenses, assert_unsatisfiable, public_of
+from tests.support.zk_samples import DOMAIN, HOUR, T0, aggregate_licenses, assert_unsatisfiable, public_of
 
-pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("built_keys")]
+pytestmark = [pytest.mark.zk, pytest.mark.usefixtures("built_keys")]
 
 
 def expected(licenses: list[LicenseBatches]) -> dict:

@@ -7,9 +7,9 @@ import hashlib
 import pytest
 from marketplace.zk.field import P, split_256
 from marketplace.zk.inputs import authenticity_inputs, creator_commitment, timestamp_commitment
-from zk_samples import DOMAIN, T0, assert_unsatisfiable, public_of, sample_inputs
+from tests.support.zk_samples import DOMAIN, T0, assert_unsatisfiable, public_of, sample_inputs
 
-pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("built_keys")]
+pytestmark = [pytest.mark.zk, pytest.mark.usefixtures("built_keys")]
 
 CONTENT = hashlib.sha256(b"dataset v1").digest()
 

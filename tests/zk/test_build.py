@@ -15,7 +15,6 @@ from circuits import build
 CIRCUIT = "credential"
 
 
-@pytest.mark.unit
 def test_cache_key_covers_every_included_file():
     entry = build.load_registry()["usage_batch"]
     closure = {p.relative_to(build.ROOT).as_posix() for p in build.source_closure(build.ROOT / entry["main"])}
@@ -30,12 +29,10 @@ def test_cache_key_covers_every_included_file():
     } <= closure
 
 
-@pytest.mark.unit
 def test_registry_public_signals_expand_arrays():
     assert build.expand_signals(["a", "chains[3]", "b"]) == ["a", "chains[0]", "chains[1]", "chains[2]", "b"]
 
 
-@pytest.mark.integration
 @pytest.mark.slow
 def test_two_concurrent_builds_then_a_cached_one():
     work = build.ROOT / "build" / f".build-test-{os.getpid()}"

@@ -12,11 +12,11 @@ import subprocess
 import pytest
 from marketplace.zk import prove, verify
 from marketplace.zk.verifier import VerifyingKey
-from zk_samples import sample_inputs
+from tests.support.zk_samples import sample_inputs
 
 from circuits import build
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("built_keys")]
+pytestmark = [pytest.mark.zk, pytest.mark.slow, pytest.mark.usefixtures("built_keys")]
 CIRCUIT = "credential"
 SNARKJS = str(build.NODE_BIN / "snarkjs")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from marketplace.zk.field import P
 from marketplace.zk.inputs import BatchRecord, compliance_inputs, fold_chain
-from zk_samples import (
+from tests.support.zk_samples import (
     COMPLIANCE_BATCHES,
     COMPLIANCE_TERMS,
     DOMAIN,
@@ -17,7 +17,7 @@ from zk_samples import (
     records_sample,
 )
 
-pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("built_keys")]
+pytestmark = [pytest.mark.zk, pytest.mark.usefixtures("built_keys")]
 TOTAL = sum(b[0] for b in COMPLIANCE_BATCHES)  # 77
 
 

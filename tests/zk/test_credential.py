@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from marketplace.zk.field import P
 from marketplace.zk.inputs import credential_binding, credential_commitment, credential_inputs
-from zk_samples import CREDENTIAL_SECRET, DOMAIN, LICENSE_ID, public_of
+from tests.support.zk_samples import CREDENTIAL_SECRET, DOMAIN, LICENSE_ID, public_of
 
-pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("built_keys")]
+pytestmark = [pytest.mark.zk, pytest.mark.usefixtures("built_keys")]
 
 
 def test_valid_witness_outputs_commitment_and_binding():

@@ -11,7 +11,7 @@ from marketplace.zk import Proof
 from marketplace.zk.field import P, domain, poseidon, split_256, to_field
 from py_ecc.optimized_bn128 import curve_order
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.zk
 
 
 def test_modulus_is_the_bn254_scalar_field():

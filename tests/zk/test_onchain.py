@@ -10,7 +10,7 @@ from web3 import Web3
 from circuits.verifier_contracts import compile_verifiers, deploy, verify_args
 from local.processes import HardhatNode
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("built_keys")]
+pytestmark = [pytest.mark.zk, pytest.mark.slow, pytest.mark.usefixtures("built_keys")]
 CIRCUITS = ["authenticity", "credential", "usage_batch", "compliance", "aggregate"]
 
 

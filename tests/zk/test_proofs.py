@@ -10,11 +10,11 @@ from marketplace.zk import Proof, load_circuit, prove, verify
 from marketplace.zk.field import P
 from marketplace.zk.proof import Q
 from py_ecc.optimized_bn128 import FQ2, b2, curve_order, is_inf, is_on_curve, multiply, normalize
-from zk_samples import sample_inputs
+from tests.support.zk_samples import sample_inputs
 
 from circuits.build import ROOT
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("built_keys")]
+pytestmark = [pytest.mark.zk, pytest.mark.slow, pytest.mark.usefixtures("built_keys")]
 CIRCUITS = ["authenticity", "credential", "usage_batch", "compliance", "aggregate"]
 
 

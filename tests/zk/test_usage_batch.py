@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from marketplace.zk.field import P
 from marketplace.zk.inputs import BatchRecord, credential_commitment
-from zk_samples import (
+from tests.support.zk_samples import (
     CREDENTIAL_SECRET,
     DOMAIN,
     HOUR,
@@ -16,7 +16,7 @@ from zk_samples import (
     usage_sample,
 )
 
-pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("built_keys")]
+pytestmark = [pytest.mark.zk, pytest.mark.usefixtures("built_keys")]
 N = 64
 
 

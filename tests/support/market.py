@@ -27,7 +27,7 @@ from marketplace.zk.inputs import (
     usage_batch_inputs,
 )
 
-from tests.contracts.chainkit import Chain, content_hash
+from tests.support.chainkit import Chain, content_hash
 
 USDC = 10**6
 

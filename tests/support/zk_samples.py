@@ -1,4 +1,4 @@
-"""Sample inputs and witness helpers shared by the circuit tests (imported as `zk_samples`).
+"""Sample inputs and witness helpers shared by the circuit tests and `bench/zk.py`.
 
 Sample inputs are built only with marketplace.zk.inputs, like the backend builds them.
 """
