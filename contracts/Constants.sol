@@ -21,9 +21,25 @@ uint256 constant AGGREGATE_LICENSE_SLOTS = 8;
 
 // `validUntil` of a license without expiry (the circuits range-check times to 40 bits).
 uint40 constant NO_EXPIRY = type(uint40).max;
-// After a license expires, its unused deposit is refundable only after this delay, so
-// that batches of uses made before expiry (proven minutes later) can still be recorded and paid.
-uint256 constant REFUND_SETTLEMENT_PERIOD = 1 days;
+// Settlement grace (LicenseManager.settlementGrace, admin-set within these bounds): after a
+// license expires, its unused deposit is refundable only after the grace, and a usage signer the
+// buyer revoked stays valid for the grace, so that uses served before (and logged later) are paid.
+uint256 constant DEFAULT_SETTLEMENT_GRACE = 1 days;
+uint256 constant MIN_SETTLEMENT_GRACE = 1 hours;
+uint256 constant MAX_SETTLEMENT_GRACE = 30 days;
+
+// Minimum width of a usage batch's public window (UsageTracker.minWindow, admin-set within these
+// bounds): the chain never learns a use's time more precisely than this (a license shorter than
+// the minimum must use its whole validity as the window).
+uint256 constant DEFAULT_MIN_WINDOW = 1 hours;
+uint256 constant MIN_WINDOW_FLOOR = 15 minutes;
+uint256 constant MIN_WINDOW_CEILING = 7 days;
+
+// Bound on a license's price (pricePerUse × maxUses, token base units), checked in createTerms:
+// every on-chain amount (a deposit, a release, a fee, a refund) is at most 10^30, so it and any
+// sum of fewer than 10^8 of them fit in 38 decimal digits (DynamoDB's number precision).
+// pricePerUse is a uint96 (< 2^96 ≈ 7.9 × 10^28), below the bound on its own.
+uint256 constant MAX_LICENSE_AMOUNT = 1e30;
 
 // Public signal counts of the on-chain circuits (outputs first, then inputs).
 uint256 constant AUTHENTICITY_SIGNALS = 5;

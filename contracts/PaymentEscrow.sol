@@ -3,16 +3,20 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {MarketplaceBase} from "./MarketplaceBase.sol";
-import {DEFAULT_PLATFORM_FEE_BPS, MAX_PLATFORM_FEE_BPS, BPS_DENOMINATOR, REFUND_SETTLEMENT_PERIOD} from "./Constants.sol";
+import {DEFAULT_PLATFORM_FEE_BPS, MAX_PLATFORM_FEE_BPS, BPS_DENOMINATOR, NO_EXPIRY} from "./Constants.sol";
 import {IPaymentEscrow} from "./interfaces/IPaymentEscrow.sol";
 import {ILicenseManager} from "./interfaces/ILicenseManager.sol";
 
 /// @title PaymentEscrow
-/// @notice License deposits, proven-usage payouts (pull payments) and refunds. Every function that
-/// moves tokens is nonReentrant and updates its accounting before the transfer; a transfer that
-/// does not move exactly the amount asked reverts, so hostile tokens cannot skew the books.
+/// @notice License deposits, payouts of proven and buyer-signed usage (pull payments) and refunds.
+/// Only the LicenseManager opens deposits and settles batches (after checking the buyer's usage
+/// signatures), so no role, the admin's included, can move a deposit to anyone but its licensee
+/// without those signatures. Every function that moves tokens is nonReentrant and updates its
+/// accounting before the transfer; a transfer that does not move exactly the amount asked
+/// reverts, so hostile tokens cannot skew the books.
 contract PaymentEscrow is IPaymentEscrow, MarketplaceBase, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -68,7 +72,6 @@ contract PaymentEscrow is IPaymentEscrow, MarketplaceBase, ReentrancyGuardTransi
             pricePerUse: pricePerUse,
             payer: payer,
             maxUses: maxUses,
-            recordedUses: 0,
             releasedUses: 0
         });
         totalEscrowed += uint128(amount);
@@ -81,40 +84,29 @@ contract PaymentEscrow is IPaymentEscrow, MarketplaceBase, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IPaymentEscrow
-    function recordBatch(bytes32 licenseId, bytes32 batchId, uint32 uses) external onlyRole(TRACKER_ROLE) {
+    function settle(bytes32 licenseId, bytes32 contentId, bytes32 batchId, uint32 uses) external onlyLicenseManager {
         if (uses == 0) revert Escrow__ZeroUses();
         Deposit storage d = _deposits[licenseId];
         if (d.payer == address(0)) revert Escrow__UnknownDeposit();
         Batch storage batch = _batches[licenseId][batchId];
-        if (batch.uses != 0) revert Escrow__BatchAlreadyRecorded();
-        uint256 recorded = uint256(d.recordedUses) + uses;
-        if (recorded > d.maxUses) revert Escrow__InsufficientDeposit();
-        d.recordedUses = uint32(recorded);
+        if (batch.releasedAt != 0) revert Escrow__AlreadyReleased();
+        uint256 released = uint256(d.releasedUses) + uses;
+        if (released > d.maxUses) revert Escrow__InsufficientDeposit();
+        uint16 feeBps = platformFeeBps;
+        d.releasedUses = uint32(released);
         batch.uses = uses;
-    }
+        batch.feeBps = feeBps;
+        batch.releasedAt = uint40(block.timestamp);
 
-    /// @inheritdoc IPaymentEscrow
-    function release(bytes32 licenseId, bytes32 batchId, uint256 uses) external nonReentrant whenNotPaused {
-        Batch storage batch = _batches[licenseId][batchId];
-        uint32 recorded = batch.uses;
-        if (recorded == 0) revert Escrow__BatchNotRecorded();
-        if (batch.released) revert Escrow__AlreadyReleased();
-        if (uses != recorded) revert Escrow__UsesMismatch(recorded);
-        batch.released = true;
-
-        Deposit storage d = _deposits[licenseId];
-        d.releasedUses += recorded;
-        uint256 amount = uint256(recorded) * d.pricePerUse;
-        uint256 fee = (amount * platformFeeBps) / BPS_DENOMINATOR;
+        uint256 amount = uint256(uses) * d.pricePerUse;
+        uint256 fee = (amount * feeBps) / BPS_DENOMINATOR;
         uint256 creatorAmount = amount - fee;
         address payee = d.payee;
-        address platform = platformAccount;
-
         totalEscrowed -= uint128(amount);
         totalOwed += uint128(amount);
         owed[payee] += creatorAmount;
-        owed[platform] += fee;
-        emit PaymentReleased(licenseId, batchId, payee, recorded, creatorAmount, fee);
+        owed[platformAccount] += fee;
+        emit PaymentReleased(licenseId, contentId, payee, batchId, uses, creatorAmount, fee);
     }
 
     /// @inheritdoc IPaymentEscrow
@@ -132,14 +124,16 @@ contract PaymentEscrow is IPaymentEscrow, MarketplaceBase, ReentrancyGuardTransi
         Deposit storage d = _deposits[licenseId];
         address payer = d.payer;
         if (payer == address(0)) revert Escrow__UnknownDeposit();
-        if (!_refundOpen(licenseId)) revert Escrow__RefundNotAvailable();
-        uint256 unused = d.maxUses - d.recordedUses;
+        if (msg.sender != payer && !_isRelayer(msg.sender)) revert Escrow__NotAuthorized();
+        ILicenseManager.License memory license = licenseManager.getLicense(licenseId);
+        if (block.timestamp < _refundOpensAt(license)) revert Escrow__RefundNotAvailable();
+        uint256 unused = d.maxUses - d.releasedUses;
         if (unused == 0) revert Escrow__NothingToRefund();
         uint256 amount = unused * d.pricePerUse;
-        // The deposit shrinks to what is recorded: no batch can be recorded against it any more.
-        d.maxUses = d.recordedUses;
+        // The deposit shrinks to what is paid: nothing can be settled against it any more.
+        d.maxUses = d.releasedUses;
         totalEscrowed -= uint128(amount);
-        emit Refunded(licenseId, payer, unused, amount);
+        emit Refunded(licenseId, license.contentId, payer, unused, amount);
         _pushExact(payer, amount);
     }
 
@@ -182,18 +176,30 @@ contract PaymentEscrow is IPaymentEscrow, MarketplaceBase, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IPaymentEscrow
-    function refundable(bytes32 licenseId) external view returns (uint256) {
-        Deposit storage d = _deposits[licenseId];
-        if (d.payer == address(0) || !_refundOpen(licenseId)) return 0;
-        return uint256(d.maxUses - d.recordedUses) * d.pricePerUse;
+    function refundOpensAt(bytes32 licenseId) public view returns (uint256) {
+        if (_deposits[licenseId].payer == address(0)) return type(uint256).max;
+        return _refundOpensAt(licenseManager.getLicense(licenseId));
     }
 
-    /// @dev Revoked, or past expiry plus the settlement period (so late-proven batches of uses made
-    /// before expiry still land first).
-    function _refundOpen(bytes32 licenseId) private view returns (bool) {
-        ILicenseManager.License memory license = licenseManager.getLicense(licenseId);
-        return license.revoked
-            || block.timestamp > uint256(license.validUntil) + REFUND_SETTLEMENT_PERIOD;
+    /// @inheritdoc IPaymentEscrow
+    function refundable(bytes32 licenseId) external view returns (uint256) {
+        Deposit storage d = _deposits[licenseId];
+        if (block.timestamp < refundOpensAt(licenseId)) return 0;
+        return uint256(d.maxUses - d.releasedUses) * d.pricePerUse;
+    }
+
+    /// @dev Revoked: at once. Expiring: after validUntil plus the LicenseManager's settlement grace,
+    /// so the platform can still log (and so pay) uses served before expiry first; a licensee who
+    /// used every use cannot take the deposit back before those uses land.
+    function _refundOpensAt(ILicenseManager.License memory license) private view returns (uint256) {
+        if (license.revoked) return 0;
+        if (license.validUntil == NO_EXPIRY) return type(uint256).max;
+        return uint256(license.validUntil) + licenseManager.settlementGrace() + 1;
+    }
+
+    /// @dev The relayer is whoever holds RELAYER_ROLE on the LicenseManager (one role to rotate).
+    function _isRelayer(address account) private view returns (bool) {
+        return IAccessControl(address(licenseManager)).hasRole(RELAYER_ROLE, account);
     }
 
     /// @dev Sends `amount` and requires the escrow's balance to drop by exactly `amount`.

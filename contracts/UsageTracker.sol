@@ -2,7 +2,16 @@
 pragma solidity 0.8.28;
 
 import {MarketplaceBase} from "./MarketplaceBase.sol";
-import {MAX_BATCH_EVENTS, AGGREGATE_LICENSE_SLOTS, USAGE_BATCH_SIGNALS, COMPLIANCE_SIGNALS, AGGREGATE_SIGNALS} from "./Constants.sol";
+import {
+    MAX_BATCH_EVENTS,
+    AGGREGATE_LICENSE_SLOTS,
+    USAGE_BATCH_SIGNALS,
+    COMPLIANCE_SIGNALS,
+    AGGREGATE_SIGNALS,
+    DEFAULT_MIN_WINDOW,
+    MIN_WINDOW_FLOOR,
+    MIN_WINDOW_CEILING
+} from "./Constants.sol";
 import {Groth16} from "./libraries/Groth16.sol";
 import {IUsageTracker} from "./interfaces/IUsageTracker.sol";
 import {ILicenseManager} from "./interfaces/ILicenseManager.sol";
@@ -14,10 +23,12 @@ import {IUsageBatchVerifier, IComplianceVerifier, IAggregateVerifier} from "./in
 /// aggregate proofs (Flows 5-6). Builds every public signal it can from storage, so a caller only
 /// supplies what the proof outputs and the batch's public window and count.
 /// @dev A batch cannot be replayed: the proof is bound to the license's current chain value and to
-/// startIndex = uses so far, both of which the batch itself advances. Calls go only to the
-/// immutable LicenseManager, PaymentEscrow and verifiers.
+/// startIndex = uses so far, both of which the batch itself advances. The buyer's signatures are
+/// checked, and the batch paid, by the LicenseManager (which alone can settle with the escrow).
+/// Calls go only to the immutable LicenseManager and verifiers.
 contract UsageTracker is IUsageTracker, MarketplaceBase {
     ILicenseManager public immutable LICENSE_MANAGER;
+    /// @notice The escrow the LicenseManager settles batches into (for readers; not called here).
     IPaymentEscrow public immutable ESCROW;
     IUsageBatchVerifier public immutable USAGE_BATCH_VERIFIER;
     IComplianceVerifier public immutable COMPLIANCE_VERIFIER;
@@ -28,6 +39,8 @@ contract UsageTracker is IUsageTracker, MarketplaceBase {
     /// `_stats[contentId].licensesUsed` (kept in the stats slot, so no separate array length).
     mapping(bytes32 contentId => mapping(uint256 index => bytes32 licenseId)) private _usedLicenses;
     mapping(bytes32 proofId => ProofRecord) private _proofs;
+    /// @inheritdoc IUsageTracker
+    uint256 public minWindow = DEFAULT_MIN_WINDOW;
 
     /// @param admin DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
     /// @param relayer RELAYER_ROLE (logs usage batches).
@@ -61,14 +74,13 @@ contract UsageTracker is IUsageTracker, MarketplaceBase {
         uint256 windowStart,
         uint256 windowEnd,
         uint256 chainNew,
-        uint256[8] calldata proof
+        uint256[8] calldata proof,
+        ILicenseManager.SignedAccess[] calldata accesses
     ) external onlyRole(RELAYER_ROLE) whenNotPaused returns (bytes32 batchId) {
         ILicenseManager.UsageContext memory ctx = _usageContext(licenseId);
         if (ctx.revoked) revert Tracker__LicenseRevoked();
         if (count == 0 || count > MAX_BATCH_EVENTS) revert Tracker__InvalidCount();
-        if (windowStart > windowEnd) revert Tracker__InvalidWindow();
-        if (windowStart < ctx.validFrom || windowEnd > ctx.validUntil) revert Tracker__WindowOutsideValidity();
-        if (windowEnd > block.timestamp) revert Tracker__WindowInFuture();
+        _checkWindow(ctx, windowStart, windowEnd);
         if (ctx.uses + count > ctx.maxUses) revert Tracker__MaxUsesExceeded();
 
         uint256[] memory signals = new uint256[](USAGE_BATCH_SIGNALS);
@@ -82,20 +94,17 @@ contract UsageTracker is IUsageTracker, MarketplaceBase {
         signals[7] = domain();
         _verify(address(USAGE_BATCH_VERIFIER), IUsageBatchVerifier.verifyProof.selector, proof, signals);
 
-        batchId = keccak256(abi.encode(licenseId, uint256(ctx.uses)));
-        ContentStats storage stats = _stats[ctx.contentId];
-        if (ctx.uses == 0) {
-            _usedLicenses[ctx.contentId][stats.licensesUsed] = licenseId;
-            stats.licensesUsed += 1;
-        }
-        stats.totalUses += uint64(count);
-        stats.totalRevenue += uint128(count * ctx.pricePerUse);
-        stats.lastBatchAt = uint40(block.timestamp);
-        emit UsageLogged(licenseId, ctx.contentId, batchId, ctx.uses, count, windowStart, windowEnd, chainNew);
+        batchId = _recordBatch(licenseId, ctx, count, windowStart, windowEnd, chainNew);
+        // count <= MAX_BATCH_EVENTS, so the cast is exact. The license manager checks the buyer's
+        // signatures against count and settles the batch with the escrow.
+        LICENSE_MANAGER.recordUsage(licenseId, ctx.uses, uint32(count), chainNew, accesses);
+    }
 
-        // count <= MAX_BATCH_EVENTS, so the casts are exact.
-        LICENSE_MANAGER.recordUsage(licenseId, ctx.uses, uint32(count), chainNew);
-        ESCROW.recordBatch(licenseId, batchId, uint32(count));
+    /// @inheritdoc IUsageTracker
+    function setMinWindow(uint256 newMinWindow) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newMinWindow < MIN_WINDOW_FLOOR || newMinWindow > MIN_WINDOW_CEILING) revert Tracker__InvalidMinWindow();
+        emit MinWindowUpdated(minWindow, newMinWindow);
+        minWindow = newMinWindow;
     }
 
     /// @inheritdoc IUsageTracker
@@ -230,5 +239,43 @@ contract UsageTracker is IUsageTracker, MarketplaceBase {
 
     function _proofId(ProofKind kind, bytes32 subject, bytes32 signalsHash) private pure returns (bytes32) {
         return keccak256(abi.encode(kind, subject, signalsHash));
+    }
+
+    /// @dev Public statistics and the UsageLogged event of an accepted batch.
+    function _recordBatch(
+        bytes32 licenseId,
+        ILicenseManager.UsageContext memory ctx,
+        uint256 count,
+        uint256 windowStart,
+        uint256 windowEnd,
+        uint256 chainNew
+    ) private returns (bytes32 batchId) {
+        batchId = keccak256(abi.encode(licenseId, uint256(ctx.uses)));
+        ContentStats storage stats = _stats[ctx.contentId];
+        if (ctx.uses == 0) {
+            _usedLicenses[ctx.contentId][stats.licensesUsed] = licenseId;
+            stats.licensesUsed += 1;
+        }
+        stats.totalUses += uint64(count);
+        stats.totalRevenue += uint128(count * ctx.pricePerUse);
+        stats.lastBatchAt = uint40(block.timestamp);
+        emit UsageLogged(licenseId, ctx.contentId, batchId, ctx.uses, count, windowStart, windowEnd, chainNew);
+    }
+
+    function _checkWindow(ILicenseManager.UsageContext memory ctx, uint256 windowStart, uint256 windowEnd)
+        private
+        view
+    {
+        if (windowStart > windowEnd) revert Tracker__InvalidWindow();
+        if (windowStart < ctx.validFrom || windowEnd > ctx.validUntil) revert Tracker__WindowOutsideValidity();
+        if (windowEnd > block.timestamp) revert Tracker__WindowInFuture();
+        // The chain learns a use's time no more precisely than the window: at least minWindow, or
+        // the license's whole validity when that is shorter.
+        uint256 minimum = _min(minWindow, uint256(ctx.validUntil) - ctx.validFrom);
+        if (windowEnd - windowStart < minimum) revert Tracker__WindowTooNarrow(minimum);
+    }
+
+    function _min(uint256 a, uint256 b) private pure returns (uint256) {
+        return a < b ? a : b;
     }
 }

@@ -71,6 +71,28 @@ interface ILicenseManager is IMarketplaceBase {
         bool revoked;
     }
 
+    /// @notice A usage signer (a worker key) the buyer registered to a license (one slot).
+    /// `settledCounter` is the highest access counter of this signer already settled; `revokedAt`
+    /// is 0 while active, else the revocation time (its signatures count for `settlementGrace`
+    /// more, so uses served before the revocation are still paid).
+    struct UsageSigner {
+        bool registered;
+        uint40 revokedAt;
+        uint64 settledCounter;
+    }
+
+    /// @notice A worker's EIP-712 `AccessRequest(bytes32 licenseId,uint64 counter,bytes32
+    /// requestHash)` signature (domain `LicenseManager`/`1`), in EIP-2098 compact form
+    /// (`vs = s | (v - 27) << 255`). `counter` is the signer's cumulative number of served uses
+    /// including this one; `requestHash` is opaque to the chain (the client hashes the request's
+    /// details with a random salt; no time).
+    struct SignedAccess {
+        uint64 counter;
+        bytes32 requestHash;
+        bytes32 r;
+        bytes32 vs;
+    }
+
     event TermsCreated(
         bytes32 indexed termsId,
         bytes32 indexed contentId,
@@ -92,6 +114,12 @@ interface ILicenseManager is IMarketplaceBase {
         uint40 validUntil
     );
     event LicenseRevoked(bytes32 indexed licenseId, bytes32 indexed contentId, uint256 timestamp);
+    /// @notice The buyer registered a usage signer (worker key) for the license.
+    event UsageSignerAdded(bytes32 indexed licenseId, address indexed signer);
+    /// @notice The buyer revoked a usage signer; its signatures are refused after `effectiveAt`
+    /// (= revocation time + settlementGrace). The access path refuses it at once.
+    event UsageSignerRevoked(bytes32 indexed licenseId, address indexed signer, uint256 effectiveAt);
+    event SettlementGraceUpdated(uint256 previous, uint256 grace);
 
     /// @notice Only the content's creator may do this.
     error License__NotCreator();
@@ -99,16 +127,21 @@ interface ILicenseManager is IMarketplaceBase {
     error License__ContentNotAvailable();
     /// @notice pricePerUse and maxUses must be positive.
     error License__InvalidTerms();
+    /// @notice pricePerUse × maxUses exceeds MAX_LICENSE_AMOUNT (10^30).
+    error License__AmountTooLarge(uint256 amount, uint256 max);
     error License__UnknownTerms();
     error License__TermsInactive();
     error License__UnknownLicense();
     error License__AlreadyRevoked();
-    /// @notice The credential commitment is 0, not a field element, or already used by a license.
+    /// @notice The credential commitment is 0 or not a field element.
     error License__InvalidCommitment();
     /// @notice The buyer already has a license with this id: the nonce was used under these terms.
     error License__LicenseExists();
-    /// @notice The caller may not purchase for this buyer (only the buyer or the relayer may).
+    /// @notice The caller may not purchase for this buyer (only the buyer, or the relayer with the
+    /// buyer's `Purchase` signature, may).
     error License__NotAuthorized();
+    /// @notice Only the license's licensee (buyer) may do this.
+    error License__NotLicensee();
     /// @notice The permit failed and the escrow's allowance does not cover the amount.
     error License__InsufficientAllowance(uint256 allowance, uint256 amount);
     error License__SignatureExpired();
@@ -117,8 +150,27 @@ interface ILicenseManager is IMarketplaceBase {
     error License__UsageOutOfOrder();
     error License__MaxUsesExceeded();
     error License__Revoked();
+    /// @notice The usage signer is zero or already registered (a revoked signer cannot come back).
+    error License__InvalidUsageSigner(address signer);
+    /// @notice The signer is not registered to the license, or already revoked.
+    error License__UsageSignerNotActive(address signer);
+    /// @notice An access signature is malformed (not a canonical secp256k1 signature).
+    error License__InvalidAccessSignature(uint256 index);
+    /// @notice An access signature recovers to an address that is not a usage signer of the license
+    /// (forged, made for another license, or by an unregistered key).
+    error License__UnknownUsageSigner(address recovered);
+    /// @notice The signer was revoked more than settlementGrace ago.
+    error License__UsageSignerRevoked(address signer);
+    /// @notice The access counter is not above the signer's last settled counter (a replay, or a
+    /// counter already paid).
+    error License__StaleAccessCounter(address signer, uint64 counter, uint64 settledCounter);
+    /// @notice The batch's count differs from the uses its access signatures cover.
+    error License__SignedUsesMismatch(uint256 signedUses, uint256 count);
+    /// @notice settlementGrace out of [MIN_SETTLEMENT_GRACE, MAX_SETTLEMENT_GRACE].
+    error License__InvalidSettlementGrace();
 
     /// @notice Creates terms for the caller's content. `durationSeconds == 0`: no expiry.
+    /// `pricePerUse × maxUses` must be at most MAX_LICENSE_AMOUNT (10^30, `License__AmountTooLarge`).
     /// @return termsId `keccak256(abi.encode(contentId, termsCount(contentId)))` before the increment.
     function createTerms(
         bytes32 contentId,
@@ -145,7 +197,9 @@ interface ILicenseManager is IMarketplaceBase {
 
     /// @notice Buys a license for msg.sender: the escrow pulls `quote(termsId)` from msg.sender
     /// (approve the escrow first).
-    /// @param credentialCommitment `Poseidon(secret, uint256(licenseId) % p)`: unique, non-zero, below p.
+    /// @param credentialCommitment `Poseidon(secret, uint256(licenseId) % p)`: non-zero, below p. It
+    /// is bound to this license only (no global uniqueness: copying a pending purchase's commitment
+    /// into another license cannot block it).
     /// @param nonce Chosen by the purchaser (e.g. 256 random bits), so that the licenseId, and the
     /// commitment bound to it, are known before sending whatever else the buyer buys meanwhile;
     /// a nonce the buyer already used under these terms reverts with `License__LicenseExists`.
@@ -155,10 +209,16 @@ interface ILicenseManager is IMarketplaceBase {
         external
         returns (bytes32 licenseId);
 
-    /// @notice Buys a license for `buyer` with an EIP-2612 permit for the escrow (sent by the
-    /// buyer or the relayer). The permit is tried and its failure ignored when the allowance
-    /// already covers the amount (someone may have submitted the permit first). `nonce` and the
-    /// returned licenseId as in `purchase`, with `buyer` for msg.sender.
+    /// @notice Buys a license for `buyer` with an EIP-2612 permit for the escrow (value
+    /// `quote(termsId)`), sent by the buyer or by the relayer. When the sender is not the buyer,
+    /// `buyerSignature` must be the buyer's EIP-712 signature (domain `LicenseManager`/`1`; ERC-1271
+    /// for contract wallets) of `Purchase(bytes32 termsId,uint256 credentialCommitment,uint256
+    /// nonce,uint256 deadline)`, so the relayer can buy nothing the buyer did not sign, whatever
+    /// allowance the buyer gave the escrow; it cannot be replayed (the nonce fixes the licenseId,
+    /// a second purchase reverts `License__LicenseExists`). When the buyer sends it, pass empty
+    /// bytes. `deadline` is both the permit's and the signature's. The permit is tried and its
+    /// failure ignored when the allowance already covers the amount (someone may have submitted
+    /// it first). `nonce` and the returned licenseId as in `purchase`, with `buyer` for msg.sender.
     function purchaseWithPermit(
         bytes32 termsId,
         address buyer,
@@ -167,7 +227,8 @@ interface ILicenseManager is IMarketplaceBase {
         uint256 deadline,
         uint8 v,
         bytes32 r,
-        bytes32 s
+        bytes32 s,
+        bytes calldata buyerSignature
     ) external returns (bytes32 licenseId);
 
     /// @notice Revokes a license (the content's creator): no further usage can be logged, and its
@@ -178,9 +239,44 @@ interface ILicenseManager is IMarketplaceBase {
     /// signature.
     function revokeWithSig(bytes32 licenseId, uint256 deadline, bytes calldata signature) external;
 
+    /// @notice Registers a usage signer (a worker key) for a license: the licensee only. Each
+    /// access the worker makes is signed by this key; only such signatures make uses billable.
+    function addUsageSigner(bytes32 licenseId, address signer) external;
+
+    /// @notice Registers a usage signer with the licensee's EIP-712 signature of
+    /// `AddUsageSigner(bytes32 licenseId,address signer,uint256 nonce,uint256 deadline)`, nonce
+    /// `nonces(licensee)` (anyone may relay it).
+    function addUsageSignerWithSig(bytes32 licenseId, address signer, uint256 deadline, bytes calldata signature)
+        external;
+
+    /// @notice Revokes a usage signer: the licensee only. Its signatures count for settlementGrace
+    /// more (uses already served get paid), then are refused; it cannot be registered again.
+    function revokeUsageSigner(bytes32 licenseId, address signer) external;
+
+    /// @notice Revokes a usage signer with the licensee's EIP-712 signature of
+    /// `RevokeUsageSigner(bytes32 licenseId,address signer,uint256 nonce,uint256 deadline)`, nonce
+    /// `nonces(licensee)` (anyone may relay it).
+    function revokeUsageSignerWithSig(bytes32 licenseId, address signer, uint256 deadline, bytes calldata signature)
+        external;
+
     /// @notice Records a proven usage batch (TRACKER_ROLE: UsageTracker, after the proof verified;
-    /// not separately pausable: UsageTracker's pause stops it).
-    function recordUsage(bytes32 licenseId, uint32 startIndex, uint32 count, uint256 chainNew) external;
+    /// not separately pausable: UsageTracker's pause stops it) and settles it with the escrow.
+    /// `accesses` are the buyer-signed access requests that make the batch billable: for each, in
+    /// order, the signer is recovered and must be a registered, not-revoked (or within grace)
+    /// usage signer of the license, its counter above the signer's settled counter; it covers
+    /// `counter - settledCounter` uses and becomes the new settled counter. The sum must equal
+    /// `count`. So one signature per signer per batch (its latest) suffices, and the platform
+    /// cannot settle a use no buyer key signed, replay a signature or reuse a counter.
+    function recordUsage(
+        bytes32 licenseId,
+        uint32 startIndex,
+        uint32 count,
+        uint256 chainNew,
+        SignedAccess[] calldata accesses
+    ) external;
+
+    /// @notice Sets the settlement grace (DEFAULT_ADMIN_ROLE), within [1 hour, 30 days].
+    function setSettlementGrace(uint256 grace) external;
 
     function getTerms(bytes32 termsId) external view returns (Terms memory);
     function termsCount(bytes32 contentId) external view returns (uint256);
@@ -196,6 +292,10 @@ interface ILicenseManager is IMarketplaceBase {
     /// @notice The licenseId a purchase by `buyer` under `termsId` with `nonce` gets:
     /// `keccak256(abi.encode(termsId, buyer, nonce))`.
     function licenseIdFor(bytes32 termsId, address buyer, uint256 nonce) external pure returns (bytes32);
-    /// @notice Whether a credential commitment is already bound to a license.
-    function commitmentUsed(uint256 credentialCommitment) external view returns (bool);
+    /// @notice A usage signer's registration and settled counter (all zero if never registered).
+    function usageSigner(bytes32 licenseId, address signer) external view returns (UsageSigner memory);
+    /// @notice The EIP-712 digest a worker signs for an access (what `recordUsage` recovers from).
+    function accessDigest(bytes32 licenseId, uint64 counter, bytes32 requestHash) external view returns (bytes32);
+    /// @notice After expiry (or a signer's revocation), the time served uses can still be settled.
+    function settlementGrace() external view returns (uint256);
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IMarketplaceBase} from "./IMarketplaceBase.sol";
+import {ILicenseManager} from "./ILicenseManager.sol";
 
 /// @title IUsageTracker
 /// @notice Accepts usage batches proven against each license's on-chain accumulator (Flows 3-4),
@@ -31,7 +32,9 @@ interface IUsageTracker is IMarketplaceBase {
         ProofKind kind;
     }
 
-    /// @notice A usage batch was accepted. No licensee address, no per-event data.
+    /// @notice A usage batch was accepted (and paid: the escrow's PaymentReleased has the same
+    /// batchId). No licensee address, no per-event data, no use's time: only the window, at least
+    /// `minWindow` wide.
     event UsageLogged(
         bytes32 indexed licenseId,
         bytes32 indexed contentId,
@@ -62,20 +65,37 @@ interface IUsageTracker is IMarketplaceBase {
     /// @notice More licenses of the content have usage than the aggregate circuit has slots.
     error Tracker__TooManyLicenses();
     error Tracker__ProofAlreadyRecorded(bytes32 proofId);
+    /// @notice windowEnd - windowStart is below the minimum: min(minWindow, validUntil - validFrom).
+    error Tracker__WindowTooNarrow(uint256 minimum);
+    /// @notice minWindow out of [MIN_WINDOW_FLOOR, MIN_WINDOW_CEILING] (15 minutes, 7 days).
+    error Tracker__InvalidMinWindow();
 
-    /// @notice Logs a batch of `count` uses of a license (RELAYER_ROLE). The contract supplies
-    /// `chainOld`, `credentialCommitment`, `startIndex` (= uses so far) and `domain` from storage and
-    /// verifies the usage_batch proof over `[chainNew, chainOld, credentialCommitment, startIndex,
-    /// count, windowStart, windowEnd, domain]`. Records `batchId = keccak256(abi.encode(licenseId,
-    /// startIndex))` with the escrow for payment.
+    event MinWindowUpdated(uint256 previous, uint256 minWindow);
+
+    /// @notice Logs a batch of `count` uses of a license (RELAYER_ROLE) and pays it. The contract
+    /// supplies `chainOld`, `credentialCommitment`, `startIndex` (= uses so far) and `domain` from
+    /// storage and verifies the usage_batch proof over `[chainNew, chainOld, credentialCommitment,
+    /// startIndex, count, windowStart, windowEnd, domain]`; the window must be at least
+    /// min(minWindow, validUntil - validFrom) wide. `accesses` are the buyer's signed access
+    /// requests covering exactly `count` uses (LicenseManager.recordUsage: one signature per signer
+    /// suffices, its latest counter). Then the escrow pays the batch, `batchId =
+    /// keccak256(abi.encode(licenseId, startIndex))`, at once (PaymentReleased), so a batch is
+    /// released exactly once, in the transaction that logs it.
     function logUsageBatch(
         bytes32 licenseId,
         uint256 count,
         uint256 windowStart,
         uint256 windowEnd,
         uint256 chainNew,
-        uint256[8] calldata proof
+        uint256[8] calldata proof,
+        ILicenseManager.SignedAccess[] calldata accesses
     ) external returns (bytes32 batchId);
+
+    /// @notice Sets the minimum public window (DEFAULT_ADMIN_ROLE), within [15 minutes, 7 days].
+    function setMinWindow(uint256 minWindow) external;
+
+    /// @notice The minimum width of a batch's public window (default 1 hour).
+    function minWindow() external view returns (uint256);
 
     /// @notice Verifies and records a compliance proof of a license over `[totalUses, totalPaid,
     /// compliant, chain, maxUses, pricePerUse, validFrom, validUntil, domain]` (the last six from
