@@ -113,7 +113,10 @@ def fund(rpc_url: str, funder_key: str | bytes, address: str, amount_wei: int) -
     from web3 import Web3
 
     d = Deployer(rpc_url, funder_key)
-    return d._send({"to": Web3.to_checksum_address(address), "value": int(amount_wei), "gas": 21000})
+    tip = int(d.w3.eth.max_priority_fee)
+    base = int(d.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
+    return d._send({"to": Web3.to_checksum_address(address), "value": int(amount_wei), "gas": 21000,
+                    "maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip})
 
 
 def deploy(

@@ -51,9 +51,9 @@ class ContractRevert(BlockchainError):
     def __init__(self, contract: str, function: str, error: str, args: dict[str, Any] | None = None,
                  *, raw: str | None = None, tx_hash: str | None = None) -> None:
         self.contract, self.function, self.error = contract, function, error
-        self.args = dict(args or {})
+        self.error_args = dict(args or {})  # (``args`` is the exception's own tuple)
         details: dict[str, Any] = {"contract": contract, "function": function, "error": error,
-                                   "args": {k: _json_safe(v) for k, v in self.args.items()}}
+                                   "args": {k: _json_safe(v) for k, v in self.error_args.items()}}
         if tx_hash:
             details["txHash"] = tx_hash
         if raw and error == "UnknownError":
@@ -63,7 +63,7 @@ class ContractRevert(BlockchainError):
     @property
     def reason(self) -> str:
         """``Name(arg, ...)``, built from the decoded values (for people reading it)."""
-        shown = ", ".join(str(_json_safe(v)) for v in self.args.values())
+        shown = ", ".join(str(_json_safe(v)) for v in self.error_args.values())
         return f"{self.error}({shown})"
 
 
@@ -104,10 +104,13 @@ class ErrorRegistry:
         if known is None:
             return None
         _contract, name, names, types = known
+        from eth_utils import to_checksum_address
+
         try:
             values = decode(types, bytes(data[4:]))
         except Exception:  # noqa: BLE001 - malformed arguments: the name alone still says what failed
             return name, {}
+        values = [to_checksum_address(v) if t == "address" else v for t, v in zip(types, values)]
         return name, dict(zip(names, values))
 
     def revert(self, contract: str, function: str, data: bytes | None, tx_hash: str | None = None) -> ContractRevert:
