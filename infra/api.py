@@ -31,7 +31,7 @@ AUTHORIZER = "authorizer"  # the FunctionSpec whose handler is the REQUEST autho
 # (response type, error class, message or None): API Gateway's own errors in the API's error shape,
 # with the status and code of the marketplace.errors class (the catch-alls keep API Gateway's
 # status). Without a message: "$context.error.messageString", API Gateway's, a quoted JSON string.
-GATEWAY_ERRORS = [
+GATEWAY_ERRORS: list[tuple[apigw.ResponseType, type[errors.MarketplaceError], str | None]] = [
     (apigw.ResponseType.UNAUTHORIZED, errors.UnauthorizedError, None),
     (apigw.ResponseType.ACCESS_DENIED, errors.ForbiddenError, None),
     (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, errors.NotFoundError, "no such route"),

@@ -26,6 +26,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import jsii
 from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
@@ -173,7 +174,9 @@ class DependenciesBundler:
                 shutil.rmtree(old, ignore_errors=True)
         return target
 
-    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
+    # ILocalBundling.try_bundle takes the BundlingOptions' fields as keywords (jsii expands the
+    # struct when the override declares keyword-only parameters); none is needed here.
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **options: Any) -> bool:
         tree = self.build()
         _copy_tree(tree / "python", Path(output_dir) / "python")
         return True
@@ -210,7 +213,9 @@ class ArtifactsBundler:
             h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
         return h.hexdigest()
 
-    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
+    # ILocalBundling.try_bundle takes the BundlingOptions' fields as keywords (jsii expands the
+    # struct when the override declares keyword-only parameters); none is needed here.
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **options: Any) -> bool:
         for rel, data in self.files().items():
             path = Path(output_dir) / rel
             path.parent.mkdir(parents=True, exist_ok=True)

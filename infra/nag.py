@@ -8,7 +8,9 @@ wildcard anywhere still fails the synth.
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from typing import cast
+
+from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
 from constructs import IConstruct
 from marketplace.resources import FUNCTIONS, HANDLER_CHECKED_AUTH, physical_name
 
@@ -39,7 +41,7 @@ def _ack(scope: IConstruct, rule: str, reason: str) -> None:
 
 def _arn_of(stack: Stack, construct: IConstruct) -> str:
     """How cdk-nag prints ``Fn::GetAtt [X, Arn]`` in an IAM5 finding."""
-    return f"<{stack.resolve(stack.get_logical_id(construct.node.default_child))}.Arn>"
+    return f"<{stack.resolve(stack.get_logical_id(cast(CfnElement, construct.node.default_child)))}.Arn>"
 
 
 def suppress(stack: MarketplaceStack) -> None:

@@ -6,6 +6,8 @@ producer may still set its own deduplication id). The DLQ keeps messages for 14 
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -21,7 +23,7 @@ class Queues(Construct):
         self.by_name: dict[str, sqs.Queue] = {}
         self.dead_letters: dict[str, sqs.Queue] = {}
         for spec in QUEUES:
-            common = {
+            common: dict[str, Any] = {  # Queue keyword arguments of the queue and its DLQ
                 "fifo": True if spec.fifo else None,  # None, not False, for a standard queue
                 "content_based_deduplication": True if spec.fifo else None,
                 "encryption": sqs.QueueEncryption.SQS_MANAGED,

@@ -11,7 +11,9 @@ RETAIN: a deleted stack must not take the relayer key or the JWT key with it.
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from typing import cast
+
+from aws_cdk import CfnResource, RemovalPolicy
 from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
 from marketplace.resources import SECRETS, physical_name
@@ -41,5 +43,5 @@ class Secrets(Construct):
             )
             if external:
                 # No SecretString and no GenerateSecretString: CloudFormation creates an empty secret.
-                secret.node.default_child.add_property_deletion_override("GenerateSecretString")
+                cast(CfnResource, secret.node.default_child).add_property_deletion_override("GenerateSecretString")
             self.by_name[spec.name] = secret

@@ -11,6 +11,8 @@ collide between accounts. The functions get the real name in their environment.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -27,7 +29,7 @@ def bucket_name(prefix: str, name: str) -> str:
     return f"{physical_name(prefix, name)}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
 
 
-_PRIVATE = {
+_PRIVATE: dict[str, Any] = {  # Bucket keyword arguments every bucket shares
     "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
     "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     "encryption": s3.BucketEncryption.S3_MANAGED,

@@ -250,7 +250,8 @@ def _read_body(request: Request) -> bytes:
         if (request.content_length or 0) > MAX_BODY:
             _drain(stream, MAX_DRAIN)
             raise _too_large()
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        size = 0
         while size <= MAX_BODY:
             chunk = stream.read(min(1 << 20, MAX_BODY + 1 - size))
             if not chunk:

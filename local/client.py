@@ -24,7 +24,7 @@ import json
 import mimetypes
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +62,10 @@ def _json(resp: requests.Response) -> Any:
 class Client:
     api_url: str
     timeout: float = 60.0  # per HTTP request
-    session: requests.Session | None = None
+    session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:
         self.api_url = self.api_url.rstrip("/")
-        self.session = self.session or requests.Session()
 
     # -- plumbing -------------------------------------------------------------------------------
 

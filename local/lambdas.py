@@ -244,7 +244,7 @@ def install_lambda_router(functions: Mapping[str, Handler]) -> Callable[[], None
     with _routes_lock:
         if _original_invoke is None:
             _original_invoke = LambdaFunction.invoke
-            LambdaFunction.invoke = _patched_invoke
+            setattr(LambdaFunction, "invoke", _patched_invoke)  # noqa: B010 - a deliberate patch
         _routes.update(functions)
         names = list(functions)
 

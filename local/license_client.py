@@ -15,7 +15,7 @@ and sends itself): the API never sees a private key.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import requests
 from eth_account import Account
@@ -35,7 +35,7 @@ def calldata(function: str, args: list[Any]) -> bytes:
     from eth_utils import keccak
 
     types = function[function.index("(") + 1:-1].split(",") if not function.endswith("()") else []
-    values = []
+    values: list[Any] = []
     for t, a in zip(types, args):
         if t.startswith("uint"):
             values.append(int(a))
@@ -127,12 +127,13 @@ class LicenseClient:
 def send_transaction(rpc_url: str, private_key: str, to: str, data: bytes) -> str:
     """Sign and send a transaction with the sender's own key; wait for success; its hash."""
     from web3 import Web3
+    from web3.types import TxParams
 
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
     account = Account.from_key(private_key)
     tx = {"from": account.address, "to": Web3.to_checksum_address(to), "data": data, "chainId": w3.eth.chain_id,
           "nonce": w3.eth.get_transaction_count(account.address, "pending")}
-    tx["gas"] = int(w3.eth.estimate_gas(tx) * 1.2)
+    tx["gas"] = int(w3.eth.estimate_gas(cast(TxParams, tx)) * 1.2)
     fees = w3.eth.fee_history(1, "latest")
     base = fees["baseFeePerGas"][-1]
     tx.update(maxFeePerGas=2 * base + 10**9, maxPriorityFeePerGas=10**9)
