@@ -11,7 +11,7 @@ PORT ?= 3000
 
 .PHONY: install install-system build build-circuits build-contracts dev test test-fast test-unit test-integration \
         test-infra test-e2e test-contracts test-zk typecheck synth slither bench bench-register bench-gas bench-zk \
-        bench-access clean
+        bench-access bench-chain clean
 
 ## install: Python (uv, from uv.lock) and npm (from package-lock.json) dependencies, system tools
 install: .venv/.installed node_modules/.installed install-system
@@ -43,7 +43,7 @@ dev: build
 test: build
 	$(PY) -m pytest tests
 ## test-fast: no build, no Hardhat, no synth: unit tests, the infra tests that do not synthesize, the suite's layout
-test-fast: install
+test-fast: .venv/.installed install-system
 	$(PY) -m pytest tests/unit tests/infra tests/test_layout.py -m "not synth"
 test-unit: install
 	$(PY) -m pytest tests/unit
@@ -68,7 +68,7 @@ synth: build
 slither: build
 	$(PY) contracts/slither.py
 
-bench: bench-register bench-gas bench-zk bench-access
+bench: bench-register bench-gas bench-zk bench-access bench-chain
 bench-register: build
 	$(PY) bench/register.py
 bench-gas: build
@@ -77,6 +77,9 @@ bench-zk: build
 	$(PY) bench/zk.py
 bench-access: build
 	$(PY) bench/access.py
+bench-chain: build
+	node contracts/build.mjs --test
+	$(PY) bench/chain.py
 
 clean:
 	rm -rf build cdk.out .local
