@@ -103,7 +103,7 @@ class Timings:
 def instrument(timings: Timings) -> None:
     """Time the saga's steps, the proof and the transaction where the worker runs them."""
     from marketplace.adapters.chain import Chain
-    from marketplace.logic.registration import RegistrationSteps
+    from marketplace.content.saga import RegistrationSteps
 
     run = RegistrationSteps.run
 

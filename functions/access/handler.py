@@ -4,7 +4,8 @@ Deliberately lean, because every cold start pays for its imports (target: the mo
 ≤ 300 ms): no Powertools resolver, no pydantic, no web3, no prover. One route, so the proxy event
 is read directly; the environment is read by a small dataclass (``AccessConfig``) instead of a
 pydantic model for the same reason; boto3 loads on the first call (``marketplace.adapters``).
-Errors go through the one mapping of ``marketplace.errors`` like every other function.
+The service returns ``AccessGranted`` (200, its body and the rate-limit headers); errors go
+through the one mapping, ``marketplace.errors.error_response``, like every other function.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from marketplace.adapters.content_urls import ContentObjects
-from marketplace.adapters.licensing_store import AccessDynamoStore
-from marketplace.errors import InternalError, MarketplaceError, NotFoundError
-from marketplace.logic.access import AccessDeps, AccessRequest, AccessSettings, access
+from marketplace.access.adapters import AccessDynamoStore, ContentObjects
+from marketplace.access.models import AccessGranted, AccessRequest, AccessSettings
+from marketplace.access.ports import AccessDeps
+from marketplace.access.services import access
+from marketplace.content.adapters import DynamoContent
+from marketplace.errors import JSON, NotFoundError, error_response
+from marketplace.shared.ids import as_hex32
+from marketplace.usage.adapters import DynamoUsageLog
 
 log = logging.getLogger("access")
 log.setLevel(logging.INFO)
@@ -64,9 +69,9 @@ class AccessConfig:
 def _setup() -> tuple[AccessDeps, AccessSettings]:
     cfg = AccessConfig.from_env()
     store = AccessDynamoStore(apikeys=cfg.api_keys_table, ratelimits=cfg.rate_limits_table,
-                              licenses=cfg.licenses_table, usage=cfg.usage_table, content=cfg.content_table)
-    deps = AccessDeps(keys=store, limiter=store, licenses=store, usage=store,
-                      storage=ContentObjects(cfg.content_bucket), content=store)
+                              licenses=cfg.licenses_table)
+    deps = AccessDeps(keys=store, limiter=store, licenses=store, usage=DynamoUsageLog(cfg.usage_table),
+                      storage=ContentObjects(cfg.content_bucket), content=DynamoContent(cfg.content_table))
     return deps, cfg.settings
 
 
@@ -77,9 +82,9 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json", **(headers or {})},
-            "body": json.dumps(body)}
+def _granted(granted: AccessGranted) -> dict[str, Any]:
+    return {"statusCode": 200, "headers": {"Content-Type": JSON, **granted.rate.headers()},
+            "body": json.dumps(granted.body())}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -87,7 +92,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         deps, settings = _setup()
         content_id = (event.get("pathParameters") or {}).get("contentId") or ""
-        if len(content_id) != 66 or not content_id.startswith("0x"):
+        if as_hex32(content_id) is None:
             raise NotFoundError("Unknown content", {"contentId": content_id})
         req = AccessRequest(
             content_id=content_id,
@@ -98,13 +103,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             ip=(ctx.get("identity") or {}).get("sourceIp") or "",
             request_id=ctx.get("requestId") or getattr(context, "aws_request_id", "") or "",
         )
-        granted = access(req, deps, settings)
-        return _response(200, granted.body, granted.headers)
-    except MarketplaceError as err:
-        if err.status >= 500:
-            log.error("access failed: %s", json.dumps(err.body()))
-        return _response(err.status, err.body(), err.headers)
-    except Exception:
-        internal = InternalError("Internal error")
-        log.exception("unhandled exception supportId=%s", internal.support_id)
-        return _response(internal.status, internal.body())
+        return _granted(access(req, deps, settings))
+    except Exception as exc:  # noqa: BLE001 - every failure answers through the one error mapping
+        return error_response(exc, log)

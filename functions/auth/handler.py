@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from aws_lambda_powertools import Logger
 from marketplace import config
 from marketplace.adapters.secrets import get_secret_bytes
-from marketplace.adapters.stores import AuthStore
 from marketplace.api import json_response, make_app, raw_body
-from marketplace.logic import auth
-from marketplace.logic.models import LoginRequest, NonceRequest
+from marketplace.auth import services as auth
+from marketplace.auth.adapters import DynamoNonceStore
+from marketplace.auth.schemas import LoginRequest, NonceRequest
 from marketplace.validation import parse_json
 
 logger = Logger(service="auth")
@@ -19,8 +19,8 @@ app = make_app(logger)
 
 
 @functools.cache
-def _store(table: str) -> AuthStore:  # one per table name (tests run several stacks in one process)
-    return AuthStore(table)
+def _store(table: str) -> DynamoNonceStore:  # one per table name (tests run several stacks in one process)
+    return DynamoNonceStore(table)
 
 
 @app.post("/auth/nonce")

@@ -6,13 +6,16 @@ import functools
 
 from aws_lambda_powertools import Logger
 from marketplace import config
-from marketplace.adapters.s3 import ObjectStore
-from marketplace.adapters.stepfunctions import Saga
-from marketplace.adapters.stores import ContentStore, RegistrationStore
 from marketplace.api import caller, json_response, make_app, raw_body
+from marketplace.content.adapters import DynamoContent, DynamoRegistrations, S3Objects, StepFunctionsSaga
+from marketplace.content.schemas import (
+    RegisterUploadRequest,
+    RegistrationAccepted,
+    RegistrationResult,
+    UploadRequest,
+)
+from marketplace.content.services import ContentService
 from marketplace.errors import ValidationError
-from marketplace.logic.content import Answer, ContentService
-from marketplace.logic.models import RegisterUploadRequest, UploadRequest
 from marketplace.validation import parse_json
 
 logger = Logger(service="content-api")
@@ -22,13 +25,16 @@ app = make_app(logger)
 @functools.cache
 def service() -> ContentService:
     cfg = config.load(config.ContentApiConfig)
-    return ContentService(cfg, registrations=RegistrationStore(cfg.registrations_table),
-                          content=ContentStore(cfg.content_table), objects=ObjectStore(),
-                          saga=Saga(cfg.registration_saga_arn))
+    return ContentService(cfg, registrations=DynamoRegistrations(cfg.registrations_table, cfg.content_table),
+                          content=DynamoContent(cfg.content_table), objects=S3Objects(),
+                          saga=StepFunctionsSaga(cfg.registration_saga_arn))
 
 
-def _answer(answer: Answer):
-    return json_response(answer.status, answer.body, answer.headers)
+def _answer(outcome: RegistrationResult | RegistrationAccepted):
+    """Registered: 201 with the result; still running: 202 pointing to the registration."""
+    if isinstance(outcome, RegistrationAccepted):
+        return json_response(202, outcome.model_dump(), {"Location": outcome.location})
+    return json_response(201, outcome.model_dump())
 
 
 @app.post("/content/register")

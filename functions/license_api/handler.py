@@ -1,46 +1,47 @@
 """Flow 2's API: license terms, quotes, purchases, licenses, revocation, API keys.
 
-Thin: parse, call ``marketplace.logic.licensing``, answer. Terms creation and revocation answer
-200 with EIP-712 typed data when the body carries neither ``signature`` nor ``txHash`` (see
-``CreatorAuthorization``), 201 / 200 once done.
+Thin: parse, call ``marketplace.licensing.services.Licensing``, answer the model it returns with
+the status its type means. Terms creation and revocation answer 200 with EIP-712 typed data
+(``TypedDataChallenge``) when the body carries neither ``signature`` nor ``txHash`` (see
+``CreatorAuthorization``); new terms (``TermsCreated``) 201, terms recorded before 200.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 
 from aws_lambda_powertools import Logger
 from marketplace import config
 from marketplace.adapters.chain import get_chain
 from marketplace.adapters.license_chain import LicenseChainAdapter
-from marketplace.adapters.licensing_store import LicensingDynamoStore
 from marketplace.adapters.secrets import get_secret
 from marketplace.api import caller, json_response, make_app, raw_body
+from marketplace.content.adapters import DynamoContent
 from marketplace.errors import NotFoundError
-from marketplace.logic.licensing import Licensing, LicensingSettings
-from marketplace.logic.licensing_models import (
+from marketplace.licensing.adapters import LicensingDynamoStore
+from marketplace.licensing.schemas import (
     PurchaseRequest,
     QuoteRequest,
     RevokeRequest,
+    TermsCreated,
     TermsRequest,
 )
+from marketplace.licensing.services import Licensing, LicensingSettings
+from marketplace.shared.ids import as_hex32
 from marketplace.validation import parse_json
+from pydantic import BaseModel
 
 logger = Logger(service="license-api")
 app = make_app(logger)
-
-_HEX_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
 
 @functools.cache
 def licensing() -> Licensing:
     cfg = config.load(config.LicenseApiConfig)
-    store = LicensingDynamoStore(content=cfg.content_table, terms=cfg.terms_table, quotes=cfg.quotes_table,
-                                 licenses=cfg.licenses_table, apikeys=cfg.api_keys_table,
-                                 ratelimits=cfg.rate_limits_table)
-    chain = get_chain(cfg.chain, cfg.contracts_abi_dir, get_secret(cfg.relayer_secret_id), cfg.tx_timeout_seconds)
-    return Licensing(store, LicenseChainAdapter(chain), lambda: get_secret(cfg.credential_secret_id),
+    store = LicensingDynamoStore(terms=cfg.terms_table, quotes=cfg.quotes_table, licenses=cfg.licenses_table,
+                                 apikeys=cfg.api_keys_table, ratelimits=cfg.rate_limits_table)
+    chain = get_chain(cfg)
+    return Licensing(store, DynamoContent(cfg.content_table), LicenseChainAdapter(chain), lambda: get_secret(cfg.credential_secret_id),
                      LicensingSettings(quote_ttl_seconds=cfg.quote_ttl_seconds,
                                        signature_ttl_seconds=cfg.signature_ttl_seconds,
                                        purchase_lock_seconds=int(cfg.tx_timeout_seconds) + 60))
@@ -48,54 +49,61 @@ def licensing() -> Licensing:
 
 def _id(value: str, what: str) -> str:
     """A path id: 0x + 64 hex digits, lowercased (anything else names nothing: 404)."""
-    if not _HEX_ID.match(value or ""):
+    valid = as_hex32(value)
+    if valid is None:
         raise NotFoundError(f"Unknown {what}", {what: value})
-    return value.lower()
+    return valid
+
+
+def _answer(status: int, model: BaseModel):
+    """A model as the body (fields a service left unset, e.g. a creator's view of the buyer's
+    keys, are not in it)."""
+    return json_response(status, model.model_dump(exclude_unset=True))
 
 
 @app.post("/content/<content_id>/terms")
 def create_terms(content_id: str):
     req = parse_json(raw_body(app), TermsRequest)
-    status, body = licensing().create_terms(caller(app), _id(content_id, "contentId"), req)
-    return json_response(status, body)
+    outcome = licensing().create_terms(caller(app), _id(content_id, "contentId"), req)
+    return _answer(201 if isinstance(outcome, TermsCreated) else 200, outcome)
 
 
 @app.get("/content/<content_id>/terms")
 def list_terms(content_id: str):
-    return json_response(200, licensing().list_terms(_id(content_id, "contentId")))
+    return _answer(200, licensing().list_terms(_id(content_id, "contentId")))
 
 
 @app.post("/license/quote")
 def quote():
     req = parse_json(raw_body(app), QuoteRequest)
-    return json_response(200, licensing().quote(caller(app), req.termsId))
+    return _answer(200, licensing().quote(caller(app), req.termsId))
 
 
 @app.post("/license/purchase")
 def purchase():
     req = parse_json(raw_body(app), PurchaseRequest)
-    return json_response(201, licensing().purchase(caller(app), req))
+    return _answer(201, licensing().purchase(caller(app), req))
 
 
 @app.get("/license/<license_id>")
 def get_license(license_id: str):
-    return json_response(200, licensing().get_license(caller(app), _id(license_id, "licenseId")))
+    return _answer(200, licensing().get_license(caller(app), _id(license_id, "licenseId")))
 
 
 @app.post("/license/<license_id>/revoke")
 def revoke(license_id: str):
     req = parse_json(raw_body(app) or b"{}", RevokeRequest)
-    return json_response(200, licensing().revoke(caller(app), _id(license_id, "licenseId"), req))
+    return _answer(200, licensing().revoke(caller(app), _id(license_id, "licenseId"), req))
 
 
 @app.post("/license/<license_id>/keys")
 def rotate_key(license_id: str):
-    return json_response(201, licensing().rotate_key(caller(app), _id(license_id, "licenseId")))
+    return _answer(201, licensing().rotate_key(caller(app), _id(license_id, "licenseId")))
 
 
 @app.delete("/license/<license_id>/keys")
 def revoke_keys(license_id: str):
-    return json_response(200, licensing().revoke_keys(caller(app), _id(license_id, "licenseId")))
+    return _answer(200, licensing().revoke_keys(caller(app), _id(license_id, "licenseId")))
 
 
 @logger.inject_lambda_context

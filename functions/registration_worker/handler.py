@@ -1,5 +1,5 @@
 """The registration saga's tasks: ``{"step": "store"|"prove"|"register"|"cache"|"compensate",
-"input": <execution state>}`` → the step's result (see marketplace.logic.registration).
+"input": <execution state>}`` → the step's result (see marketplace.content.saga).
 
 A failing step raises its ``MarketplaceError`` (Lambda reports the class name as ``errorType``);
 the state machine's Catch sends the execution to ``compensate``.
@@ -12,11 +12,9 @@ import functools
 from aws_lambda_powertools import Logger
 from marketplace import config
 from marketplace.adapters.chain import get_chain
-from marketplace.adapters.prover import prove_authenticity
-from marketplace.adapters.s3 import ObjectStore
-from marketplace.adapters.secrets import get_secret, get_secret_bytes
-from marketplace.adapters.stores import ContentStore, RegistrationStore
-from marketplace.logic.registration import REGISTRY, RegistrationSteps
+from marketplace.adapters.secrets import get_secret_bytes
+from marketplace.content.adapters import DynamoContent, DynamoRegistrations, S3Objects, prove_authenticity
+from marketplace.content.saga import REGISTRY, RegistrationSteps
 
 logger = Logger(service="registration-worker")
 
@@ -25,11 +23,10 @@ logger = Logger(service="registration-worker")
 def steps() -> RegistrationSteps:
     cfg = config.load(config.RegistrationWorkerConfig)
     return RegistrationSteps(
-        registrations=RegistrationStore(cfg.registrations_table), content=ContentStore(cfg.content_table),
-        objects=ObjectStore(), content_bucket=cfg.content_bucket, uploads_bucket=cfg.uploads_bucket,
+        registrations=DynamoRegistrations(cfg.registrations_table, cfg.content_table),
+        content=DynamoContent(cfg.content_table), objects=S3Objects(), content_bucket=cfg.content_bucket, uploads_bucket=cfg.uploads_bucket,
         chain_id=cfg.chain.chainId, registry=cfg.chain.address(REGISTRY),
-        chain=lambda: get_chain(cfg.chain, cfg.contracts_abi_dir, get_secret(cfg.relayer_secret_id),
-                                cfg.tx_timeout_seconds),
+        chain=lambda: get_chain(cfg),
         prove_authenticity=prove_authenticity,
         identity_key=lambda: get_secret_bytes(cfg.identity_secret_id),
     )

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
-from marketplace.logic.licensing import license_id_for
+from marketplace.licensing.services import license_id_for
 from marketplace.zk.field import P
 from marketplace.zk.inputs import credential_commitment
 
-from tests.contracts.market import USDC
+from tests.support.market import USDC
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [pytest.mark.contracts]
 
 PER_USE, SUBSCRIPTION, RESEARCH, COMMERCIAL = range(4)
 NONE, PURCHASED, IN_USE, EXHAUSTED, EXPIRED, REVOKED = range(6)

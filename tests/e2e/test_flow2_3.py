@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from marketplace.logic import credential as cred
+from marketplace.licensing import credential as cred
 
 from local.client import Client
 from local.license_client import LicenseClient

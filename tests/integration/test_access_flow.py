@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from marketplace.adapters import content_urls
-from marketplace.logic import access as ax
-from marketplace.logic import credential as cred
+from marketplace.access import adapters as content_urls
+from marketplace.access import services as ax
+from marketplace.licensing import credential as cred
 
-from tests.integration import license_support as support
-from tests.integration.license_support import clear_license_caches, register
+from tests.support import license_support as support
+from tests.support.license_support import clear_license_caches, register
 
 # the shared fixtures: registered content, signed-in people, fresh handler singletons
 content, people, _fresh_license_singletons = support.content, support.people, support._fresh_license_singletons

@@ -8,10 +8,10 @@ approve + purchase transactions; the chain is checked after each step.
 from __future__ import annotations
 
 import pytest
-from marketplace.logic import credential as cred
+from marketplace.licensing import credential as cred
 
 from local.license_client import calldata, send_transaction
-from tests.integration import license_support as support
+from tests.support import license_support as support
 
 # the shared fixtures: registered content, signed-in people, fresh handler singletons
 content, people, _fresh_license_singletons = support.content, support.people, support._fresh_license_singletons
@@ -153,12 +153,12 @@ class TestPurchase:
         assert issued.status == 201 and issued.body["licenseId"] == q["licenseId"], issued.body
 
     def test_insufficient_balance_is_402_and_nothing_is_sent(self, api, stack, people, terms):
-        poor = people.address("platform")  # the relayer's account holds no stablecoin
+        poor = people.address("platform")  # the platform's account holds no stablecoin
         assert people.balance(poor) < 100_000
-        sent = stack.w3().eth.get_transaction_count(poor)
+        sent = stack.w3().eth.get_transaction_count(stack.relayer)
         reply = people.buy_with_permit(terms["termsId"], role="platform")
         assert reply.status == 402 and reply.body["error"] == "INSUFFICIENT_FUNDS"
-        assert stack.w3().eth.get_transaction_count(poor) == sent  # the relayer sent nothing
+        assert stack.w3().eth.get_transaction_count(stack.relayer) == sent  # the relayer sent nothing
 
     def test_a_permit_for_less_than_the_price_is_400(self, people, terms):
         reply = people.buy_with_permit(terms["termsId"], value=99_999)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 
 import pytest
-from eth_account import Account
 from marketplace import ipfs, multipart
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -91,7 +90,7 @@ def test_prover_failure_is_compensated(api, stack, creator_token, monkeypatch):
 def test_a_transaction_mined_before_the_step_failed_keeps_its_object(api, stack, creator_token, monkeypatch):
     """The register step's transaction is mined, then the step dies before journaling it: the
     content is on chain, so compensation must find the transaction and keep the object."""
-    from marketplace.logic.registration import RegistrationSteps
+    from marketplace.content.saga import RegistrationSteps
 
     def lost(self, state, tx_hash, block):
         raise RuntimeError("journal write lost")
@@ -163,11 +162,13 @@ def test_a_pending_transaction_keeps_its_object_and_is_flagged_for_reconciliatio
 
 def replace(w3, stack, sent):
     """The relayer's next transaction takes the pending one's nonce, with higher fees, and is mined."""
-    address, key = stack.accounts["platform"]
+    from marketplace.chain.kms import KmsSigner
+
+    relayer = KmsSigner(stack.env["RELAYER_KEY_ID"], stack.client("kms"))  # the relayer's key is in KMS
     pending = w3.eth.get_transaction(sent["txHash"])
-    tx = {"to": address, "value": 0, "gas": 21000, "nonce": int(sent["nonce"]), "chainId": w3.eth.chain_id,
+    tx = {"to": relayer.address, "value": 0, "gas": 21000, "nonce": int(sent["nonce"]), "chainId": w3.eth.chain_id,
           "maxFeePerGas": pending["maxFeePerGas"] * 2, "maxPriorityFeePerGas": pending["maxPriorityFeePerGas"] * 2}
-    w3.eth.send_raw_transaction(Account.from_key(key).sign_transaction(tx).raw_transaction)
+    w3.eth.send_raw_transaction(relayer.sign_transaction(tx).raw)
     rpc(w3, "evm_mine")
 
 
@@ -178,7 +179,7 @@ def drop(w3, stack, sent):
 @pytest.mark.parametrize("settle", [replace, drop], ids=["replaced", "dropped"])
 def test_a_replaced_or_dropped_transaction_is_compensated(api, stack, creator_token, manual_mining, monkeypatch,
                                                           settle):
-    from marketplace.logic.registration import RegistrationSteps
+    from marketplace.content.saga import RegistrationSteps
     from web3.exceptions import TransactionNotFound
 
     w3 = manual_mining

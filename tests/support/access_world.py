@@ -48,7 +48,7 @@ class Licenses:
         self.table = store.licenses
 
     def __getitem__(self, license_id: str) -> Lic:
-        return Lic.from_item(self.table.get({"licenseId": license_id}))
+        return Lic.from_item(self.table.get_item({"licenseId": license_id}))
 
     def __setitem__(self, license_id: str, lic: Lic) -> None:
         self.table.put(lic.item())

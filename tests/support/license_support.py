@@ -25,7 +25,7 @@ def handler_module(folder: str):
 
 def clear_license_caches() -> None:
     """Forget the license-api and access singletons (after an environment change)."""
-    from marketplace.adapters import content_urls
+    from marketplace.access import adapters as content_urls
 
     handler_module("license_api").licensing.cache_clear()
     handler_module("access")._setup.cache_clear()

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from marketplace import resources
-from marketplace.logic import access as ax
-from marketplace.logic import credential as cred
+from marketplace.access import services as ax
+from marketplace.licensing import credential as cred
 
 from local.lambdas import load_handler
-from tests.unit.test_access_logic import CONTENT, LICENSE, NOW, make_world
+from tests.support.access_world import CONTENT, LICENSE, NOW, make_world
 
 pytestmark = pytest.mark.unit
 
@@ -139,8 +139,8 @@ def test_a_granted_access_imports_neither_web3_nor_the_prover_nor_pydantic():
 import json, sys
 sys.path.insert(0, 'functions/access')
 import handler
-from marketplace.logic import access as ax
-from tests.unit.test_access_logic import CONTENT, NOW, make_world
+from marketplace.access import services as ax
+from tests.support.access_world import CONTENT, NOW, make_world
 w = make_world()
 handler._setup = lambda: (w.fakes.deps(), ax.AccessSettings(storage_backoff_seconds=0))
 ax.time.time = lambda: NOW

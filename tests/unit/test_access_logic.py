@@ -7,9 +7,10 @@ atomic claim and counter); tests/integration/test_access_*.py runs the real adap
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import pytest
+from marketplace.access import services as ax
 from marketplace.errors import (
     ForbiddenError,
     InvalidLicenseError,
@@ -18,120 +19,13 @@ from marketplace.errors import (
     StorageUnavailableError,
     UnauthorizedError,
 )
-from marketplace.logic import access as ax
-from marketplace.logic import credential as cred
+from marketplace.licensing import credential as cred
+from marketplace.usage.services import text_field
 from marketplace.zk.field import poseidon
 
+from tests.support.access_world import CONTENT, LICENSE, NOW, OTHER_CONTENT, World, make_world
+
 pytestmark = pytest.mark.unit
-
-NOW = 1_750_000_000
-CONTENT = "0x" + "c0" * 32
-OTHER_CONTENT = "0x" + "c1" * 32
-LICENSE = "0x" + "11" * 32
-
-
-@dataclass(frozen=True)
-class Lic:
-    """The fake store's license record."""
-
-    license_id: str
-    content_id: str
-    uses: int
-    max_uses: int
-    valid_from: int
-    valid_until: int
-    revoked_at: int | None = None
-
-    def state(self) -> ax.LicenseState:
-        return ax.LicenseState(self.license_id, self.content_id, self.uses, self.max_uses, self.valid_until,
-                               self.revoked_at)
-
-
-@dataclass
-class Fakes:
-    keys: dict = field(default_factory=dict)
-    counters: dict = field(default_factory=dict)
-    licenses: dict = field(default_factory=dict)
-    events: list = field(default_factory=list)
-    calls: list = field(default_factory=list)
-    storage_failures: int = 0
-    missing: bool = False
-    activated: list = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    # KeyStore
-    def get_key(self, key_hash):
-        self.calls.append("key")
-        return self.keys.get(key_hash)
-
-    # RateLimiter
-    def hit(self, bucket, limit, expires_at):
-        self.calls.append("rate")
-        with self.lock:
-            n = self.counters.get(bucket, 0)
-            if n >= limit:
-                return None
-            self.counters[bucket] = n + 1
-            return n + 1
-
-    # LicenseStore
-    def claim_use(self, license_id, content_id, now):
-        self.calls.append("claim")
-        with self.lock:
-            s = self.licenses.get(license_id)
-            if (s is None or s.revoked_at is not None or now >= s.valid_until
-                    or s.uses >= s.max_uses or s.content_id != content_id):
-                raise ax.ClaimRefused(s.state() if s else None)
-            self.licenses[license_id] = replace(s, uses=s.uses + 1)
-            return ax.Claim(seq=s.uses, uses=s.uses + 1, max_uses=s.max_uses, valid_from=s.valid_from,
-                            valid_until=s.valid_until)
-
-    # UsageLog
-    def record(self, event):
-        self.calls.append("usage")
-        self.events.append(event)
-
-    # ContentStorage
-    def probe(self, object_key):
-        self.calls.append("probe")
-        if self.storage_failures:
-            self.storage_failures -= 1
-            raise ax.StorageUnreachable()
-        if self.missing:
-            raise ax.ObjectMissing()
-
-    def presign_get(self, object_key, ttl):
-        return f"https://bucket.example/{object_key}?ttl={ttl}"
-
-    # ContentLifecycle
-    def activate_content(self, content_id):
-        self.calls.append("activate")
-        self.activated.append(content_id)
-
-    def deps(self):
-        return ax.AccessDeps(keys=self, limiter=self, licenses=self, usage=self, storage=self, content=self)
-
-
-@dataclass
-class World:
-    fakes: Fakes
-    api_key: str
-    token: str
-    secret: int
-
-
-def make_world(max_uses=3, valid_for=3600, **key_overrides) -> World:
-    f = Fakes()
-    secret = cred.new_secret()
-    k = cred.new_api_key()
-    commitment = cred.commitment(secret, LICENSE)
-    f.keys[k.key_hash] = ax.KeyRecord(
-        **{"key_hash": k.key_hash, "license_id": LICENSE, "content_id": CONTENT, "commitment": commitment,
-           "valid_until": NOW + valid_for, "object_key": "Qmobject", **key_overrides})
-    f.licenses[LICENSE] = Lic(LICENSE, CONTENT, uses=0, max_uses=max_uses, valid_from=NOW - 10,
-                                          valid_until=NOW + valid_for)
-    return World(f, k.key, cred.encode_token(LICENSE, secret), secret)
-
 
 SETTINGS = ax.AccessSettings(rate_limit=5, rate_window_seconds=60, storage_backoff_seconds=0)
 
@@ -144,7 +38,7 @@ def request(w: World, *, key=None, token=None, content=CONTENT, request_id="req-
 
 
 def run(w: World, req=None, now=NOW, settings=SETTINGS) -> dict:
-    return ax.access(req or request(w), w.fakes.deps(), settings, now=now, sleep=lambda s: None).body
+    return ax.access(req or request(w), w.fakes.deps(), settings, now=now, sleep=lambda s: None).body()
 
 
 class TestGrant:
@@ -160,7 +54,7 @@ class TestGrant:
         assert (event.license_id, event.seq, event.timestamp, event.content_id) == (LICENSE, 0, NOW, CONTENT)
         assert (event.endpoint, event.method, event.ip, event.request_id) == (
             f"/content/{CONTENT}/access", "POST", "203.0.113.42", "req-1")
-        assert event.call_hash == poseidon(*(ax.text_field(s) for s in (
+        assert event.call_hash == poseidon(*(text_field(s) for s in (
             f"/content/{CONTENT}/access", "POST", "203.0.113.42", "req-1")))
 
     def test_sequence_numbers_follow_uses_and_the_last_use_exhausts(self):
@@ -195,9 +89,9 @@ class TestGrant:
         _, end = ax.rate_window(NOW, 60)
         first = ax.access(request(w), w.fakes.deps(), SETTINGS, now=NOW, sleep=lambda s: None)
         second = ax.access(request(w), w.fakes.deps(), SETTINGS, now=NOW, sleep=lambda s: None)
-        assert first.headers == {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4",
+        assert first.rate.headers() == {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4",
                                  "X-RateLimit-Reset": str(end - NOW)}
-        assert second.headers["X-RateLimit-Remaining"] == "3"
+        assert second.rate.headers()["X-RateLimit-Remaining"] == "3"
 
     def test_a_use_is_never_dated_before_the_purchase(self):
         # the purchase block's timestamp may run ahead of this clock: the use is dated validFrom

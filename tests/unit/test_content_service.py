@@ -6,6 +6,15 @@ from __future__ import annotations
 import pytest
 from marketplace import multipart
 from marketplace.config import ContentApiConfig
+from marketplace.content.fakes import MemoryObjects, MemoryRegistrations
+from marketplace.content.schemas import (
+    Metadata,
+    RegisterUploadRequest,
+    RegistrationAccepted,
+    RegistrationResult,
+    UploadRequest,
+)
+from marketplace.content.services import ContentService, upload_key
 from marketplace.errors import (
     BlockchainError,
     ConflictError,
@@ -16,8 +25,6 @@ from marketplace.errors import (
     ValidationError,
     error_record,
 )
-from marketplace.logic.content import ContentService, upload_key
-from marketplace.logic.models import Metadata, RegisterUploadRequest, UploadRequest
 
 pytestmark = pytest.mark.unit
 
@@ -25,52 +32,9 @@ CREATOR = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 OTHER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 
 
-class Registrations:
-    def __init__(self):
-        self.items: dict[str, dict] = {}
-
-    def create(self, item):
-        if item["registrationId"] in self.items:
-            return False
-        self.items[item["registrationId"]] = dict(item)
-        return True
-
-    def get(self, rid):
-        item = self.items.get(rid)
-        return dict(item) if item else None
-
-    def start_uploaded(self, rid, creator, changes):
-        item = self.items.get(rid)
-        if not item or item["state"] != "AWAITING_UPLOAD" or item["creator"] != creator:
-            return False
-        item.update(changes, state="PENDING")
-        item.pop("ttl", None)
-        return True
-
-    def fail(self, rid, error, now):
-        item = self.items[rid]
-        if item["state"] != "PENDING":
-            return False
-        item.update(state="FAILED", error=error, updatedAt=now)
-        return True
-
-
-class Objects:
-    def __init__(self):
-        self.objects: dict[tuple[str, str], bytes] = {}
-
-    def put(self, bucket, key, data, metadata=None):
-        self.objects[(bucket, key)] = data
-
-    def size(self, bucket, key):
-        data = self.objects.get((bucket, key))
-        return None if data is None else len(data)
-
-    def delete(self, bucket, key):
-        self.objects.pop((bucket, key), None)
-
-    def presigned_post(self, bucket, key, size, expires_in):
-        return {"url": f"http://s3/{bucket}", "fields": {"key": key, "policy": f"exactly {size}"}}
+def items(regs: MemoryRegistrations) -> dict[str, dict]:
+    """The registrations as stored, by id (the live dicts: a test may change them)."""
+    return dict(regs.table)
 
 
 class Saga:
@@ -87,7 +51,7 @@ class Saga:
     def status(self, arn):
         status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
         if status != "RUNNING" and self.outcome:
-            self.outcome(self.registrations.items[arn.rsplit(":", 1)[1]])
+            self.outcome(items(self.registrations)[arn.rsplit(":", 1)[1]])
         return status
 
 
@@ -110,7 +74,7 @@ def cfg(**overrides) -> ContentApiConfig:
 
 
 def service(statuses=("SUCCEEDED",), outcome=None, **overrides):
-    regs, objects, clock = Registrations(), Objects(), Clock()
+    regs, objects, clock = MemoryRegistrations(), MemoryObjects(), Clock()
     saga = Saga(regs, statuses, outcome)
     svc = ContentService(cfg(**overrides), registrations=regs, content=None, objects=objects, saga=saga,
                          sleep=clock.sleep, monotonic=clock.monotonic)
@@ -137,9 +101,9 @@ def form(file: bytes | None = b"content", metadata: bytes | None = b'{"title": "
 def test_multipart_registration_answers_201_with_the_result():
     svc, _, objects, saga, _ = service(("RUNNING", "RUNNING", "SUCCEEDED"), registered)
     answer = svc.register_multipart(CREATOR, *form())
-    assert answer.status == 201
-    assert answer.body["contentId"] == RESULT["contentId"]
-    assert answer.body["verificationUrl"] == f"https://api.test/content/{RESULT['contentId']}"
+    assert isinstance(answer, RegistrationResult)
+    assert answer.contentId == RESULT["contentId"]
+    assert answer.verificationUrl == f"https://api.test/content/{RESULT['contentId']}"
     (rid, payload), = saga.started
     assert payload == {"registrationId": rid, "creator": CREATOR, "uploadKey": upload_key(rid),
                        "metadata": {"title": "Sunset", "description": "", "tags": []}}
@@ -156,7 +120,7 @@ def test_a_failed_saga_answers_its_recorded_error():
     with pytest.raises(RecordedError) as err:
         svc.register_multipart(CREATOR, *form())
     assert err.value.status == 503
-    rid = next(iter(svc.registrations.items))
+    rid = next(iter(items(svc.registrations)))
     assert err.value.body() == {**error.body(), "details": {"txHash": "0x1", "registrationId": rid}}
 
 
@@ -165,15 +129,16 @@ def test_a_saga_that_ended_without_an_outcome_is_recorded_as_failed():
     with pytest.raises(Exception) as err:
         svc.register_multipart(CREATOR, *form())
     assert err.value.status == 500 and err.value.body()["supportId"]
-    (item,) = regs.items.values()
+    (item,) = items(regs).values()
     assert item["state"] == "FAILED" and item["error"]["body"]["details"]["executionStatus"] == "ABORTED"
 
 
 def test_a_slow_saga_answers_202_with_location_after_the_wait():
     svc, regs, _, _, clock = service(("RUNNING",))
     answer = svc.register_multipart(CREATOR, *form())
-    rid = next(iter(regs.items))
-    assert answer.status == 202 and answer.headers == {"Location": f"/content/registrations/{rid}"}
+    rid = next(iter(items(regs)))
+    assert isinstance(answer, RegistrationAccepted)
+    assert (answer.state, answer.location) == ("PENDING", f"/content/registrations/{rid}")
     assert clock.t == pytest.approx(5.0)  # waited exactly the configured time
 
 
@@ -189,7 +154,7 @@ def test_bad_input_is_refused_before_anything_is_stored(file, metadata, error, f
     with pytest.raises(error) as err:
         svc.register_multipart(CREATOR, *form(file, metadata))
     assert err.value.details["field"] == field
-    assert not objects.objects and not regs.items and not saga.started
+    assert not objects.objects and not items(regs) and not saga.started
 
 
 def test_a_file_over_the_inline_limit_is_413_pointing_to_uploads():
@@ -200,7 +165,7 @@ def test_a_file_over_the_inline_limit_is_413_pointing_to_uploads():
     assert "/content/uploads" in err.value.message
     with pytest.raises(PayloadTooLargeError):  # a huge body is refused before parsing
         svc.register_multipart(CREATOR, b"x" * 200_000, "multipart/form-data; boundary=BOUNDARY")
-    assert not objects.objects and not regs.items
+    assert not objects.objects and not items(regs)
 
 
 def test_a_saga_that_cannot_start_leaves_no_staging_object():
@@ -213,7 +178,7 @@ def test_a_saga_that_cannot_start_leaves_no_staging_object():
     with pytest.raises(ConflictError):
         svc.register_multipart(CREATOR, *form())
     assert not objects.objects
-    assert next(iter(regs.items.values()))["state"] == "FAILED"
+    assert next(iter(items(regs).values()))["state"] == "FAILED"
 
 
 def test_upload_flow_registers_once_for_its_creator_only():
@@ -229,8 +194,8 @@ def test_upload_flow_registers_once_for_its_creator_only():
     objects.put("uploads", upload_key(upload.uploadId), b"abcd")
     with pytest.raises(NotFoundError):
         svc.register_upload(OTHER, req)
-    assert svc.register_upload(CREATOR, req).status == 201
-    assert "ttl" not in regs.items[upload.uploadId]
+    assert isinstance(svc.register_upload(CREATOR, req), RegistrationResult)
+    assert "ttl" not in items(regs)[upload.uploadId]
     with pytest.raises(ConflictError):
         svc.register_upload(CREATOR, req)
     assert len(saga.started) == 1
@@ -245,7 +210,7 @@ def test_uploads_above_the_maximum_are_413():
 def test_registration_status_is_visible_to_its_creator_only():
     svc, regs, *_ = service(("SUCCEEDED",), registered)
     svc.register_multipart(CREATOR, *form())
-    rid = next(iter(regs.items))
+    rid = next(iter(items(regs)))
     status = svc.registration_status(CREATOR, rid)
     assert status.state == "REGISTERED" and status.result.txHash == RESULT["txHash"]
     with pytest.raises(NotFoundError):

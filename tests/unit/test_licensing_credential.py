@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 from marketplace.errors import UnauthorizedError
-from marketplace.logic import credential as cred
+from marketplace.licensing import credential as cred
 from marketplace.zk.field import P, poseidon, to_field
 
 pytestmark = pytest.mark.unit

@@ -14,6 +14,8 @@ from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
+from marketplace.chain.reverts import ContractRevert
+from marketplace.content.fakes import MemoryContent
 from marketplace.errors import (
     BlockchainError,
     ConflictError,
@@ -22,9 +24,12 @@ from marketplace.errors import (
     PaymentRequiredError,
     ValidationError,
 )
-from marketplace.logic import credential as cred
-from marketplace.logic import licensing as lg
-from marketplace.logic.licensing_models import PurchaseRequest, RevokeRequest, TermsRequest
+from marketplace.licensing import credential as cred
+from marketplace.licensing import eip712
+from marketplace.licensing import services as lg
+from marketplace.licensing.fakes import MemoryLicensingStore
+from marketplace.licensing.schemas import PurchaseRequest, RevokeRequest, TermsCreated, TermsRequest
+from pydantic import BaseModel
 
 pytestmark = pytest.mark.unit
 
@@ -99,10 +104,10 @@ class FakeChain:
         """The contract's _purchase: the commitment and the id (from terms, buyer, nonce) must be
         unused, then the event."""
         lid = contract_license_id(terms["termsId"], buyer, nonce)
-        for reason, used in (("License__InvalidCommitment()", commitment in self.commitments),
-                             ("License__LicenseExists()", lid in self.license_ids)):
+        for error, used in (("License__InvalidCommitment", commitment in self.commitments),
+                            ("License__LicenseExists", lid in self.license_ids)):
             if used:
-                raise BlockchainError(f"Transaction failed: {reason}", {"reason": reason})
+                raise ContractRevert("LicenseManager", "purchaseWithPermit", error)
         self.license_ids.add(lid)
         self.commitments.add(commitment)
         return self._receipt(sender, [("LicensePurchased", {
@@ -113,7 +118,7 @@ class FakeChain:
     def send(self, function, *args):
         self.sent.append((function, args))
         if self.revert:
-            raise BlockchainError(f"Transaction failed: {self.revert}", {"reason": self.revert})
+            raise ContractRevert("LicenseManager", function, self.revert)
         if function == "purchaseWithPermit":
             terms_id, buyer, commitment, nonce = "0x" + args[0].hex(), args[1], args[2], args[3]
             return self.buy(self.terms[terms_id], buyer, commitment, nonce, "relayer")
@@ -140,98 +145,45 @@ class FakeChain:
         return None
 
 
-@dataclass
-class FakeStore:
-    content: dict = field(default_factory=dict)
-    terms: dict = field(default_factory=dict)
-    quotes: dict = field(default_factory=dict)
-    licenses: dict = field(default_factory=dict)
-    keys: dict = field(default_factory=dict)
-    locks: dict = field(default_factory=dict)
+def _body(model: BaseModel) -> dict:
+    return model.model_dump(exclude_unset=True)
 
-    def get_content(self, content_id):
-        return self.content.get(content_id)
 
-    def mark_licensed(self, content_id):
-        if self.content[content_id]["state"] == "REGISTERED":
-            self.content[content_id]["state"] = "LICENSED"
+class Dumped:
+    """The service answering as the license-api handler does: the body of the model it returns
+    (fields left unset are not in it); ``create_terms`` also the status its type means."""
 
-    def put_terms(self, item):
-        if item["termsId"] in self.terms:
-            return False
-        self.terms[item["termsId"]] = dict(item)
-        return True
+    def __init__(self, svc: lg.Licensing) -> None:
+        self.svc = svc
 
-    def get_terms(self, terms_id):
-        return self.terms.get(terms_id)
+    def __getattr__(self, name):
+        attr = getattr(self.svc, name)
+        if name.startswith("_") or not callable(attr):
+            return attr
 
-    def list_terms(self, content_id):
-        return [t for t in self.terms.values() if t["contentId"] == content_id]
+        def call(*args, **kwargs):
+            out = attr(*args, **kwargs)
+            if name == "create_terms":
+                return (201 if isinstance(out, TermsCreated) else 200), _body(out)
+            return _body(out) if isinstance(out, BaseModel) else out
 
-    def put_quote(self, item):
-        assert item["quoteId"] not in self.quotes
-        self.quotes[item["quoteId"]] = dict(item)
-
-    def get_quote(self, quote_id):
-        q = self.quotes.get(quote_id)
-        return dict(q) if q else None
-
-    def set_quote_state(self, quote_id, state, expected):
-        if self.quotes[quote_id]["state"] not in expected:
-            return False
-        self.quotes[quote_id]["state"] = state
-        return True
-
-    def lock(self, name, until, now):
-        if self.locks.get(name, 0) >= now:
-            return False
-        self.locks[name] = until
-        return True
-
-    def unlock(self, name):
-        self.locks.pop(name, None)
-
-    def save_purchase(self, license_item, key_item, quote_id):
-        if license_item["licenseId"] in self.licenses or self.quotes[quote_id]["state"] == "REDEEMED":
-            return False
-        self.licenses[license_item["licenseId"]] = dict(license_item)
-        self.keys[key_item["keyHash"]] = dict(key_item)
-        self.quotes[quote_id]["state"] = "REDEEMED"
-        return True
-
-    def get_license(self, license_id):
-        return self.licenses.get(license_id)
-
-    def mark_revoked(self, license_id, revoked_at, tx_hash):
-        self.licenses[license_id].update(revokedAt=revoked_at, revokeTxHash=tx_hash)
-
-    def keys_of(self, license_id):
-        return [k for k in self.keys.values() if k["licenseId"] == license_id]
-
-    def replace_keys(self, license_id, new_key, now):
-        self.revoke_keys(license_id, now)
-        self.keys[new_key["keyHash"]] = dict(new_key)
-
-    def revoke_keys(self, license_id, now):
-        n = 0
-        for k in self.keys_of(license_id):
-            if k.get("revokedAt") is None:
-                k["revokedAt"], n = now, n + 1
-        return n
+        return call
 
 
 @pytest.fixture
 def world():
-    store, chain = FakeStore(), FakeChain()
-    store.content[CONTENT] = {"contentId": CONTENT, "creator": CREATOR.address.lower(), "state": "REGISTERED",
-                              "ipfsCid": "QmObject"}
+    store, chain, content = MemoryLicensingStore(), FakeChain(), MemoryContent()
+    content.table.put({"contentId": CONTENT, "creator": CREATOR.address.lower(), "state": "REGISTERED",
+                       "ipfsCid": "QmObject"})
+    store.content = content.table  # for the tests to look at
     terms = {"termsId": h(1), "contentId": CONTENT, "creator": CREATOR.address.lower(), "type": "per_use",
              "pricePerUse": 10_000, "maxUses": 50, "durationSeconds": 3600, "amount": 500_000, "active": True,
              "txHash": h(2), "createdAt": "2025-06-15T00:00:00Z"}
-    store.terms[terms["termsId"]] = terms
+    store.terms.put(terms)
+    terms = store.terms[terms["termsId"]]  # the stored item (live): a test may change it
     chain.terms = store.terms
     chain.balances[BUYER.address.lower()] = 10**9
-    svc = lg.Licensing(store, chain, lambda: SEAL_KEY, clock=lambda: NOW)
+    svc = Dumped(lg.Licensing(store, content, chain, lambda: SEAL_KEY, clock=lambda: NOW))
     return svc, store, chain, terms
 
 
@@ -257,28 +209,28 @@ def test_typed_data_types_are_the_contracts_typehash_strings():
     source = (ROOT / "contracts" / "LicenseManager.sol").read_text()
     declared = set(re.findall(r'keccak256\(\s*"([A-Za-z]+\([^"]*\))"', source))
     domain = {"name": "LicenseManager", "version": "1", "chainId": 1, "verifyingContract": MANAGER}
-    terms = lg.typed_data(domain, "CreateTerms", lg.CREATE_TERMS_TYPE, {
+    terms = eip712.typed_data(domain, "CreateTerms", eip712.CREATE_TERMS_TYPE, {
         "contentId": CONTENT, "licenseType": 0, "pricePerUse": 1, "maxUses": 1, "durationSeconds": 0, "nonce": 0,
         "deadline": 1})
-    revoke = lg.typed_data(domain, "RevokeLicense", lg.REVOKE_LICENSE_TYPE, {"licenseId": CONTENT, "nonce": 0,
+    revoke = eip712.typed_data(domain, "RevokeLicense", eip712.REVOKE_LICENSE_TYPE, {"licenseId": CONTENT, "nonce": 0,
                                                                              "deadline": 1})
     assert {_type_string(terms), _type_string(revoke)} <= declared
     oz = (ROOT / "node_modules/@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol").read_text()
-    permit = lg.permit_typed_data({"name": "T", "version": "1", "chainId": 1, "verifyingContract": TOKEN},
+    permit = eip712.permit_typed_data({"name": "T", "version": "1", "chainId": 1, "verifyingContract": TOKEN},
                                   BUYER.address, ESCROW, 5, 0, 9)
     assert f'keccak256("{_type_string(permit)}")' in oz
 
 
 def test_typed_data_is_json_safe_and_signable():
     big = 2**90
-    data = lg.permit_typed_data({"name": "T", "version": "1", "chainId": 31337, "verifyingContract": TOKEN},
+    data = eip712.permit_typed_data({"name": "T", "version": "1", "chainId": 31337, "verifyingContract": TOKEN},
                                 BUYER.address, ESCROW, big, 3, NOW)
     assert data["message"]["value"] == str(big) and data["message"]["nonce"] == "3"
     assert [f["name"] for f in data["types"]["EIP712Domain"]] == ["name", "version", "chainId", "verifyingContract"]
-    assert lg.recover_signer(data, sign(BUYER, data)) == BUYER.address
-    assert lg.recover_signer(data, sign(OTHER, data)) == OTHER.address
-    assert lg.recover_signer(data, "0x" + "00" * 65) is None
-    v, r, s = lg.split_signature(sign(BUYER, data))
+    assert eip712.recover_signer(data, sign(BUYER, data)) == BUYER.address
+    assert eip712.recover_signer(data, sign(OTHER, data)) == OTHER.address
+    assert eip712.recover_signer(data, "0x" + "00" * 65) is None
+    v, r, s = eip712.split_signature(sign(BUYER, data))
     assert v in (27, 28) and len(r) == len(s) == 32
 
 
@@ -425,8 +377,8 @@ class TestPurchaseWithPermit:
         c = cred.decode_token(body["accessToken"])
         assert c.license_id == body["licenseId"] and cred.commitment(c.secret, c.license_id) == int(q["commitment"])
         assert body["apiKey"].startswith("sk_live_")
-        (key,) = store.keys.values()
-        assert key["keyHash"] == cred.hash_api_key(body["apiKey"]) and body["apiKey"] not in str(store.keys)
+        (key,) = store.apikeys.values()
+        assert key["keyHash"] == cred.hash_api_key(body["apiKey"]) and body["apiKey"] not in str(dict(store.apikeys))
         assert key["commitment"] == q["commitment"] and key["objectKey"] == "QmObject"
         lic = store.licenses[body["licenseId"]]
         assert (lic["usesGranted"], lic["maxUses"], lic["validFrom"], lic["validUntil"]) == (0, 50, NOW, NOW + 3600)
@@ -502,7 +454,7 @@ class TestPurchaseWithPermit:
     def test_one_send_per_quote_at_a_time(self, world):
         svc, store, chain, terms = world
         busy = permit_request(svc, chain, terms)
-        store.locks[f"purchase#{busy.quoteId}"] = NOW + 100  # another request is sending this quote
+        store.locks.put({"pk": f"lock#purchase#{busy.quoteId}", "ttl": NOW + 100})  # another request sends it
         with pytest.raises(ConflictError):
             svc.purchase(BUYER.address, busy)
         assert chain.sent == []
@@ -535,13 +487,13 @@ class TestPurchaseWithPermit:
 
     def test_known_reverts_become_client_errors_and_release_the_lock(self, world):
         svc, store, chain, terms = world
-        chain.revert = "License__TermsInactive()"
+        chain.revert = "License__TermsInactive"
         with pytest.raises(ConflictError):
             svc.purchase(BUYER.address, permit_request(svc, chain, terms))
-        chain.revert = "License__LicenseExists()"
+        chain.revert = "License__LicenseExists"
         with pytest.raises(ConflictError):
             svc.purchase(BUYER.address, permit_request(svc, chain, terms))
-        chain.revert = "Panic(0x11)"
+        chain.revert = "Panic"
         with pytest.raises(BlockchainError):
             svc.purchase(BUYER.address, permit_request(svc, chain, terms))
         assert store.locks == {}
@@ -642,8 +594,8 @@ class TestLicense:
             svc.rotate_key(CREATOR.address, lid)
         fresh = svc.rotate_key(BUYER.address, lid)
         assert fresh["accessToken"] == bought["accessToken"] and fresh["apiKey"] != bought["apiKey"]
-        assert store.keys[cred.hash_api_key(bought["apiKey"])]["revokedAt"] == NOW
-        assert store.keys[cred.hash_api_key(fresh["apiKey"])].get("revokedAt") is None
+        assert store.apikeys[cred.hash_api_key(bought["apiKey"])]["revokedAt"] == NOW
+        assert store.apikeys[cred.hash_api_key(fresh["apiKey"])].get("revokedAt") is None
         assert svc.revoke_keys(BUYER.address, lid) == {"licenseId": lid, "revoked": 1}
         with pytest.raises(ForbiddenError):
             svc.revoke_keys(OTHER.address, lid)

@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import hashlib
-import io
 
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
 from marketplace import ipfs
+from marketplace.content.adapters import ProvedAuthenticity
+from marketplace.content.fakes import MemoryContent, MemoryObjects, MemoryRegistrations
+from marketplace.content.saga import RegistrationSteps, content_id, creator_secret
 from marketplace.errors import BlockchainError, ConflictError, InternalError, ProofGenerationError
-from marketplace.logic.registration import RegistrationSteps, content_id, creator_secret
 from marketplace.zk.field import P
 
 pytestmark = pytest.mark.unit
@@ -33,57 +34,33 @@ def test_creator_secret_is_keyed_per_address_and_in_the_field():
     assert a != creator_secret(b"k" * 32, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
 
 
-class Registrations:
+class Registrations(MemoryRegistrations):
+    """The shared fake, holding one registration; ``item`` is the stored dict (live)."""
+
     def __init__(self, item):
-        self.item = item
+        super().__init__()
+        self.rid = item["registrationId"]
+        self.table.put(item)
 
-    def get(self, rid):
-        return dict(self.item)
-
-    def update(self, rid, changes):
-        if self.item["state"] == "PENDING":
-            self.item.update(changes)
-
-    def fail(self, rid, error, now):
-        if self.item["state"] != "PENDING":
-            return False
-        self.item.update(state="FAILED", error=error)
-        return True
+    @property
+    def item(self):
+        return self.table[self.rid]
 
 
-class Content:
+class Content(MemoryContent):
+    """The shared fake; ``items`` is the stored items by content id."""
+
     def __init__(self, items=None):
-        self.items = dict(items or {})
+        super().__init__()
+        for item in (items or {}).values():
+            self.table.put(item)
 
-    def get(self, cid):
-        return self.items.get(cid)
-
-    def claim(self, item):
-        if item["contentId"] in self.items:
-            return self.items[item["contentId"]]
-        self.items[item["contentId"]] = {**item, "state": "CREATED"}
-        return None
-
-    def release(self, cid, rid):
-        it = self.items.get(cid)
-        if it and it["state"] == "CREATED" and it["registrationId"] == rid:
-            del self.items[cid]
-            return True
-        return False
+    @property
+    def items(self):
+        return dict(self.table)
 
 
-class Objects:
-    def __init__(self, objects):
-        self.objects = dict(objects)
-
-    def open(self, bucket, key):
-        return io.BytesIO(self.objects[(bucket, key)]) if (bucket, key) in self.objects else None
-
-    def copy(self, sb, sk, db, dk):
-        self.objects[(db, dk)] = self.objects[(sb, sk)]
-
-    def delete(self, bucket, key):
-        self.objects.pop((bucket, key), None)
+Objects = MemoryObjects
 
 
 DATA = b"some content"
@@ -151,9 +128,8 @@ def test_an_unexpected_prover_failure_is_proof_generation_failed_with_support_id
 
 
 def test_a_proof_with_wrong_public_signals_is_refused():
-    from marketplace.adapters.prover import AuthenticityProof
 
-    s, _, _ = steps(prove=lambda **kw: AuthenticityProof([1, 2, 3, 4, 5], [0] * 8))
+    s, _, _ = steps(prove=lambda **kw: ProvedAuthenticity([1, 2, 3, 4, 5], [0] * 8))
     stored = s.run("store", STATE)
     with pytest.raises(ProofGenerationError, match="Unable to generate proof"):
         s.run("prove", {**STATE, "store": {"value": stored}})
@@ -256,7 +232,7 @@ def test_a_conflicting_registrations_compensation_never_deletes_the_object():
     s, regs, objects = steps(content)
     with pytest.raises(ConflictError):
         s.run("store", STATE)
-    content.items.clear()  # r0 released its claim
+    content.table.clear()  # r0 released its claim
     objects.objects[("content", CID.v0)] = DATA  # another registration's copy under the CID
     s.run("compensate", {**STATE, "error": {"Error": "ConflictError"}})
     assert objects.objects[("content", CID.v0)] == DATA

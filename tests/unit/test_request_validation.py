@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from marketplace.content.schemas import RegisterUploadRequest, UploadRequest
+from marketplace.content.services import parse_metadata
 from marketplace.errors import UnprocessableError, ValidationError
-from marketplace.logic.content import parse_metadata
-from marketplace.logic.models import RegisterUploadRequest, UploadRequest
 from marketplace.validation import parse_json
 
 pytestmark = pytest.mark.unit

@@ -1,8 +1,9 @@
 """What every HTTP handler shares: the resolver with the one error mapping, body parsing, the caller.
 
-``make_app`` registers the only place where an exception becomes a response: a
-:class:`~marketplace.errors.MarketplaceError` answers with its status, body and headers; anything
-else is logged with its traceback under a fresh ``supportId`` and answers 500 with that id only.
+``make_app`` answers every exception through ``marketplace.errors.error_response`` (the one
+mapping): a :class:`~marketplace.errors.MarketplaceError` answers with its status, body and
+headers; anything else is logged with its traceback under a fresh ``supportId`` and answers 500
+with that id only.
 """
 
 from __future__ import annotations
@@ -14,41 +15,26 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from marketplace.errors import (
-    InternalError,
-    MarketplaceError,
-    NotFoundError,
-    UnauthorizedError,
-    ValidationError,
-)
-
-JSON = "application/json"
+from marketplace import errors
+from marketplace.errors import JSON, NotFoundError, UnauthorizedError, ValidationError
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type=JSON, body=json.dumps(body), headers=headers)
 
 
-def error_response(error: MarketplaceError) -> Response:
-    return json_response(error.status, error.body(), error.headers)
+def error_response(exc: BaseException, logger: Logger | None = None) -> Response:
+    """``errors.error_response`` (the one mapping) as a Powertools response."""
+    proxy = errors.error_response(exc, logger)
+    return Response(status_code=proxy["statusCode"], body=proxy["body"], headers=proxy["headers"])
 
 
 def make_app(logger: Logger) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver()
 
-    @app.exception_handler(MarketplaceError)
-    def _domain_error(error: MarketplaceError) -> Response:
-        if error.status >= 500:
-            logger.error("request failed", extra={"error": error.body()})
-        else:
-            logger.info("request refused", extra={"error": error.code, "status": error.status})
-        return error_response(error)
-
     @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response:
-        internal = InternalError("Internal error")
-        logger.exception("unhandled exception", extra={"supportId": internal.support_id})
-        return error_response(internal)
+    def _any_error(error: Exception) -> Response:
+        return error_response(error, logger)
 
     @app.not_found
     def _no_route(_: Exception) -> Response:

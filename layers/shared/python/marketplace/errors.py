@@ -2,13 +2,16 @@
 
 Every error the API returns is ``{"error": CODE, "message": str, "details": {...}}`` (the
 architecture page's contract), with ``supportId`` for failures a human must investigate and
-``retryAfter`` for temporary unavailability. Handlers raise these; nothing else chooses a status.
+``retryAfter`` for temporary unavailability. Services raise these; ``error_response`` is the one
+mapping from an exception to the API's answer (status, headers, body): the Powertools resolver of
+``marketplace.api`` and the lean access handler both answer through it.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
-from typing import Any
+from typing import Any, Protocol
 
 
 class MarketplaceError(Exception):
@@ -160,3 +163,36 @@ class RecordedError(MarketplaceError):
 
     def body(self) -> dict[str, Any]:
         return dict(self._body)
+
+
+JSON = "application/json"
+
+
+class _Log(Protocol):
+    def error(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+    def info(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+    def exception(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+
+
+def as_error(exc: BaseException, log: _Log | None = None) -> MarketplaceError:
+    """``exc`` as the error the API answers: itself for a ``MarketplaceError``, else a 500
+    ``INTERNAL_ERROR`` whose ``supportId`` is logged with the traceback (never shown)."""
+    if isinstance(exc, MarketplaceError):
+        if log is not None:
+            if exc.status >= 500:
+                log.error("request failed", extra={"error": exc.body()})
+            else:
+                log.info("request refused", extra={"error": exc.code, "status": exc.status})
+        return exc
+    internal = InternalError("Internal error")
+    if log is not None:
+        log.exception("unhandled exception", extra={"supportId": internal.support_id})
+    return internal
+
+
+def error_response(exc: BaseException, log: _Log | None = None) -> dict[str, Any]:
+    """The one mapping from an exception to the API's answer, as an API Gateway proxy response:
+    ``{"statusCode", "headers", "body"}`` (JSON body, the error's headers such as Retry-After)."""
+    error = as_error(exc, log)
+    return {"statusCode": error.status, "headers": {"Content-Type": JSON, **error.headers},
+            "body": json.dumps(error.body())}

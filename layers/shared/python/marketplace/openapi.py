@@ -14,8 +14,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from marketplace import resources
-from marketplace.logic import licensing_models as lm
-from marketplace.logic import models as m
+from marketplace.access.schemas import AccessGrantView
+from marketplace.auth import schemas as auth_m
+from marketplace.content import schemas as m
+from marketplace.licensing import schemas as lm
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,11 @@ class RouteDoc:
 
 DOCS: dict[tuple[str, str], RouteDoc] = {
     ("POST", "/auth/nonce"): RouteDoc(
-        "Get a Sign-In with Ethereum message (EIP-4361) to sign", m.NonceRequest,
-        responses={200: ("the nonce and the message", m.NonceResponse)}),
+        "Get a Sign-In with Ethereum message (EIP-4361) to sign", auth_m.NonceRequest,
+        responses={200: ("the nonce and the message", auth_m.NonceResponse)}),
     ("POST", "/auth/login"): RouteDoc(
-        "Trade the signed message for a session token (JWT)", m.LoginRequest,
-        responses={200: ("the session token", m.LoginResponse)}),
+        "Trade the signed message for a session token (JWT)", auth_m.LoginRequest,
+        responses={200: ("the session token", auth_m.LoginResponse)}),
     ("POST", "/content/register"): RouteDoc(
         "Register content (Flow 1): multipart file + metadata up to 5 MB, or JSON {uploadId, metadata} "
         "after POST /content/uploads", m.RegisterUploadRequest, multipart=True,
@@ -89,7 +91,7 @@ DOCS.update({
     ("POST", "/content/{contentId}/access"): RouteDoc(
         "Access licensed content (Flow 3) with `Authorization: Bearer sk_live_…` and `X-License-Token`: "
         "a presigned URL valid for one hour",
-        responses={200: ("the URL (X-RateLimit-Limit/-Remaining/-Reset headers)", lm.AccessGrantView),
+        responses={200: ("the URL (X-RateLimit-Limit/-Remaining/-Reset headers)", AccessGrantView),
                    400: ("INVALID_LICENSE: details.reason expired (expiredAt), exhausted or revoked", m.ErrorBody),
                    401: ("unknown or revoked API key, or a license token that does not match it", m.ErrorBody),
                    403: ("the license is for another content", m.ErrorBody),

@@ -13,10 +13,11 @@ import re
 import secrets
 import string
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from marketplace.errors import UnauthorizedError
+from marketplace.shared.timefmt import iso
 
 _HEADER = " wants you to sign in with your Ethereum account:"
 _NONCE = re.compile(r"[A-Za-z0-9]{8,}")
@@ -34,8 +35,7 @@ def new_nonce(length: int = 17) -> str:
     return "".join(secrets.choice(_NONCE_ALPHABET) for _ in range(length))
 
 
-def format_time(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+format_time = iso  # EIP-4361 times: RFC 3339, the API's one time format (marketplace.shared.timefmt)
 
 
 def _parse_time(name: str, value: str) -> datetime:

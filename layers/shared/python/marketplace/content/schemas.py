@@ -1,17 +1,22 @@
-"""Request and response bodies of auth and Flow 1 (pydantic: validation and the OpenAPI schemas)."""
+"""Request and response bodies of Flow 1 (pydantic: validation and the OpenAPI schemas).
+
+What a service returns is one of these; the handler picks the status from its type
+(``RegistrationResult`` 201, ``RegistrationAccepted`` 202 + ``Location``).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
+
+from marketplace.shared.schemas import ErrorBody, HexId
+from marketplace.shared.schemas import Strict as _Strict
+
+__all__ = ["ContentView", "ErrorBody", "Metadata", "RegisterUploadRequest", "RegistrationAccepted",
+           "RegistrationResult", "RegistrationStatus", "UploadRequest", "UploadResponse"]
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-HexId = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-f]{64}$")]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Metadata(_Strict):
@@ -20,25 +25,6 @@ class Metadata(_Strict):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
     tags: list[Tag] = Field(default_factory=list, max_length=20)
-
-
-class NonceRequest(_Strict):
-    address: str = Field(description="the Ethereum address that will sign in", examples=["0xf39F…2266"])
-
-
-class NonceResponse(BaseModel):
-    nonce: str
-    message: str = Field(description="the EIP-4361 message to sign with personal_sign")
-
-
-class LoginRequest(_Strict):
-    message: str
-    signature: str = Field(description="65-byte personal_sign signature, hex")
-
-
-class LoginResponse(BaseModel):
-    token: str
-    expiresAt: int = Field(description="unix seconds")
 
 
 class UploadRequest(_Strict):
@@ -69,6 +55,14 @@ class RegistrationResult(BaseModel):
     verificationUrl: str
 
 
+class RegistrationAccepted(BaseModel):
+    """The saga is still running: poll ``location`` (also the ``Location`` header)."""
+
+    registrationId: str
+    state: str = Field(description="PENDING")
+    location: str
+
+
 class RegistrationStatus(BaseModel):
     registrationId: str
     state: str = Field(description="AWAITING_UPLOAD, PENDING, REGISTERED or FAILED")
@@ -95,11 +89,3 @@ class ContentView(BaseModel):
     blockNumber: int
     createdAt: str
     verificationUrl: str
-
-
-class ErrorBody(BaseModel):
-    error: str
-    message: str
-    details: dict[str, Any] = Field(default_factory=dict)
-    supportId: str | None = None
-    retryAfter: int | None = None

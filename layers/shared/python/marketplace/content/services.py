@@ -12,8 +12,9 @@ Two ways in, one saga:
 
 Then a registrations item (PENDING) is written, an execution of the registration saga named
 after the registration is started, and its status is polled for up to REGISTRATION_WAIT_SECONDS:
-SUCCEEDED → 201 with the result; FAILED → the error the saga recorded (409, 503, 500, ...);
-otherwise 202 with ``Location: /content/registrations/{id}``. No path leaves a staging object
+SUCCEEDED → ``RegistrationResult`` (the handler answers 201); FAILED → the error the saga
+recorded (409, 503, 500, ...); otherwise ``RegistrationAccepted`` (202 with
+``Location: /content/registrations/{id}``). No path leaves a staging object
 behind without a registration that owns it (the saga deletes it at its end either way; a failure
 before the saga starts deletes it here; the bucket's lifecycle rule is the last resort).
 """
@@ -24,14 +25,22 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from marketplace import multipart
-from marketplace.adapters.stores import AWAITING_UPLOAD, FAILED, PENDING, REGISTERED
-from marketplace.auth.siwe import format_time
 from marketplace.config import ContentApiConfig
+from marketplace.content.models import VISIBLE, RegistrationState
+from marketplace.content.ports import ContentItems, ObjectStore, Registrations, Saga
+from marketplace.content.schemas import (
+    ContentView,
+    Metadata,
+    RegisterUploadRequest,
+    RegistrationAccepted,
+    RegistrationResult,
+    RegistrationStatus,
+    UploadRequest,
+    UploadResponse,
+)
 from marketplace.errors import (
     ConflictError,
     InternalError,
@@ -42,15 +51,8 @@ from marketplace.errors import (
     ValidationError,
     error_record,
 )
-from marketplace.logic.models import (
-    ContentView,
-    Metadata,
-    RegisterUploadRequest,
-    RegistrationResult,
-    RegistrationStatus,
-    UploadRequest,
-    UploadResponse,
-)
+from marketplace.shared.ids import as_hex32
+from marketplace.shared.timefmt import iso, now_iso, utcnow
 from marketplace.validation import parse_json
 
 log = logging.getLogger(__name__)
@@ -59,12 +61,8 @@ UPLOADS_PREFIX = "uploads/"
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the metadata part
 POLL_INTERVALS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0)  # then 1 s
 
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
+AWAITING_UPLOAD, PENDING, REGISTERED, FAILED = (RegistrationState.AWAITING_UPLOAD, RegistrationState.PENDING,
+                                                RegistrationState.REGISTERED, RegistrationState.FAILED)
 
 
 def new_id() -> str:
@@ -73,10 +71,6 @@ def new_id() -> str:
 
 def upload_key(registration_id: str) -> str:
     return UPLOADS_PREFIX + registration_id
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def parse_metadata(raw: bytes | str | None) -> Metadata:
@@ -93,12 +87,12 @@ def too_large(max_bytes: int) -> PayloadTooLargeError:
     )
 
 
-def result_body(item: dict[str, Any], public_base_url: str) -> dict[str, Any]:
+def registration_result(item: dict[str, Any], public_base_url: str) -> RegistrationResult:
     return RegistrationResult(
         registrationId=item["registrationId"], contentId=item["contentId"], ipfsCid=item["ipfsCid"],
         cidV1=item["cidV1"], contentHash=item["contentHash"], txHash=item["txHash"],
         blockNumber=item["blockNumber"], verificationUrl=verification_url(public_base_url, item["contentId"]),
-    ).model_dump()
+    )
 
 
 def verification_url(public_base_url: str, content_id: str) -> str:
@@ -106,7 +100,8 @@ def verification_url(public_base_url: str, content_id: str) -> str:
 
 
 class ContentService:
-    def __init__(self, cfg: ContentApiConfig, *, registrations, content, objects, saga,
+    def __init__(self, cfg: ContentApiConfig, *, registrations: Registrations, content: ContentItems | None,
+                 objects: ObjectStore, saga: Saga,
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic):
         self.cfg = cfg
         self.registrations = registrations
@@ -118,7 +113,7 @@ class ContentService:
 
     # -- POST /content/register (multipart) ------------------------------------------------------
 
-    def register_multipart(self, creator: str, body: bytes, content_type: str) -> Answer:
+    def register_multipart(self, creator: str, body: bytes, content_type: str) -> RegistrationResult | RegistrationAccepted:
         limit = self.cfg.max_inline_upload_bytes
         if len(body) > limit + MULTIPART_OVERHEAD:
             raise too_large(limit)
@@ -136,7 +131,7 @@ class ContentService:
         registration_id = new_id()
         key = upload_key(registration_id)
         self.objects.put(self.cfg.uploads_bucket, key, file.data, {"creator": creator})
-        now = format_time(utcnow())
+        now = now_iso()
         item = {"registrationId": registration_id, "creator": creator, "state": PENDING, "createdAt": now,
                 "updatedAt": now, "metadata": metadata.model_dump(), "filename": file.filename,
                 "size": len(file.data), "source": "multipart"}
@@ -157,7 +152,7 @@ class ContentService:
         upload_id = new_id()
         now = utcnow()
         expires_at = int(now.timestamp()) + self.cfg.upload_url_ttl_seconds
-        stamp = format_time(now)
+        stamp = iso(now)
         # kept a day past the form's expiry, like the staging object (bucket lifecycle)
         if not self.registrations.create({
             "registrationId": upload_id, "creator": creator, "state": AWAITING_UPLOAD, "createdAt": stamp,
@@ -169,7 +164,7 @@ class ContentService:
                                            self.cfg.upload_url_ttl_seconds)
         return UploadResponse(uploadId=upload_id, url=form["url"], fields=form["fields"], expiresAt=expires_at)
 
-    def register_upload(self, creator: str, req: RegisterUploadRequest) -> Answer:
+    def register_upload(self, creator: str, req: RegisterUploadRequest) -> RegistrationResult | RegistrationAccepted:
         item = self.registrations.get(req.uploadId)
         if item is None or item["creator"] != creator:
             raise NotFoundError("no such upload", {"uploadId": req.uploadId})
@@ -182,7 +177,7 @@ class ContentService:
                                   {"field": "uploadId"})
         if size != item["size"]:
             raise ValidationError(f"uploaded {size} bytes, announced {item['size']}", {"field": "uploadId"})
-        changes = {"metadata": req.metadata.model_dump(), "updatedAt": format_time(utcnow())}
+        changes = {"metadata": req.metadata.model_dump(), "updatedAt": now_iso()}
         if not self.registrations.start_uploaded(req.uploadId, creator, changes):
             raise ConflictError("this upload is already registered",
                                 {"uploadId": req.uploadId, "registrationId": req.uploadId})
@@ -190,7 +185,7 @@ class ContentService:
 
     # -- the saga ---------------------------------------------------------------------------------
 
-    def _run(self, item: dict[str, Any]) -> Answer:
+    def _run(self, item: dict[str, Any]) -> RegistrationResult | RegistrationAccepted:
         registration_id = item["registrationId"]
         saga_input = {"registrationId": registration_id, "creator": item["creator"],
                       "uploadKey": upload_key(registration_id), "metadata": item["metadata"]}
@@ -203,12 +198,12 @@ class ContentService:
                 error = InternalError("could not start the registration")
                 log.exception("start_execution failed", extra={"supportId": error.support_id})
             # no saga will clean up: fail the registration and drop its staging object here
-            self.registrations.fail(registration_id, error_record(error), format_time(utcnow()))
+            self.registrations.fail(registration_id, error_record(error), now_iso())
             self.objects.delete(self.cfg.uploads_bucket, upload_key(registration_id))
             raise error from exc
         return self._wait(registration_id, execution)
 
-    def _wait(self, registration_id: str, execution: str) -> Answer:
+    def _wait(self, registration_id: str, execution: str) -> RegistrationResult | RegistrationAccepted:
         deadline = self._monotonic() + self.cfg.registration_wait_seconds
         polls = 0
         while True:
@@ -218,15 +213,14 @@ class ContentService:
             remaining = deadline - self._monotonic()
             if remaining <= 0:
                 location = f"/content/registrations/{registration_id}"
-                return Answer(202, {"registrationId": registration_id, "state": PENDING, "location": location},
-                              {"Location": location})
+                return RegistrationAccepted(registrationId=registration_id, state=PENDING, location=location)
             self._sleep(min(POLL_INTERVALS[min(polls, len(POLL_INTERVALS) - 1)], remaining))
             polls += 1
 
-    def _finished(self, registration_id: str, status: str) -> Answer:
+    def _finished(self, registration_id: str, status: str) -> RegistrationResult | RegistrationAccepted:
         item = self.registrations.get(registration_id) or {}
         if item.get("state") == REGISTERED:
-            return Answer(201, result_body({**item, **item["result"]}, self.cfg.public_base_url))
+            return registration_result({**item, **item["result"]}, self.cfg.public_base_url)
         if item.get("state") == FAILED:
             record = item["error"]
             body = record["body"]
@@ -237,7 +231,7 @@ class ContentService:
         error = InternalError("registration did not complete", {"executionStatus": status})
         log.error("saga ended without an outcome", extra={"registrationId": registration_id,
                                                            "status": status, "supportId": error.support_id})
-        self.registrations.fail(registration_id, error_record(error), format_time(utcnow()))
+        self.registrations.fail(registration_id, error_record(error), now_iso())
         raise error
 
     # -- reads ------------------------------------------------------------------------------------
@@ -248,7 +242,7 @@ class ContentService:
             raise NotFoundError("no such registration", {"registrationId": registration_id})
         result = None
         if item["state"] == REGISTERED:
-            result = result_body({**item, **item["result"]}, self.cfg.public_base_url)
+            result = registration_result({**item, **item["result"]}, self.cfg.public_base_url)
         return RegistrationStatus(
             registrationId=registration_id, state=item["state"],
             stage=item.get("stage") if item["state"] == PENDING else None, createdAt=item["createdAt"],
@@ -257,13 +251,11 @@ class ContentService:
         )
 
     def get_content(self, content_id: str) -> ContentView:
-        content_id = content_id.lower()
-        item = self.content.get(content_id) if _is_content_id(content_id) else None
-        if item is None or item["state"] == "CREATED":  # a claim of a registration in progress
-            raise NotFoundError("no such content", {"contentId": content_id})
+        valid = as_hex32(content_id)
+        item = self.content.get(valid) if valid and self.content is not None else None
+        if item is None or item["state"] not in VISIBLE:  # CREATED: a registration's claim in progress
+            raise NotFoundError("no such content", {"contentId": content_id.lower()})
+        content_id = valid
         return ContentView(**{k: item[k] for k in ContentView.model_fields if k in item},
                            verificationUrl=verification_url(self.cfg.public_base_url, content_id))
 
-
-def _is_content_id(value: str) -> bool:
-    return len(value) == 66 and value.startswith("0x") and all(c in "0123456789abcdef" for c in value[2:])

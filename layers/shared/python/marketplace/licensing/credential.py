@@ -25,6 +25,7 @@ import secrets
 from dataclasses import dataclass
 
 from marketplace.errors import UnauthorizedError
+from marketplace.shared.ids import as_hex32
 from marketplace.zk.field import P, poseidon, to_field
 
 API_KEY_PREFIX = "sk_live_"
@@ -96,10 +97,10 @@ def commitment(secret: int, license_id: str) -> int:
 
 
 def _license_id_bytes(license_id: str) -> bytes:
-    raw = license_id.removeprefix("0x")
-    if len(raw) != 64:
+    valid = as_hex32(license_id)
+    if valid is None:
         raise ValueError("a license id is 32 bytes (0x + 64 hex digits)")
-    return bytes.fromhex(raw)
+    return bytes.fromhex(valid[2:])
 
 
 def encode_token(license_id: str, secret: int) -> str:

@@ -37,13 +37,20 @@ batch and compliance proofs check.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Protocol
 
+from marketplace.access.models import (
+    AccessGranted,
+    AccessRequest,
+    AccessSettings,
+    ClaimRefused,
+    LicenseSnapshot,
+    ObjectMissing,
+    RateLimitStatus,
+    StorageUnreachable,
+)
+from marketplace.access.ports import AccessDeps, ContentStorage, RateLimiter
 from marketplace.errors import (
     ForbiddenError,
     InternalError,
@@ -53,162 +60,20 @@ from marketplace.errors import (
     StorageUnavailableError,
     UnauthorizedError,
 )
-from marketplace.logic import credential as cred
-from marketplace.zk.field import poseidon, to_field
+from marketplace.licensing import credential as cred
+from marketplace.licensing.models import LicenseState
+from marketplace.shared.timefmt import iso
+from marketplace.usage.models import UsageEvent
+from marketplace.usage.services import call_hash
+
+__all__ = ["access", "call_hash", "check_rate", "iso", "probe_storage", "rate_window", "refusal_error"]
 
 log = logging.getLogger(__name__)
 
-URL_TTL_SECONDS = 3600
-
-
-# --------------------------------------------------------------------------------------------
-# What the stores hand back
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KeyRecord:
-    """An API key as stored (apikeys table), with the static facts of its license."""
-
-    key_hash: str
-    license_id: str
-    content_id: str
-    commitment: int
-    valid_until: int  # unix seconds, exclusive
-    object_key: str  # the content object in the content bucket
-    revoked_at: int | None = None
-
-
-@dataclass(frozen=True)
-class LicenseState:
-    """A license record as the claim saw it (for diagnosing a refusal)."""
-
-    license_id: str
-    content_id: str
-    uses: int  # usesGranted: proven on chain + pending a batch
-    max_uses: int
-    valid_until: int
-    revoked_at: int | None = None
-
-
-@dataclass(frozen=True)
-class Claim:
-    seq: int  # this use's sequence number (0-based)
-    uses: int  # usesGranted after this use
-    max_uses: int
-    valid_from: int
-    valid_until: int
-
-
-class ClaimRefused(Exception):
-    """The claim's condition failed; ``state`` is the record it failed on (None: no record)."""
-
-    def __init__(self, state: LicenseState | None) -> None:
-        super().__init__("claim refused")
-        self.state = state
-
-
-class StorageUnreachable(Exception):
-    """The content store did not answer (timeout, connection error, 5xx)."""
-
-
-class ObjectMissing(Exception):
-    """The content store answered: no such object."""
-
-
-@dataclass(frozen=True)
-class UsageEvent:
-    license_id: str
-    seq: int
-    timestamp: int  # unix seconds (the circuit range-checks 40 bits)
-    content_id: str
-    endpoint: str
-    method: str
-    ip: str
-    request_id: str
-    call_hash: int
-
-
-class KeyStore(Protocol):
-    def get_key(self, key_hash: str) -> KeyRecord | None: ...
-
-
-class RateLimiter(Protocol):
-    def hit(self, bucket: str, limit: int, expires_at: int) -> int | None:
-        """Count one request in ``bucket`` if fewer than ``limit`` are counted and return the new
-        count; None (nothing counted) if ``limit`` are counted already."""
-        ...
-
-
-class LicenseStore(Protocol):
-    def claim_use(self, license_id: str, content_id: str, now: int) -> Claim:
-        """Atomically count one use if the license allows it, else raise ClaimRefused."""
-        ...
-
-
-class UsageLog(Protocol):
-    def record(self, event: UsageEvent) -> None: ...
-
-
-class ContentLifecycle(Protocol):
-    def activate_content(self, content_id: str) -> None:
-        """LICENSED → ACTIVE (no-op in any other state)."""
-        ...
-
-
-class ContentStorage(Protocol):
-    def probe(self, object_key: str) -> None:
-        """Raise StorageUnreachable or ObjectMissing, else return (one attempt, no retries)."""
-        ...
-
-    def presign_get(self, object_key: str, ttl_seconds: int) -> str: ...
-
-
-@dataclass(frozen=True)
-class AccessDeps:
-    keys: KeyStore
-    limiter: RateLimiter
-    licenses: LicenseStore
-    usage: UsageLog
-    storage: ContentStorage
-    content: ContentLifecycle | None = None
-
-
-@dataclass(frozen=True)
-class AccessSettings:
-    rate_limit: int = 300  # requests per key per window (5 per second sustained)
-    rate_window_seconds: int = 60
-    url_ttl_seconds: int = URL_TTL_SECONDS
-    storage_retries: int = 3  # after the first attempt
-    storage_backoff_seconds: float = 0.1  # doubled each retry
-    storage_retry_after: int = 60  # seconds, told to the client on 503
-
-
-@dataclass(frozen=True)
-class AccessRequest:
-    content_id: str
-    authorization: str | None
-    license_token: str | None
-    endpoint: str
-    method: str
-    ip: str
-    request_id: str
-
-
-# --------------------------------------------------------------------------------------------
-# The flow
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Granted:
-    body: dict
-    headers: dict[str, str]
-
 
 def access(req: AccessRequest, deps: AccessDeps, settings: AccessSettings, now: float | None = None,
-           sleep=time.sleep) -> Granted:
-    """Run the checks in order and grant one use: the 200 body and the rate-limit headers."""
+           sleep=time.sleep) -> AccessGranted:
+    """Run the checks in order and grant one use (the handler answers it 200)."""
     t = int(now if now is not None else time.time())
 
     # 1. key
@@ -218,7 +83,7 @@ def access(req: AccessRequest, deps: AccessDeps, settings: AccessSettings, now: 
         raise UnauthorizedError("Invalid or revoked API key", {"header": "Authorization"})
 
     # 2. rate limit
-    rate_headers = check_rate(deps.limiter, key_hash, t, settings)
+    rate = check_rate(deps.limiter, key_hash, t, settings)
 
     # 3. credential
     credential = cred.decode_token(req.license_token)
@@ -251,16 +116,13 @@ def access(req: AccessRequest, deps: AccessDeps, settings: AccessSettings, now: 
             deps.content.activate_content(req.content_id.lower())
         except Exception:
             log.warning("could not mark content %s ACTIVE", req.content_id, exc_info=True)
-    return Granted({
-        "url": url,
-        "expiresIn": settings.url_ttl_seconds,
-        "expiresAt": iso(t + settings.url_ttl_seconds),
-        "licenseId": key.license_id,
-        "contentId": req.content_id.lower(),
-        "use": claim.seq + 1,
-        "usesRemaining": claim.max_uses - claim.uses,
-        "licenseStatus": "EXHAUSTED" if claim.uses >= claim.max_uses else "IN_USE",
-    }, rate_headers)
+    return AccessGranted(
+        url=url, expires_in=settings.url_ttl_seconds, expires_at=t + settings.url_ttl_seconds,
+        license_id=key.license_id, content_id=req.content_id.lower(), use=claim.seq + 1,
+        uses_remaining=claim.max_uses - claim.uses,
+        license_status=str(LicenseState.EXHAUSTED if claim.uses >= claim.max_uses else LicenseState.IN_USE),
+        rate=rate,
+    )
 
 
 def rate_window(t: int, window: int) -> tuple[int, int]:
@@ -269,8 +131,8 @@ def rate_window(t: int, window: int) -> tuple[int, int]:
     return start, start + window
 
 
-def check_rate(limiter: RateLimiter, key_hash: str, t: int, settings: AccessSettings) -> dict[str, str]:
-    """Count the request in its window (429 past the limit); the rate-limit headers."""
+def check_rate(limiter: RateLimiter, key_hash: str, t: int, settings: AccessSettings) -> RateLimitStatus:
+    """Count the request in its window (429 past the limit); where the key stands in it."""
     start, end = rate_window(t, settings.rate_window_seconds)
     reset = max(1, end - t)
     # the counter item outlives its window a little (DynamoDB's TTL deletes lazily anyway)
@@ -281,8 +143,7 @@ def check_rate(limiter: RateLimiter, key_hash: str, t: int, settings: AccessSett
             reset, {"limit": settings.rate_limit, "windowSeconds": settings.rate_window_seconds,
                     "retryAfter": reset},
         )
-    return {"X-RateLimit-Limit": str(settings.rate_limit),
-            "X-RateLimit-Remaining": str(settings.rate_limit - count), "X-RateLimit-Reset": str(reset)}
+    return RateLimitStatus(settings.rate_limit, settings.rate_limit - count, reset)
 
 
 def probe_storage(storage: ContentStorage, object_key: str, settings: AccessSettings, sleep) -> None:
@@ -302,7 +163,7 @@ def probe_storage(storage: ContentStorage, object_key: str, settings: AccessSett
     raise StorageUnavailableError("Content temporarily unavailable", settings.storage_retry_after)
 
 
-def refusal_error(state: LicenseState | None, license_id: str, content_id: str, t: int):
+def refusal_error(state: LicenseSnapshot | None, license_id: str, content_id: str, t: int):
     """The error for a refused claim, diagnosed in the spec's order."""
     if state is None:
         # a key whose license record is gone: nothing to grant, nothing to explain
@@ -327,24 +188,3 @@ def refusal_error(state: LicenseState | None, license_id: str, content_id: str, 
 def expired_error(license_id: str, valid_until: int) -> InvalidLicenseError:
     return InvalidLicenseError(f"License expired on {iso(valid_until)[:10]}",
                                {"licenseId": license_id, "reason": "expired", "expiredAt": iso(valid_until)})
-
-
-# --------------------------------------------------------------------------------------------
-# Encodings shared with the batch prover
-# --------------------------------------------------------------------------------------------
-
-
-def text_field(s: str) -> int:
-    """A string as a field element: ``uint256(sha256(utf8)) % p``."""
-    return to_field(hashlib.sha256(s.encode("utf-8")).digest())
-
-
-def call_hash(endpoint: str, method: str, ip: str, request_id: str) -> int:
-    """``callHash = Poseidon(endpoint, method, client IP, request id)``, each as ``text_field``:
-    the private per-event input of the usage_batch circuit."""
-    return poseidon(text_field(endpoint), text_field(method.upper()), text_field(ip), text_field(request_id))
-
-
-def iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-

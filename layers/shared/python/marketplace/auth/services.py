@@ -10,21 +10,14 @@ concurrent logins with one nonce cannot both pass).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from marketplace.auth import siwe, tokens
+from marketplace.auth.ports import NonceStore
+from marketplace.auth.schemas import LoginRequest, LoginResponse, NonceRequest, NonceResponse
 from marketplace.config import AuthConfig
 from marketplace.errors import UnauthorizedError, UnprocessableError
-from marketplace.logic.models import LoginRequest, LoginResponse, NonceRequest, NonceResponse
 
 STATEMENT = "Sign in to the ZK data marketplace."
-
-
-class NonceStore(Protocol):
-    def save_nonce(self, nonce: str, address: str, expires_at: int) -> None: ...
-
-    def consume_nonce(self, nonce: str, address: str, now: int) -> bool: ...
-
 
 def checksum(address: str) -> str:
     from eth_utils import is_address, to_checksum_address

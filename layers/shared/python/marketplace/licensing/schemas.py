@@ -1,4 +1,7 @@
-"""Request and response bodies of Flows 2 and 3 (pydantic: validation and the OpenAPI schemas).
+"""Request and response bodies of Flow 2 (pydantic: validation and the OpenAPI schemas).
+
+What a service returns is one of these; the handler picks the status from its type (e.g.
+``TypedDataChallenge`` 200, ``TermsCreated`` 201, ``TermsView`` 200 for terms recorded before).
 
 Integers bound by the contract's storage types are bounded here too, so a value the chain would
 truncate or refuse is a 422 before any transaction: ``pricePerUse`` uint96, ``maxUses`` uint32
@@ -9,20 +12,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-HexId = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^0x[0-9a-f]{64}$")]
+from marketplace.licensing.models import LICENSE_TYPES
+from marketplace.shared.schemas import HexId
+from marketplace.shared.schemas import Strict as _Strict
+
 Signature = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^0x[0-9a-fA-F]{130}$")]
 LicenseType = Literal["per_use", "subscription", "research", "commercial"]
-LICENSE_TYPES: tuple[str, ...] = ("per_use", "subscription", "research", "commercial")  # enum order on chain
+if LICENSE_TYPES != LicenseType.__args__:  # one list, in the contract's enum order
+    raise RuntimeError("LicenseType and licensing.models.LICENSE_TYPES differ")
 
 UINT96_MAX = (1 << 96) - 1
 UINT32_MAX = (1 << 32) - 1
 UINT40_MAX = (1 << 40) - 1
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class CreatorAuthorization(_Strict):
@@ -100,6 +103,10 @@ class TermsView(BaseModel):
     createdAt: str | None = None
 
 
+class TermsCreated(TermsView):
+    """Terms just created on chain (201)."""
+
+
 class TypedDataChallenge(BaseModel):
     signatureRequired: bool = True
     typedData: dict[str, Any]
@@ -111,7 +118,8 @@ class QuoteView(BaseModel):
     termsId: str
     amount: int
     token: dict[str, Any]
-    licenseId: str = Field(description="the id the purchase will get (the buyer's next purchase)")
+    licenseId: str = Field(description="the id the purchase will get: keccak256(termsId, buyer, nonce)")
+    nonce: str = Field(description="the purchase nonce (uint256, decimal) the purchase passes")
     credentialCommitment: str
     expiresAt: int
     permit: dict[str, Any] = Field(description="typedData (EIP-2612 Permit, spender = the escrow) and deadline")
@@ -162,14 +170,3 @@ class NewKeyView(BaseModel):
 class KeysRevokedView(BaseModel):
     licenseId: str
     revoked: int
-
-
-class AccessGrantView(BaseModel):
-    url: str = Field(description="presigned GET URL of the content object")
-    expiresIn: int
-    expiresAt: str
-    licenseId: str
-    contentId: str
-    use: int = Field(description="this use's number (1-based)")
-    usesRemaining: int
-    licenseStatus: str

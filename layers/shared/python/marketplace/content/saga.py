@@ -39,12 +39,17 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from marketplace import ipfs
-from marketplace.adapters.stores import CREATED, REGISTERED
-from marketplace.auth.siwe import format_time
+from marketplace.content.models import ContentState, RegistrationState
+from marketplace.content.ports import (
+    AuthenticityProver,
+    ContentItems,
+    ObjectStore,
+    Registrations,
+    RegistryChain,
+)
 from marketplace.errors import (
     BlockchainError,
     ConflictError,
@@ -55,6 +60,7 @@ from marketplace.errors import (
     ValidationError,
     error_record,
 )
+from marketplace.shared.timefmt import now_iso
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +92,13 @@ def _hex(b: bytes) -> str:
     return "0x" + b.hex()
 
 
-def _now() -> str:
-    return format_time(datetime.now(UTC))
-
-
 class RegistrationSteps:
     """The saga's steps over their adapters. ``chain``, ``prover`` and the secrets are factories:
     only the step that needs one builds it (the store step never imports web3)."""
 
-    def __init__(self, *, registrations, content, objects, content_bucket: str, uploads_bucket: str,
-                 chain_id: int, registry: str, chain: Callable[[], Any], prove_authenticity: Callable[..., Any],
+    def __init__(self, *, registrations: Registrations, content: ContentItems, objects: ObjectStore,
+                 content_bucket: str, uploads_bucket: str, chain_id: int, registry: str,
+                 chain: Callable[[], RegistryChain], prove_authenticity: AuthenticityProver,
                  identity_key: Callable[[], bytes], clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep):
         self.registrations = registrations
@@ -119,7 +122,7 @@ class RegistrationSteps:
         if step not in STEPS:
             raise ValueError(f"unknown step {step!r}")
         rid = state["registrationId"]
-        self.registrations.update(rid, {"stage": step, "updatedAt": _now()})
+        self.registrations.update(rid, {"stage": step, "updatedAt": now_iso()})
         try:
             return getattr(self, step)(state)
         except MarketplaceError as err:
@@ -156,11 +159,11 @@ class RegistrationSteps:
         self.registrations.update(rid, {k: stored[k] for k in ("contentHash", "ipfsCid", "cidV1", "contentId")})
         existing = self.content.claim({
             "contentId": stored["contentId"], "contentHash": stored["contentHash"], "ipfsCid": cid.v0,
-            "cidV1": cid.v1, "size": cid.size, "creator": creator, "registrationId": rid, "createdAt": _now(),
+            "cidV1": cid.v1, "size": cid.size, "creator": creator, "registrationId": rid, "createdAt": now_iso(),
         })
         if existing is not None and existing.get("registrationId") != rid:
             details = {"contentId": stored["contentId"], "contentHash": stored["contentHash"]}
-            if existing["state"] == CREATED:
+            if existing["state"] == ContentState.CREATED:
                 raise ConflictError("this content is being registered by another request", details)
             raise ConflictError("this content is already registered", {**details, "state": existing["state"]})
         self.objects.copy(self.uploads_bucket, state["uploadKey"], self.content_bucket, cid.v0)
@@ -239,21 +242,18 @@ class RegistrationSteps:
         return {"txHash": tx_hash, "blockNumber": block, "contentId": state["store"]["value"]["contentId"]}
 
     def cache(self, state: dict[str, Any]) -> dict[str, Any]:
-        from marketplace.adapters.stores import commit
-
         rid = state["registrationId"]
         stored, registered = state["store"]["value"], state["register"]["value"]
         metadata = state["metadata"]
-        now = _now()
+        now = now_iso()
         result = {k: stored[k] for k in ("contentId", "ipfsCid", "cidV1", "contentHash")}
         result.update(txHash=registered["txHash"], blockNumber=registered["blockNumber"])
         content_fields = {"title": metadata["title"], "description": metadata.get("description", ""),
                           "tags": metadata.get("tags", []), "txHash": registered["txHash"],
                           "blockNumber": registered["blockNumber"], "registeredAt": now}
-        if not commit(self.content.tx_registered(stored["contentId"], rid, content_fields),
-                      self.registrations.tx_registered(rid, result, now)):
+        if not self.registrations.complete(rid, result, now, stored["contentId"], content_fields):
             item = self.registrations.get(rid) or {}
-            if item.get("state") != REGISTERED:  # not a retry of a cache step that already landed
+            if item.get("state") != RegistrationState.REGISTERED:  # not a retry of a cache step that already landed
                 raise InternalError("could not record the registration", {"registrationId": rid})
         self._delete_staging(state)
         return result
@@ -282,16 +282,16 @@ class RegistrationSteps:
             # the claim: once released, another registration of these bytes may claim and copy
             # them to the same key, and a later delete would take its object.
             held = self.content.get(content)
-            if held is not None and held.get("registrationId") == rid and held.get("state") == CREATED:
+            if held is not None and held.get("registrationId") == rid and held.get("state") == ContentState.CREATED:
                 if cid:
                     self.objects.delete(self.content_bucket, cid)
                 self.content.release(content, rid)
         self._delete_staging(state)
-        self.registrations.fail(rid, record, _now())
+        self.registrations.fail(rid, record, now_iso())
         body = record["body"]
         log.warning("registration compensated", extra={"registrationId": rid, "error": body.get("error"),
                                                        "supportId": body.get("supportId")})
-        return {"registrationId": rid, "state": "FAILED", "error": body}
+        return {"registrationId": rid, "state": str(RegistrationState.FAILED), "error": body}
 
     def _mined_before_failing(self, state: dict[str, Any], item: dict[str, Any]) -> tuple[str | None, bool]:
         """A register step that sent its transaction and then failed (its receipt wait timed out,

@@ -1,0 +1,1 @@
+"""What every bounded context shares: hex ids, the time format, lifecycles, in-memory tables."""
