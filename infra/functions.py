@@ -2,7 +2,7 @@
 
 Code: ``functions/<spec.handler>/`` (``handler.handler``) plus the layers (``infra.layers``).
 Environment: the physical name of every table, bucket, queue and secret the spec lists, under
-that resource's ``env`` key (state machines: the ARN), plus ``CHAIN_CONFIG`` for chain functions
+that resource's ``env`` key (state machines and KMS keys: the ARN), plus ``CHAIN_CONFIG`` for chain functions
 and every ``resources.SETTINGS`` entry the spec lists (computed here, or from context
 ``settings``, or left to its default in ``marketplace.config``), ``ZK_KEYS_DIR`` for all and
 ``ZK_KEYS_S3`` for provers (``infra.layers``).
@@ -23,6 +23,7 @@ from constructs import Construct
 from marketplace.resources import (
     BUCKETS,
     FUNCTIONS,
+    KEYS,
     QUEUES,
     SECRETS,
     SETTINGS,
@@ -35,6 +36,7 @@ from marketplace.resources import (
 
 from infra.config import ConfigError, StageConfig
 from infra.data import Tables
+from infra.keys import Keys
 from infra.layers import ARCHITECTURE, CONTRACTS_ABI_DIR, RUNTIME, ZK_KEYS_DIR, Layers, MissingBuildError
 from infra.log_groups import log_group
 from infra.naming import pascal
@@ -51,6 +53,7 @@ OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMu
 BUCKET_ACTIONS = ["s3:ListBucket"]  # so a missing key reads as 404 rather than 403
 QUEUE_ACTIONS = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
 SECRET_ACTIONS = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+KEY_ACTIONS = ["kms:Sign", "kms:GetPublicKey"]  # the relayer key: sign digests, derive the address
 PROVER_TMP = Size.gibibytes(2)  # /tmp for the proving files a prover downloads
 
 
@@ -66,7 +69,7 @@ def handler_dir(root: Path, spec: FunctionSpec) -> Path:
 class Functions(Construct):
     def __init__(
         self, scope: Construct, construct_id: str, *, config: StageConfig, tables: Tables,
-        buckets: Buckets, queues: Queues, secrets: Secrets, layers: Layers, public_base_url: str,
+        buckets: Buckets, queues: Queues, secrets: Secrets, keys: Keys, layers: Layers, public_base_url: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.config = config
@@ -105,15 +108,15 @@ class Functions(Construct):
                 role=role,
                 log_group=logs,
                 tracing=lambda_.Tracing.ACTIVE,
-                environment=self._environment(spec, tables, buckets, queues, secrets, layers),
+                environment=self._environment(spec, tables, buckets, queues, secrets, keys, layers),
             )
             logs.grant_write(role)
-            self._grant(spec, role, tables, buckets, queues, secrets, layers)
+            self._grant(spec, role, tables, buckets, queues, secrets, keys, layers)
             self.by_name[spec.name] = fn
             self.roles[spec.name] = role
 
     def _environment(self, spec: FunctionSpec, tables: Tables, buckets: Buckets, queues: Queues,
-                     secrets: Secrets, layers: Layers) -> dict[str, str]:
+                     secrets: Secrets, keys: Keys, layers: Layers) -> dict[str, str]:
         c = self.config
         env = {
             "STAGE": c.stage,
@@ -128,6 +131,7 @@ class Functions(Construct):
             (spec.queues, QUEUES, lambda n: queues.by_name[n].queue_name),
             # the name, not secret_name (CDK derives that from the ARN with a chain of Fn::Split)
             (spec.secrets, SECRETS, lambda n: physical_name(c.prefix, n)),
+            (spec.keys, KEYS, lambda n: keys.by_name[n].key_arn),
         ):
             for n in names:
                 env[by_name(specs, n).env] = physical(n)
@@ -143,7 +147,7 @@ class Functions(Construct):
         return env
 
     def _grant(self, spec: FunctionSpec, role: iam.Role, tables: Tables, buckets: Buckets,
-               queues: Queues, secrets: Secrets, layers: Layers) -> None:
+               queues: Queues, secrets: Secrets, keys: Keys, layers: Layers) -> None:
         def allow(actions: list[str], resources: list[str]) -> None:
             if resources:
                 role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
@@ -158,6 +162,7 @@ class Functions(Construct):
         allow(BUCKET_ACTIONS, [buckets.by_name[n].bucket_arn for n in spec.buckets])
         allow(QUEUE_ACTIONS, [queues.by_name[n].queue_arn for n in spec.queues])
         allow(SECRET_ACTIONS, [secrets.by_name[n].secret_arn for n in spec.secrets])
+        allow(KEY_ACTIONS, [keys.by_name[n].key_arn for n in spec.keys])
         if spec.prover:
             layers.grant_proving_files(role)
 

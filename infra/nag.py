@@ -24,8 +24,6 @@ SECRET_ROTATION = {
                        "to JWT_TTL_SECONDS); until that exists ops rotate by hand off-peak (docs/deploy.md).",
     "identity-key": "Must not rotate: every creator's identity commitment, recorded on chain at first "
                     "registration, is derived from this key; a new key would lock creators out.",
-    "relayer-key": "An EVM account's private key set by ops: rotating means funding a new account and "
-                   "moving on-chain roles, a manual on-chain procedure (docs/deploy.md).",
     "credential-key": "Seals licensees' credential secrets at rest; a new key needs every sealed credential "
                       "re-sealed first (a migration, not a rotation Lambda).",
 }

@@ -10,9 +10,11 @@ from infra.api import Api
 from infra.config import StageConfig
 from infra.data import Tables
 from infra.functions import Functions
+from infra.keys import Keys
 from infra.layers import Layers
 from infra.naming import pascal
 from infra.queues import Queues
+from infra.schedules import Schedules
 from infra.secret_store import Secrets
 from infra.state_machines import StateMachines
 from infra.storage import Buckets
@@ -36,12 +38,15 @@ class MarketplaceStack(Stack):
         self.buckets = Buckets(self, "Buckets", config=config)
         self.queues = Queues(self, "Queues", config=config)
         self.secrets = Secrets(self, "Secrets", config=config)
+        self.keys = Keys(self, "Keys", config=config)
         self.layers = Layers(self, "Layers", config=config)
         self.api = Api(self, "Api", config=config)
         self.functions = Functions(
             self, "Functions", config=config, tables=self.tables, buckets=self.buckets,
-            queues=self.queues, secrets=self.secrets, layers=self.layers, public_base_url=self.api.public_url,
+            queues=self.queues, secrets=self.secrets, keys=self.keys, layers=self.layers,
+            public_base_url=self.api.public_url,
         )
+        self.schedules = Schedules(self, "Schedules", config=config, functions=self.functions.by_name)
         self.state_machines = StateMachines(self, "StateMachines", config=config,
                                             functions=self.functions.by_name)
         self.functions.connect_state_machines(self.state_machines.by_name)
@@ -52,3 +57,5 @@ class MarketplaceStack(Stack):
             CfnOutput(self, f"Bucket{pascal(name)}", value=bucket.bucket_name)
         for name in self.secrets.by_name:
             CfnOutput(self, f"Secret{pascal(name)}", value=physical_name(config.prefix, name))
+        for name, key in self.keys.by_name.items():  # its Ethereum address: python -m marketplace.chain.kms ARN
+            CfnOutput(self, f"Key{pascal(name)}", value=key.key_arn)

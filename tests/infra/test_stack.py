@@ -371,3 +371,49 @@ def test_gateway_errors_use_the_api_error_body(synth):
         filled = body.replace("$context.error.messageString", '"m"').replace("$context.requestId", "r")
         assert set(json.loads(filled)) == {"error", "message", "details"}, kind
     assert "/content/uploads" in responses["REQUEST_TOO_LARGE"]["ResponseTemplates"]["application/json"]
+
+
+# --- the chain gateway: the relayer's KMS key, who may sign, the monitor's schedule ---------------
+
+def test_relayer_key_is_an_asymmetric_secp256k1_signing_key_kept_on_deletion(synth):
+    from marketplace.resources import KEYS
+
+    for spec in KEYS:
+        key = synth.template["Resources"][synth.logical_id(synth.stack.keys.by_name[spec.name])]
+        assert key["Properties"]["KeySpec"] == "ECC_SECG_P256K1"
+        assert key["Properties"]["KeyUsage"] == "SIGN_VERIFY"
+        assert key["DeletionPolicy"] == "Retain"
+    aliases = [a["Properties"]["AliasName"] for a in synth.resources("AWS::KMS::Alias").values()]
+    assert "alias/zkdm-dev-relayer-key" in aliases
+    assert "relayer-key" not in {s.name for s in SECRETS}  # the private key exists nowhere but KMS
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
+def test_only_functions_that_send_may_sign_with_the_relayer_key(synth, spec):
+    from marketplace.resources import KEYS
+
+    role = _function(synth, spec.name)["Properties"]["Role"]["Fn::GetAtt"][0]
+    key_ids = {synth.logical_id(k): n for n, k in synth.stack.keys.by_name.items()}
+    kms = [st for st in _statements(synth, role) if any(a.startswith("kms:") for a in _as_list(st["Action"]))]
+    signing = [st for st in kms if "kms:Sign" in _as_list(st["Action"])]
+    if not spec.keys:
+        assert signing == []
+        return
+    [statement] = signing
+    assert sorted(_as_list(statement["Action"])) == ["kms:GetPublicKey", "kms:Sign"]
+    assert {key_ids[r] for r in _refs(statement["Resource"]) if r in key_ids} == set(spec.keys)
+    env = _function(synth, spec.name)["Properties"]["Environment"]["Variables"]
+    for name in spec.keys:
+        assert env[by_name(KEYS, name).env] == {
+            "Fn::GetAtt": [synth.logical_id(synth.stack.keys.by_name[name]), "Arn"]}
+
+
+def test_scheduled_functions_have_their_rule(synth):
+    rules = synth.resources("AWS::Events::Rule")
+    scheduled = {s.name: s.schedule for s in FUNCTIONS if s.schedule}
+    assert scheduled == {"chain-monitor": "rate(1 minute)"}
+    for name, expression in scheduled.items():
+        fn_id = synth.logical_id(synth.stack.functions.by_name[name])
+        [rule] = [r for r in rules.values() if fn_id in _refs(r["Properties"]["Targets"])]
+        assert rule["Properties"]["ScheduleExpression"] == expression
+        assert rule["Properties"]["State"] == "ENABLED"

@@ -141,10 +141,10 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("idempotency", "IDEMPOTENCY_TABLE", pk="id", ttl="expiration"),
     # the chain gateway (docs/design.md, "Chain gateway"): the relayer's nonce lease per
     # (chainId, address), the journal of every transaction it signs, the event readers' cursors
-    TableSpec("chain-nonces", "CHAIN_NONCES_TABLE", pk="pk", ttl=None),
+    TableSpec("chain-nonces", "CHAIN_NONCES_TABLE", pk="pk"),
     TableSpec("chain-txs", "CHAIN_TXS_TABLE", pk="txHash", indexes=(Index("byState", "state", "nonce"),),
               numeric=("nonce",)),
-    TableSpec("chain-cursors", "CHAIN_CURSORS_TABLE", pk="name", ttl=None),
+    TableSpec("chain-cursors", "CHAIN_CURSORS_TABLE", pk="name"),
 )
 
 BUCKETS: tuple[BucketSpec, ...] = (
