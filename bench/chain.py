@@ -14,6 +14,8 @@ patch) on free 127.0.0.1 ports, creates the resources of ``marketplace.resources
   journals, broadcasts, releases, and waits for the receipt (Hardhat automines). ``tx_per_s`` =
   transactions / wall time; ``lease_held_ms`` = acquire→release of each lease (p50, p99);
   ``lease_retries`` = refused conditional writes while waiting for the lease;
+- **outbox floor**: one message through an SQS FIFO queue (send, receive, delete), what a
+  single-message-group outbox would add per transaction (``docs/design.md``, "Chain gateway");
 - **read**: ``--events`` Tick events (500 per transaction) read by a fresh ``EventReader`` cursor
   (max range 2,000 blocks, and 5 blocks to show paging's cost); ``events_per_s``.
 
@@ -43,7 +45,7 @@ PREFIX = "zkdm-bench"
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 class LeaseTimer:
@@ -118,6 +120,23 @@ def read_run(factory, name: str, start: int, max_range: int, expected: int) -> d
     return {"events": got, "seconds": wall, "events_per_s": got / wall}
 
 
+def fifo_round_trip_ms(moto_url: str, queue_url: str, samples: int = 30) -> float:
+    """For the outbox alternative: one message through an SQS FIFO queue (send, receive, delete),
+    the floor per transaction a single-group outbox adds to the same sign/journal/broadcast work."""
+    import boto3
+
+    sqs = boto3.client("sqs", endpoint_url=moto_url, region_name="us-east-1")
+    times = []
+    for i in range(samples):
+        t0 = time.perf_counter()
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"n": i}), MessageGroupId="relayer",
+                         MessageDeduplicationId=f"bench-{time.time_ns()}")
+        [m] = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=1)["Messages"]
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -176,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         batches = args.events // 500
         for b in range(batches):
             emit(w3, deployer, emitter, 1 + b, 500)
+        fifo_ms = fifo_round_trip_ms(moto.url, env["CHAIN_EVENTS_QUEUE"])
+        print(f"SQS FIFO send+receive+delete (outbox alternative): {fifo_ms:.1f} ms per message", flush=True)
         read: dict[str, dict] = {}
         for max_range in (2000, 5):
             runs = [read_run(factory, f"bench-{max_range}-{r}", first, max_range, batches * 500)
@@ -193,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "runs": args.runs,
         "send": send,
+        "outbox_fifo_round_trip_ms": round(fifo_ms, 1),
         "read": read,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -119,6 +119,32 @@ def fund(rpc_url: str, funder_key: str | bytes, address: str, amount_wei: int) -
                     "maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip})
 
 
+RELAYED_CONTRACTS = ("ContentRegistry", "LicenseManager", "UsageTracker")  # each has RELAYER_ROLE
+
+
+def grant_relayer(deployment_file: Path, admin_key: str | bytes, relayer: str, *, revoke_previous: bool = True,
+                  artifacts: Path = ARTIFACTS) -> dict[str, Any]:
+    """Give ``relayer`` (the stack's KMS key address) RELAYER_ROLE on the contracts that take relayed
+    transactions, revoke it from the deployment's previous relayer, and record the new one in the
+    deployment JSON. For a chain deployed before the stack created its KMS key."""
+    from web3 import Web3
+
+    deployment = json.loads(Path(deployment_file).read_text())
+    d = Deployer(deployment["rpcUrl"], admin_key, artifacts)
+    relayer = Web3.to_checksum_address(relayer)
+    previous = deployment.get("relayer")
+    for name in RELAYED_CONTRACTS:
+        c = d.w3.eth.contract(address=deployment["contracts"][name], abi=load_artifact(name, artifacts)["abi"])
+        role = c.functions.RELAYER_ROLE().call()
+        if not c.functions.hasRole(role, relayer).call():
+            d.call(c.functions.grantRole(role, relayer))
+        if revoke_previous and previous and previous.lower() != relayer.lower():
+            d.call(c.functions.revokeRole(role, Web3.to_checksum_address(previous)))
+    deployment["relayer"] = relayer
+    Path(deployment_file).write_text(json.dumps(deployment, indent=2) + "\n")
+    return deployment
+
+
 def deploy(
     rpc_url: str,
     deployer_key: str | bytes,
@@ -198,8 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rpc-url", help="the node to deploy to (default: the network's rpcUrl)")
     parser.add_argument("--key-env", default="DEPLOYER_KEY",
                         help="name of the environment variable holding the deployer's private key")
-    parser.add_argument("--relayer", required=True, help="address given RELAYER_ROLE")
-    parser.add_argument("--platform", required=True, help="address credited with platform fees")
+    parser.add_argument("--relayer", required=True, help="address given RELAYER_ROLE (the KMS key's address)")
+    parser.add_argument("--grant-relayer", action="store_true",
+                        help="deploy nothing: grant --relayer RELAYER_ROLE on the deployed contracts (revoking "
+                             "the previous relayer) and record it in the deployment file")
+    parser.add_argument("--platform", help="address credited with platform fees (required to deploy)")
     parser.add_argument("--token", help="stablecoin address (omit to deploy MockStablecoin)")
     parser.add_argument("--mint-to", nargs="*", default=[], help="MockStablecoin: accounts to mint to")
     parser.add_argument("--mint-amount", type=int, default=DEFAULT_MINT, help="base units per account")
@@ -214,11 +243,17 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             parser.error(str(exc))
     rpc_url, out = args.rpc_url or network.get("rpcUrl"), args.out or network.get("out")
+    if not args.grant_relayer and not args.platform:
+        parser.error("--platform is required to deploy")
     if not rpc_url or not out:
         parser.error("give --network, or --rpc-url and --out")
     key = os.environ.get(args.key_env)
     if not key:
         parser.error(f"environment variable {args.key_env} is not set")
+    if args.grant_relayer:
+        json.dump(grant_relayer(out, key, args.relayer), sys.stdout, indent=2)
+        print()
+        return 0
     deployment = deploy(rpc_url, key, relayer=args.relayer, platform=args.platform, token=args.token,
                         mint_to=args.mint_to, mint_amount=args.mint_amount, out=out,
                         allow_dev_verifiers=args.allow_dev_verifiers,

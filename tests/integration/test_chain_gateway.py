@@ -185,3 +185,28 @@ def test_reverts_are_decoded_by_custom_error_abi_and_nothing_is_sent(world, stac
     finally:
         stack.send_as("deployer", registry.functions.unpause())
     assert w3.eth.get_transaction_count(stack.relayer, "pending") == nonce  # nothing was sent
+
+
+def test_the_relayer_role_can_be_moved_to_the_stacks_kms_address(stack, tmp_path):
+    """Ops deploy the contracts before the stack creates its KMS key: ``deploy.py --grant-relayer``."""
+    import importlib.util
+    import json
+
+    from eth_account import Account
+
+    from local.processes import ROOT
+
+    spec = importlib.util.spec_from_file_location("contracts_deploy", ROOT / "contracts" / "deploy.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = tmp_path / "deployment.json"
+    path.write_text(json.dumps({**stack.deployment, "relayer": stack.relayer}))
+    newcomer = Account.create().address
+    written = module.grant_relayer(path, stack.accounts["deployer"][1], newcomer, revoke_previous=False)
+    assert written["relayer"] == newcomer and json.loads(path.read_text())["relayer"] == newcomer
+    for name in module.RELAYED_CONTRACTS:
+        contract = stack.contract(name)
+        role = contract.functions.RELAYER_ROLE().call()
+        assert contract.functions.hasRole(role, newcomer).call()
+        assert contract.functions.hasRole(role, stack.relayer).call()  # kept: revoke_previous=False
+        stack.send_as("deployer", contract.functions.revokeRole(role, newcomer))
