@@ -1,5 +1,6 @@
-"""The registration saga's tasks: ``{"step": "store"|"prove"|"register"|"cache"|"compensate",
-"input": <execution state>}`` → the step's result (see marketplace.content.saga).
+"""The registration saga's tasks (``kit.tasks``): ``{"step": "store"|"prove"|"register"|"cache"|
+"compensate", "input": <execution state>}`` → the step's result (``marketplace.content.saga``;
+the state and each result are validated by ``marketplace.content.saga_models``).
 
 A failing step raises its ``MarketplaceError`` (Lambda reports the class name as ``errorType``);
 the state machine's Catch sends the execution to ``compensate``.
@@ -9,33 +10,46 @@ from __future__ import annotations
 
 import functools
 
-from aws_lambda_powertools import Logger
 from marketplace import config
-from marketplace.adapters.chain import get_chain
-from marketplace.adapters.secrets import get_secret_bytes
-from marketplace.content.adapters import DynamoContent, DynamoRegistrations, S3Objects, prove_authenticity
 from marketplace.content.saga import REGISTRY, RegistrationSteps
-
-logger = Logger(service="registration-worker")
+from marketplace.content.saga_models import Cached, Compensated, Proved, RegisteredTx, SagaState, Stored
+from marketplace.kit import observability
+from marketplace.kit.tasks import Step, TaskFunction
 
 
 @functools.cache
 def steps() -> RegistrationSteps:
+    from marketplace.adapters.chain import get_chain
+    from marketplace.adapters.secrets import get_secret_bytes
+    from marketplace.content.adapters import DynamoContent, DynamoRegistrations, S3Objects, prove_authenticity
+
     cfg = config.load(config.RegistrationWorkerConfig)
     return RegistrationSteps(
         registrations=DynamoRegistrations(cfg.registrations_table, cfg.content_table),
-        content=DynamoContent(cfg.content_table), objects=S3Objects(), content_bucket=cfg.content_bucket, uploads_bucket=cfg.uploads_bucket,
-        chain_id=cfg.chain.chainId, registry=cfg.chain.address(REGISTRY),
+        content=DynamoContent(cfg.content_table), objects=S3Objects(), content_bucket=cfg.content_bucket,
+        uploads_bucket=cfg.uploads_bucket, chain_id=cfg.chain.chainId, registry=cfg.chain.address(REGISTRY),
         chain=lambda: get_chain(cfg),
         prove_authenticity=prove_authenticity,
         identity_key=lambda: get_secret_bytes(cfg.identity_secret_id),
     )
 
 
-@logger.inject_lambda_context
-def handler(event, context):
-    config.load(config.RegistrationWorkerConfig)  # a missing or malformed variable fails here
-    step = event["step"]
-    state = event["input"]
-    logger.append_keys(registrationId=state.get("registrationId"), step=step)
-    return steps().run(step, state)
+def _step(name: str, out: type) -> Step:
+    def run(state: SagaState):
+        observability.telemetry("registration-worker").logger.append_keys(registrationId=state.registrationId)
+        result = out.model_validate(steps().run(name, state.model_dump(mode="json", exclude_none=True)))
+        if name == "cache":
+            observability.business(observability.Metric.REGISTRATIONS)
+        elif name == "prove":
+            observability.business(observability.Metric.PROOFS_GENERATED)
+        elif name == "compensate":
+            observability.business(observability.Metric.REGISTRATIONS_FAILED)
+        return result
+
+    return Step(SagaState, out, run)
+
+
+handler = TaskFunction("registration-worker", {
+    "store": _step("store", Stored), "prove": _step("prove", Proved), "register": _step("register", RegisteredTx),
+    "cache": _step("cache", Cached), "compensate": _step("compensate", Compensated),
+}, config_model=config.RegistrationWorkerConfig).handler

@@ -7,9 +7,9 @@ registration worker in this process (local.lambdas). Needs `make build` (contrac
 from __future__ import annotations
 
 import base64
-import inspect
 import json
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -49,7 +49,8 @@ def clear_caches() -> None:
     clear_gateways()
     config.load.cache_clear()
     for name in ("content_api", "registration_worker", "openapi"):
-        module = inspect.unwrap(load_handler(name)).__globals__  # the module under the decorators
+        load_handler(name)
+        module = vars(sys.modules[f"lambda_{name}_handler"])  # local.lambdas' name for the module
         for attr in ("service", "steps", "_document"):
             if attr in module and hasattr(module[attr], "cache_clear"):
                 module[attr].cache_clear()

@@ -1,43 +1,50 @@
-"""marketplace.api: the one mapping from exceptions to responses, with the spec's error body."""
+"""The HTTP kit answers every exception through the one mapping (``marketplace.errors``), with the
+spec's error body."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from aws_lambda_powertools import Logger
 from marketplace import errors
-from marketplace.api import caller, make_app, raw_body
+from marketplace.kit.http import Api, HttpFunction, caller, raw_body
+from pydantic import BaseModel
 
+from local.lambdas import LambdaContext
 from tests.events import api_event
 
 pytestmark = pytest.mark.unit
 
 
-class _Context:
-    function_name = "test"
-    memory_limit_in_mb = 128
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    aws_request_id = "req-1"
+class Echo(BaseModel):
+    bytes: str
+    caller: str
+
+
+ALL = {s: "declared" for s in (400, 401, 404, 409, 413, 422, 500, 503)}
 
 
 def app_raising(exc: Exception):
-    app = make_app(Logger(service="test"))
+    """content-api's routes: GET /content/{contentId} raises ``exc``; POST /content/register echoes."""
+    api = Api("content-api")
 
-    @app.get("/boom")
-    def boom():
+    @api.operation("GET", "/content/{contentId}", "boom", ok={200: ("never", Echo)}, errors=ALL)
+    def boom(contentId: str):
         raise exc
 
-    @app.post("/echo")
+    @api.operation("POST", "/content/register", "echo", ok={200: ("echo", Echo)}, errors=ALL,
+                   request_media={"application/octet-stream": {"schema": {"type": "string"}}})
     def echo():
-        return {"bytes": raw_body(app).hex(), "caller": caller(app)}
+        return Echo(bytes=raw_body(api).hex(), caller=caller(api))
 
-    return app
+    return HttpFunction(api).handler
 
 
-def call(app, path="/boom", method="GET", **kwargs):
-    out = app.resolve(api_event(method, path, **kwargs), _Context())
-    return out["statusCode"], json.loads(out["body"]), out.get("multiValueHeaders") or out.get("headers")
+def call(handler, path="/content/0x1", method="GET", **kwargs):
+    resource = {"/content/0x1": "/content/{contentId}", "/content/register": "/content/register"}.get(path, path)
+    out = handler(api_event(method, path, resource=resource, **kwargs), LambdaContext("content-api"))
+    headers = out.get("multiValueHeaders") or out.get("headers")
+    return out["statusCode"], json.loads(out["body"]), headers
 
 
 @pytest.mark.parametrize("exc, status, code", [
@@ -89,12 +96,12 @@ def test_recorded_error_answers_exactly_as_recorded():
 
 def test_base64_body_is_decoded_and_caller_comes_from_the_authorizer():
     data = bytes(range(256))
-    status, body, _ = call(app_raising(Exception()), path="/echo", method="POST", body=data,
+    status, body, _ = call(app_raising(Exception()), path="/content/register", method="POST", body=data,
                            caller="0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
     assert status == 200
     assert bytes.fromhex(body["bytes"]) == data and body["caller"].startswith("0xf39F")
 
 
 def test_missing_authorizer_context_is_401():
-    status, body, _ = call(app_raising(Exception()), path="/echo", method="POST", body=b"x")
+    status, body, _ = call(app_raising(Exception()), path="/content/register", method="POST", body=b"x")
     assert status == 401 and body["error"] == "UNAUTHORIZED"

@@ -1,5 +1,5 @@
 """Handlers: every function in resources.py has one, modules import without the heavy libraries,
-and GET /openapi.json documents every route."""
+every route is declared by its function's kit Api, and GET /openapi.json documents every route."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import sys
 
 import pytest
 from marketplace import resources
-from marketplace.openapi import document
+from marketplace.kit.openapi import document
+from marketplace.routes import MODULES, all_apis, api_of
 
 from local.processes import ROOT
 
@@ -39,8 +40,16 @@ def test_every_flow1_function_has_a_handler():
             assert (ROOT / "functions" / spec.handler / "handler.py").is_file()
 
 
+def test_each_function_declares_exactly_its_resources_routes():
+    with_routes = {spec.name for spec in resources.FUNCTIONS if spec.routes}
+    assert set(MODULES) == with_routes
+    for name in with_routes:
+        spec = resources.by_name(resources.FUNCTIONS, name)
+        assert set(api_of(name).declared) == {(r.method, r.path) for r in spec.routes}, name
+
+
 def test_openapi_documents_every_route_and_resolves_its_refs():
-    doc = document("https://api.example.com")
+    doc = document(all_apis(), "https://api.example.com")
     for spec in resources.FUNCTIONS:
         for route in spec.routes:
             op = doc["paths"][route.path][route.method.lower()]

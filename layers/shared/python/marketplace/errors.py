@@ -3,8 +3,8 @@
 Every error the API returns is ``{"error": CODE, "message": str, "details": {...}}`` (the
 architecture page's contract), with ``supportId`` for failures a human must investigate and
 ``retryAfter`` for temporary unavailability. Services raise these; ``error_response`` is the one
-mapping from an exception to the API's answer (status, headers, body): the Powertools resolver of
-``marketplace.api`` and the lean access handler both answer through it.
+mapping from an exception to the API's answer (status, headers, body): the HTTP kit
+(``marketplace.kit.http``) and the lean access handler both answer through it.
 """
 
 from __future__ import annotations

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from marketplace.shared.schemas import Address, SignatureHex
 from marketplace.shared.schemas import Strict as _Strict
 
 
 class NonceRequest(_Strict):
-    address: str = Field(description="the Ethereum address that will sign in", examples=["0xf39F…2266"])
+    address: Address = Field(description="the Ethereum address that will sign in (any case)",
+                             examples=["0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"])
 
 
 class NonceResponse(BaseModel):
@@ -18,7 +20,7 @@ class NonceResponse(BaseModel):
 
 class LoginRequest(_Strict):
     message: str
-    signature: str = Field(description="65-byte personal_sign signature, hex")
+    signature: SignatureHex = Field(description="65-byte personal_sign signature, hex")
 
 
 class LoginResponse(BaseModel):

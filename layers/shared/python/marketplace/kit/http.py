@@ -34,6 +34,8 @@ import functools
 import inspect
 import json
 import re
+import types
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,8 +44,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
-from pydantic import ValidationError as PydanticValidationError
+from pydantic import BaseModel, RootModel
 
 from marketplace import resources
 from marketplace.errors import (
@@ -53,22 +54,17 @@ from marketplace.errors import (
     UnauthorizedError,
     UnprocessableError,
     ValidationError,
+    as_error,
 )
 from marketplace.kit import observability
+from marketplace.shared.schemas import ErrorBody
+from marketplace.validation import parse_json
 
+__all__ = ["Api", "ErrorBody", "HttpFunction", "caller", "one_of", "parse_body", "raw_body", "reply"]
+
+M = typing.TypeVar("M", bound=BaseModel)
 JSON = "application/json"
 CORRELATION_PATH = "requestContext.requestId"
-
-
-class ErrorBody(BaseModel):
-    """Every error the API answers: ``{"error": CODE, "message", "details"}`` (+ ``supportId`` on
-    failures to investigate, ``retryAfter`` on temporary unavailability)."""
-
-    error: str
-    message: str
-    details: dict[str, Any] = Field(default_factory=dict)
-    supportId: str | None = None
-    retryAfter: int | None = None
 
 
 # Statuses every route of a kind can answer, with their meaning (added to each declaration).
@@ -104,14 +100,30 @@ class Declared:
     headers: dict[int, tuple[str, ...]]
     request: type[BaseModel] | None
     description: str | None = None
-    request_media: dict[str, Any] | None = None  # extra request content types (multipart)
+    request_media: dict[str, Any] | None = None  # request content types the route reads itself
+    request_required: bool = True
 
     def model_for(self, value: BaseModel) -> int:
-        matches = [s for s, (_, m) in self.responses.items() if m is not None and type(value) is m]
+        matches = [s for s, (_, m) in self.responses.items() if m is not None and type(value) in members(m)]
         if len(matches) != 1:
             raise UndeclaredResponse(f"{self.method} {self.path} returned {type(value).__name__}, declared for "
                                      f"{matches or 'no status'}: return reply(status, model) or declare it")
         return matches[0]
+
+
+def one_of(name: str, *models: type[BaseModel]) -> type[BaseModel]:
+    """A response that is one of several models under one status (documented as ``anyOf``)."""
+    union = functools.reduce(lambda a, b: a | b, models)  # type: ignore[arg-type, return-value]
+    return type(name, (RootModel[union],), {"__doc__": " or ".join(m.__name__ for m in models)})  # type: ignore[valid-type]
+
+
+def members(model: type[BaseModel]) -> tuple[type, ...]:
+    """The models a declared response model stands for (the members of a ``one_of``)."""
+    if issubclass(model, RootModel):
+        root = model.model_fields["root"].annotation
+        if typing.get_origin(root) in (typing.Union, types.UnionType):
+            return typing.get_args(root)
+    return (model,)
 
 
 class UndeclaredResponse(Exception):
@@ -137,6 +149,7 @@ class Api(APIGatewayRouter):
                   headers: Mapping[int, Iterable[str]] | None = None,
                   description: str | None = None,
                   request_media: dict[str, Any] | None = None,
+                  request_required: bool = True,
                   tags: list[str] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         method = method.upper()
         route = next((r for r in self.spec.routes if (r.method, r.path) == (method, path)), None)
@@ -158,7 +171,7 @@ class Api(APIGatewayRouter):
                 responses.setdefault(status, (text, ErrorBody))
             declared = Declared(method, path, route.auth, summary, responses,
                                 {s: tuple(h) for s, h in (headers or {}).items()}, request, description,
-                                request_media)
+                                request_media, request_required)
             self.declared[(method, path)] = declared
 
             @functools.wraps(fn)
@@ -172,8 +185,8 @@ class Api(APIGatewayRouter):
             return self.route(_rule(path), method, summary=summary, description=description,
                               responses=oa_responses,  # type: ignore[arg-type]
                               tags=tags or [path.strip("/").split("/")[0]],
-                              operation_id=_operation_id(method, path), security=SECURITY.get(route.auth),
-                              openapi_extensions=_request_media(request_media))(endpoint)
+                              operation_id=_operation_id(method, path),
+                              security=SECURITY.get(route.auth))(endpoint)
 
         return decorate
 
@@ -185,12 +198,6 @@ def _oa_response(description: str, model: type[BaseModel] | None, headers: Itera
     if headers:
         out["headers"] = {h: {"schema": {"type": "string"}} for h in headers}
     return out
-
-
-def _request_media(media: dict[str, Any] | None) -> dict[str, Any] | None:
-    # a request body Powertools cannot model (multipart): documented as an extension the OpenAPI
-    # builder folds into requestBody.content (kit.openapi)
-    return {"x-kit-request-media": media} if media else None
 
 
 def _operation_id(method: str, path: str) -> str:
@@ -216,7 +223,7 @@ def _answer(declared: Declared, result: Any) -> Response:
         if body is not None:
             raise UndeclaredResponse(f"{declared.method} {declared.path} {status} declares no body")
         return Response(status_code=status, content_type=JSON, body="", headers=headers)
-    if body is None or type(body) is not model:
+    if body is None or type(body) not in members(model):
         raise UndeclaredResponse(f"{declared.method} {declared.path} {status} must answer {model.__name__}, "
                                  f"not {type(body).__name__}")
     return _json_response(status, body.model_dump(mode="json", exclude_none=True), headers)
@@ -278,11 +285,7 @@ def http_app(api: Api) -> APIGatewayRestResolver:
 
     @app.exception_handler(MarketplaceError)
     def _domain(error: MarketplaceError) -> Response:
-        if error.status >= 500:
-            logger.error("request failed", extra={"error": error.body(), "cause": repr(error.__cause__)})
-        else:
-            logger.info("request refused", extra={"error": error.code, "status": error.status})
-        return declared_or_defect(error)
+        return declared_or_defect(as_error(error, logger))  # logs it (details stay in the logs)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:
@@ -294,9 +297,7 @@ def http_app(api: Api) -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        internal = InternalError("Internal error")
-        logger.exception("unhandled exception", extra={"supportId": internal.support_id})
-        return error_response(internal)
+        return error_response(as_error(exc, logger))  # 500 + supportId; the traceback goes to the logs
 
     @app.not_found
     def _no_route(_: Exception) -> Response:
@@ -341,23 +342,10 @@ def raw_body(api: Api) -> bytes:
     return body.encode("utf-8")
 
 
-def parse_body(api: Api, model: type[BaseModel]) -> BaseModel:
-    """The JSON body as ``model`` for routes that read it themselves (several content types)."""
-    raw = raw_body(api)
-    if not raw.strip():
-        raise ValidationError("body is required", {"field": "body"})
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("body is not valid JSON", {"field": "body"}) from None
-    if not isinstance(data, dict):
-        raise ValidationError("body must be a JSON object", {"field": "body"})
-    try:
-        return model.model_validate(data)
-    except PydanticValidationError as exc:
-        fields = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]
-        raise UnprocessableError(f"{fields[0]['field']}: {fields[0]['message']}",
-                                 {"field": fields[0]["field"], "errors": fields}) from None
+def parse_body(api: Api, model: type[M]) -> M:
+    """The JSON body as ``model`` for routes that read it themselves (several content types):
+    missing or unreadable 400, fields refused 422 (``marketplace.validation``)."""
+    return parse_json(raw_body(api), model)
 
 
 def caller(api: Api) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+from pydantic import BaseModel
 
 from marketplace.kit.http import Api
 
@@ -27,10 +28,35 @@ SECURITY_SCHEMES: dict[str, Any] = {
                    "description": "session token from POST /auth/login"},
     "apiKey": {"type": "http", "scheme": "bearer", "description": "sk_live_ API key of a license"},
 }
-_UNUSED = ("HTTPValidationError", "ValidationError")
+_UNUSED = ("HTTPValidationError", "ResponseValidationError", "ValidationError")
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def _schema(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, Any]:
+    """A $ref to ``model``, its schema (and its sub-models') added to the components."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in schema.pop("$defs", {}).items():
+        schemas.setdefault(name, sub)
+    schemas.setdefault(model.__name__, schema)
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _with_refs(value: Any, schemas: dict[str, Any]) -> Any:
+    """A hand-written media object whose models (e.g. a multipart part's contentSchema) become $refs."""
+    if _is_model(value):
+        return _schema(value, schemas)
+    if isinstance(value, dict):
+        return {k: _with_refs(v, schemas) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_refs(v, schemas) for v in value]
+    return value
 
 
 def document(apis: Iterable[Api], public_base_url: str, version: str = "1.0.0") -> dict[str, Any]:
+    apis = list(apis)
     app = APIGatewayRestResolver(enable_validation=True)
     for api in apis:
         app.include_router(api)
@@ -40,17 +66,18 @@ def document(apis: Iterable[Api], public_base_url: str, version: str = "1.0.0") 
                                       servers=[Server(url=public_base_url)],
                                       security_schemes=schemes)  # type: ignore[arg-type]
     doc: dict[str, Any] = json.loads(raw)
-    for ops in doc.get("paths", {}).values():
-        for op in ops.values():
-            media = op.pop("x-kit-request-media", None)
-            if media:
-                body = op.setdefault("requestBody", {"required": True, "content": {}})
-                body["content"] = {**media, **body.get("content", {})}
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-    text = json.dumps(doc["paths"])
-    for name in _UNUSED:
-        if f"#/components/schemas/{name}\"" not in text:
-            schemas.pop(name, None)
+    for api in apis:
+        for declared in api.declared.values():
+            op = doc["paths"][declared.path][declared.method.lower()]
+            # Powertools documents a 422 for every validated route; keep only the declared ones
+            op["responses"] = {code: r for code, r in op["responses"].items() if int(code) in declared.responses}
+            if declared.request_media:
+                content = {media: {"schema": _schema(spec, schemas)} if _is_model(spec)
+                           else _with_refs(spec, schemas) for media, spec in declared.request_media.items()}
+                op["requestBody"] = {"required": declared.request_required, "content": content}
+    for name in _UNUSED:  # Powertools' own validation error schemas: the kit never answers them
+        schemas.pop(name, None)
     doc["components"]["securitySchemes"] = SECURITY_SCHEMES
     doc["paths"] = dict(sorted(doc["paths"].items()))
     return doc
