@@ -1,20 +1,23 @@
-"""PaymentEscrow: deposits, batch records, release (once), withdrawals, refunds, fee settings.
+"""PaymentEscrow: deposits, settlement of buyer-signed batches (paid once, at logging time),
+withdrawals, refunds (licensee or relayer only, unused deposit only, after the settlement grace),
+fee settings.
 
-Batches are recorded here by a test account given TRACKER_ROLE on the escrow, so release and refund
-rules are checked without proofs; tests/contracts/test_usage_tracker.py records them through the
-real UsageTracker with real proofs.
+Batches are settled here through LicenseManager.recordUsage sent by a test account given
+TRACKER_ROLE on the LicenseManager, with the buyer's worker signatures but without proofs, so the
+payment and refund rules are checked quickly; tests/contracts/test_usage_tracker.py settles them
+through the real UsageTracker with real proofs. `settle` itself is reached directly on a second
+escrow whose "license manager" is a test account.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.support.market import USDC
-
-pytestmark = [pytest.mark.contracts]
+from tests.support.market import HOUR, USDC
 
 DAY = 86400
 PRICE = USDC // 2  # the world's terms: 0.5 USDC per use, 100 uses, 30 days
+FEE_BPS = 250
 
 
 def batch_id(n: int) -> bytes:
@@ -22,10 +25,27 @@ def batch_id(n: int) -> bytes:
 
 
 @pytest.fixture
-def tracker(chain, market):
-    role = market.escrow.functions.TRACKER_ROLE().call()
-    chain.send(market.escrow.functions.grantRole(role, chain.tracker), chain.deployer)
-    return chain.tracker
+def settle(chain, market):
+    """settle(lic, n): the license's next n uses, signed by its first worker, recorded and paid
+    (LicenseManager.recordUsage from a TRACKER_ROLE test account); the receipt."""
+    role = market.manager.functions.TRACKER_ROLE().call()
+    chain.send(market.manager.functions.grantRole(role, chain.tracker), chain.deployer)
+
+    def _settle(lic, n: int):
+        uses = market.manager.functions.getLicense(lic.license_id).call()[7]
+        return chain.send(market.manager.functions.recordUsage(lic.license_id, uses, n, uses + n,
+                                                               market.signed_uses(lic, n)), chain.tracker)
+
+    return _settle
+
+
+@pytest.fixture
+def bare_escrow(chain, market):
+    """A second escrow whose license manager is the test account `other`: deposit and settle directly."""
+    escrow = chain.deploy("PaymentEscrow", chain.deployer, market.token.address, chain.platform)
+    chain.send(escrow.functions.setLicenseManager(chain.other), chain.deployer)
+    chain.send(market.token.functions.approve(escrow.address, 100 * USDC), chain.buyer)
+    return escrow
 
 
 def assert_solvent(market, licenses=(), accounts=()):
@@ -44,11 +64,8 @@ class TestDeposit:
         chain.expect_revert(market.escrow.functions.deposit(b"\x01" * 32, chain.buyer, chain.creator, 1, 1),
                             chain.other, "Escrow__NotLicenseManager")
 
-    def test_one_deposit_per_license(self, chain, market):
-        # A fresh escrow whose "license manager" is a test account, to reach deposit directly.
-        escrow = chain.deploy("PaymentEscrow", chain.deployer, market.token.address, chain.platform)
-        chain.send(escrow.functions.setLicenseManager(chain.other), chain.deployer)
-        chain.send(market.token.functions.approve(escrow.address, 10 * USDC), chain.buyer)
+    def test_one_deposit_per_license(self, chain, market, bare_escrow):
+        escrow = bare_escrow
         chain.send(escrow.functions.deposit(b"\x01" * 32, chain.buyer, chain.creator, USDC, 3), chain.other)
         assert escrow.functions.totalEscrowed().call() == 3 * USDC
         chain.expect_revert(escrow.functions.deposit(b"\x01" * 32, chain.buyer, chain.creator, USDC, 3),
@@ -73,69 +90,62 @@ class TestDeposit:
         assert chain.constructor_revert("PaymentEscrow", chain.deployer, market.token.address, zero) == "Marketplace__ZeroAddress"
         assert market.escrow.functions.platformFeeBps().call() == 250
         assert market.escrow.functions.platformAccount().call() == chain.platform
-        assert market.escrow.functions.TOKEN().call() == market.token.address
+        assert market.escrow.functions.TOKEN().call() == market.address("Stablecoin")
 
 
-class TestRecordBatch:
-    def test_records(self, chain, market, license_, tracker):
+class TestSettle:
+    def test_settles_splits_and_credits(self, chain, market, world, license_, settle):
         lid = license_.license_id
-        chain.send(market.escrow.functions.recordBatch(lid, batch_id(1), 30), tracker)
-        assert list(market.escrow.functions.getBatch(lid, batch_id(1)).call()) == [30, False]
-        assert list(market.escrow.functions.getDeposit(lid).call())[4] == 30  # recordedUses
-
-    def test_rules(self, chain, market, license_, tracker):
-        lid = license_.license_id
-        chain.expect_revert(market.escrow.functions.recordBatch(lid, batch_id(1), 1), chain.relayer,
-                            "AccessControlUnauthorizedAccount")
-        chain.expect_revert(market.escrow.functions.recordBatch(lid, batch_id(1), 0), tracker, "Escrow__ZeroUses")
-        chain.expect_revert(market.escrow.functions.recordBatch(b"\x01" * 32, batch_id(1), 1), tracker,
-                            "Escrow__UnknownDeposit")
-        chain.expect_revert(market.escrow.functions.recordBatch(lid, batch_id(1), 101), tracker,
-                            "Escrow__InsufficientDeposit")
-        chain.send(market.escrow.functions.recordBatch(lid, batch_id(1), 100), tracker)
-        chain.expect_revert(market.escrow.functions.recordBatch(lid, batch_id(1), 1), tracker,
-                            "Escrow__BatchAlreadyRecorded")
-        chain.expect_revert(market.escrow.functions.recordBatch(lid, batch_id(2), 1), tracker,
-                            "Escrow__InsufficientDeposit")
-
-
-class TestRelease:
-    def test_release_splits_and_credits(self, chain, market, license_, tracker):
-        lid = license_.license_id
-        chain.send(market.escrow.functions.recordBatch(lid, batch_id(1), 7), tracker)
-        receipt = chain.send(market.escrow.functions.release(lid, batch_id(1), 7), chain.other)  # anyone
+        receipt = settle(license_, 7)
         amount = 7 * PRICE
-        fee = amount * 250 // 10_000
+        fee = amount * FEE_BPS // 10_000
+        block_time = chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
+        bid = market.tracker.functions.batchIdOf(lid, 0).call()
         assert chain.events(market.escrow, receipt, "PaymentReleased") == [{
-            "licenseId": lid, "batchId": batch_id(1), "payee": chain.creator, "uses": 7,
+            "licenseId": lid, "contentId": world.content_id, "payee": chain.creator, "batchId": bid, "uses": 7,
             "creatorAmount": amount - fee, "platformFee": fee}]
         assert market.escrow.functions.owed(chain.creator).call() == amount - fee
         assert market.escrow.functions.owed(chain.platform).call() == fee
         assert market.escrow.functions.remainingDeposit(lid).call() == 93 * PRICE
-        assert list(market.escrow.functions.getBatch(lid, batch_id(1)).call()) == [7, True]
+        assert list(market.escrow.functions.getBatch(lid, bid).call()) == [7, FEE_BPS, block_time]
+        assert list(market.escrow.functions.getDeposit(lid).call())[4] == 7  # releasedUses
         assert_solvent(market, [lid], [chain.creator, chain.platform])
 
-    def test_only_recorded_batches_once(self, chain, market, license_, tracker):
-        lid = license_.license_id
-        chain.expect_revert(market.escrow.functions.release(lid, batch_id(1), 7), chain.other,
-                            "Escrow__BatchNotRecorded")
-        chain.send(market.escrow.functions.recordBatch(lid, batch_id(1), 7), tracker)
-        assert chain.expect_revert(market.escrow.functions.release(lid, batch_id(1), 8), chain.other,
-                                   "Escrow__UsesMismatch") == (7,)
-        # the batch belongs to its license only
-        other = market.purchase(chain.buyer2, license_.terms_id)
-        chain.expect_revert(market.escrow.functions.release(other.license_id, batch_id(1), 7), chain.other,
-                            "Escrow__BatchNotRecorded")
-        chain.send(market.escrow.functions.release(lid, batch_id(1), 7), chain.other)
-        chain.expect_revert(market.escrow.functions.release(lid, batch_id(1), 7), chain.other,
-                            "Escrow__AlreadyReleased")
+    def test_creator_gets_uses_times_price_less_the_fee(self, chain, market, world, settle):
+        """Flow 4's split: creator uses × price × (10000 − feeBps) / 10000 (fee rounded down)."""
+        terms_id = market.create_terms(chain.creator, world.content_id, price=333_333, max_uses=64)
+        lic = market.purchase(chain.buyer, terms_id)
+        settle(lic, 64)
+        amount = 64 * 333_333
+        assert market.escrow.functions.owed(chain.platform).call() == amount * 250 // 10_000
+        assert market.escrow.functions.owed(chain.creator).call() == amount - amount * 250 // 10_000
 
-    def test_fee_changes_apply_to_later_releases(self, chain, market, license_, tracker):
+    def test_only_the_license_manager_settles(self, chain, market, license_):
         lid = license_.license_id
+        for sender in (chain.relayer, chain.deployer, chain.tracker, chain.creator):
+            chain.expect_revert(market.escrow.functions.settle(lid, b"\x00" * 32, batch_id(1), 1), sender,
+                                "Escrow__NotLicenseManager")
+
+    def test_rules(self, chain, market, bare_escrow):
+        escrow, lid = bare_escrow.functions, b"\x01" * 32
+        chain.send(escrow.deposit(lid, chain.buyer, chain.creator, USDC, 3), chain.other)
+        chain.expect_revert(escrow.settle(lid, b"\x00" * 32, batch_id(1), 0), chain.other, "Escrow__ZeroUses")
+        chain.expect_revert(escrow.settle(b"\x02" * 32, b"\x00" * 32, batch_id(1), 1), chain.other,
+                            "Escrow__UnknownDeposit")
+        chain.expect_revert(escrow.settle(lid, b"\x00" * 32, batch_id(1), 4), chain.other,
+                            "Escrow__InsufficientDeposit")
+        chain.send(escrow.settle(lid, b"\x00" * 32, batch_id(1), 2), chain.other)
+        # a batch is released once, whoever asks again
+        chain.expect_revert(escrow.settle(lid, b"\x00" * 32, batch_id(1), 1), chain.other, "Escrow__AlreadyReleased")
+        chain.expect_revert(escrow.settle(lid, b"\x00" * 32, batch_id(2), 2), chain.other,
+                            "Escrow__InsufficientDeposit")
+        chain.send(escrow.settle(lid, b"\x00" * 32, batch_id(2), 1), chain.other)
+        assert escrow.remainingDeposit(lid).call() == 0
+
+    def test_fee_changes_apply_to_later_batches(self, chain, market, license_, settle):
         receipt = chain.send(market.escrow.functions.setPlatformFeeBps(1000), chain.deployer)
         assert chain.events(market.escrow, receipt, "PlatformFeeUpdated") == [{"previousBps": 250, "newBps": 1000}]
-        chain.send(market.escrow.functions.recordBatch(lid, batch_id(1), 10), tracker)
-        chain.send(market.escrow.functions.release(lid, batch_id(1), 10), chain.other)
+        settle(license_, 10)
         assert market.escrow.functions.owed(chain.platform).call() == 10 * PRICE // 10
 
     def test_fee_cap_and_admin_only(self, chain, market):
@@ -143,40 +153,41 @@ class TestRelease:
         chain.expect_revert(market.escrow.functions.setPlatformFeeBps(10), chain.other,
                             "AccessControlUnauthorizedAccount")
 
-    def test_platform_account(self, chain, market, license_, tracker):
-        lid = license_.license_id
+    def test_platform_account(self, chain, market, license_, settle):
         receipt = chain.send(market.escrow.functions.setPlatformAccount(chain.other), chain.deployer)
         assert chain.events(market.escrow, receipt, "PlatformAccountUpdated") == [
             {"previous": chain.platform, "account": chain.other}]
-        chain.send(market.escrow.functions.recordBatch(lid, batch_id(1), 4), tracker)
-        chain.send(market.escrow.functions.release(lid, batch_id(1), 4), chain.other)
+        settle(license_, 4)
         assert market.escrow.functions.owed(chain.other).call() == 4 * PRICE * 250 // 10_000
         chain.expect_revert(market.escrow.functions.setPlatformAccount("0x" + "00" * 20), chain.deployer,
                             "Marketplace__ZeroAddress")
         chain.expect_revert(market.escrow.functions.setPlatformAccount(chain.other), chain.other,
                             "AccessControlUnauthorizedAccount")
 
-    def test_paused(self, chain, market, license_, tracker):
+    def test_paused(self, chain, market, license_, settle):
         lid = license_.license_id
-        chain.send(market.escrow.functions.recordBatch(lid, batch_id(1), 4), tracker)
-        chain.send(market.escrow.functions.release(lid, batch_id(1), 4), chain.other)
+        settle(license_, 4)
         chain.send(market.manager.functions.revoke(lid), chain.creator)
         chain.send(market.escrow.functions.pause(), chain.deployer)
-        for fn, sender in ((market.escrow.functions.release(lid, batch_id(1), 4), chain.other),
-                           (market.escrow.functions.withdraw(), chain.creator),
+        for fn, sender in ((market.escrow.functions.withdraw(), chain.creator),
                            (market.escrow.functions.refund(lid), chain.buyer)):
             chain.expect_revert(fn, sender, "EnforcedPause")
-        # Recording a proven batch moves no tokens: only UsageTracker's own pause stops it.
-        chain.send(market.escrow.functions.recordBatch(lid, batch_id(2), 4), tracker)
         chain.send(market.escrow.functions.unpause(), chain.deployer)
         chain.send(market.escrow.functions.withdraw(), chain.creator)
 
+    def test_settling_moves_no_tokens_and_follows_the_trackers_pause(self, chain, market, world, settle):
+        """Settlement only moves balances inside the books, so the escrow's emergency stop (which
+        guards token transfers) does not stop it; UsageTracker's pause stops logging."""
+        lic = market.purchase(chain.buyer, world.terms_id)
+        chain.send(market.escrow.functions.pause(), chain.deployer)
+        settle(lic, 2)
+        assert market.escrow.functions.owed(chain.creator).call() == 2 * PRICE * 9750 // 10_000
+
 
 class TestWithdraw:
-    def test_withdraw_pays_the_whole_balance_once(self, chain, market, license_, tracker):
+    def test_withdraw_pays_the_whole_balance_once(self, chain, market, license_, settle):
         lid = license_.license_id
-        chain.send(market.escrow.functions.recordBatch(lid, batch_id(1), 20), tracker)
-        chain.send(market.escrow.functions.release(lid, batch_id(1), 20), chain.other)
+        settle(license_, 20)
         owed = market.escrow.functions.owed(chain.creator).call()
         before = market.token.functions.balanceOf(chain.creator).call()
         receipt = chain.send(market.escrow.functions.withdraw(), chain.creator)
@@ -192,40 +203,89 @@ class TestWithdraw:
 
 
 class TestRefund:
-    def test_after_revocation(self, chain, market, license_, tracker):
+    def test_after_revocation(self, chain, market, world, license_, settle):
         lid = license_.license_id
-        chain.send(market.escrow.functions.recordBatch(lid, batch_id(1), 30), tracker)
+        settle(license_, 30)
         chain.expect_revert(market.escrow.functions.refund(lid), chain.buyer, "Escrow__RefundNotAvailable")
         assert market.escrow.functions.refundable(lid).call() == 0
         chain.send(market.manager.functions.revoke(lid), chain.creator)
         assert market.escrow.functions.refundable(lid).call() == 70 * PRICE
+        assert market.escrow.functions.refundOpensAt(lid).call() == 0
         before = market.token.functions.balanceOf(chain.buyer).call()
-        receipt = chain.send(market.escrow.functions.refund(lid), chain.other)  # anyone; paid to the licensee
+        receipt = chain.send(market.escrow.functions.refund(lid), chain.relayer)  # the relayer, for the buyer
         assert chain.events(market.escrow, receipt, "Refunded") == [
-            {"licenseId": lid, "payer": chain.buyer, "uses": 70, "amount": 70 * PRICE}]
+            {"licenseId": lid, "contentId": world.content_id, "payer": chain.buyer, "uses": 70, "amount": 70 * PRICE}]
         assert market.token.functions.balanceOf(chain.buyer).call() == before + 70 * PRICE
-        # the recorded batch is still paid; nothing more can be recorded or refunded
-        chain.send(market.escrow.functions.release(lid, batch_id(1), 30), chain.other)
-        chain.expect_revert(market.escrow.functions.recordBatch(lid, batch_id(2), 1), tracker,
-                            "Escrow__InsufficientDeposit")
         chain.expect_revert(market.escrow.functions.refund(lid), chain.buyer, "Escrow__NothingToRefund")
         assert market.escrow.functions.remainingDeposit(lid).call() == 0
         assert_solvent(market, [lid], [chain.creator, chain.platform])
 
-    def test_after_expiry_and_the_settlement_period(self, chain, market, license_, tracker):
+    def test_only_the_licensee_or_the_relayer(self, chain, market, license_):
+        """Before: anyone could refund a day after expiry. Now a stranger, the creator or the admin
+        cannot trigger it; the money only ever goes to the licensee."""
         lid = license_.license_id
-        chain.advance(30 * DAY + 3600)  # expired, inside the settlement day
-        chain.expect_revert(market.escrow.functions.refund(lid), chain.buyer, "Escrow__RefundNotAvailable")
-        chain.send(market.escrow.functions.recordBatch(lid, batch_id(1), 5), tracker)  # late batch still lands
+        chain.advance(32 * DAY)
+        for sender in (chain.other, chain.creator, chain.deployer, chain.platform):
+            chain.expect_revert(market.escrow.functions.refund(lid), sender, "Escrow__NotAuthorized")
+        chain.send(market.escrow.functions.refund(lid), chain.buyer)
+
+    def test_unused_deposit_only_after_expiry_and_the_grace(self, chain, market, license_, settle):
+        """The buyer used 100 of 100 uses; 60 were logged before expiry, 40 are served but not yet
+        logged when the license expires. Within the grace the buyer cannot refund; the platform
+        logs the 40; after the grace the refund returns exactly the unused deposit: nothing."""
+        lid = license_.license_id
+        valid_until = market.manager.functions.getLicense(lid).call()[3]
+        settle(license_, 60)
+        chain.advance(30 * DAY + HOUR)  # expired, inside the grace
+        assert chain.now() > valid_until
+        assert market.escrow.functions.refundOpensAt(lid).call() == valid_until + DAY + 1
+        for sender in (chain.buyer, chain.relayer):
+            chain.expect_revert(market.escrow.functions.refund(lid), sender, "Escrow__RefundNotAvailable")
+        assert market.escrow.functions.refundable(lid).call() == 0
+        settle(license_, 40)  # the served uses land within the grace
         chain.advance(DAY)
+        chain.expect_revert(market.escrow.functions.refund(lid), chain.buyer, "Escrow__NothingToRefund")
+        assert market.escrow.functions.owed(chain.creator).call() == 100 * PRICE * 9750 // 10_000
+
+    def test_refund_returns_exactly_the_unused_deposit(self, chain, market, license_, settle):
+        lid = license_.license_id
+        settle(license_, 5)
+        chain.advance(31 * DAY + 1)
+        assert market.escrow.functions.refundable(lid).call() == 95 * PRICE
+        before = market.token.functions.balanceOf(chain.buyer).call()
         receipt = chain.send(market.escrow.functions.refund(lid), chain.buyer)
         assert chain.events(market.escrow, receipt, "Refunded")[0]["amount"] == 95 * PRICE
+        assert market.token.functions.balanceOf(chain.buyer).call() == before + 95 * PRICE
+        # nothing more can be settled against it: the deposit shrank to the paid uses
+        args = (lid, 5, 1, 6, market.signed_uses(license_, 1))
+        chain.expect_revert(market.manager.functions.recordUsage(*args), chain.tracker, "Escrow__InsufficientDeposit")
+        assert market.escrow.functions.remainingDeposit(lid).call() == 0
+        assert_solvent(market, [lid])
 
-    def test_exhausted_has_nothing_to_refund(self, chain, market, license_, tracker):
+    def test_the_grace_is_the_license_managers_setting(self, chain, market, license_):
         lid = license_.license_id
-        chain.send(market.escrow.functions.recordBatch(lid, batch_id(1), 100), tracker)
+        valid_until = market.manager.functions.getLicense(lid).call()[3]
+        chain.send(market.manager.functions.setSettlementGrace(3 * DAY), chain.deployer)
+        assert market.escrow.functions.refundOpensAt(lid).call() == valid_until + 3 * DAY + 1
+        chain.advance(32 * DAY)
+        chain.expect_revert(market.escrow.functions.refund(lid), chain.buyer, "Escrow__RefundNotAvailable")
+        chain.advance(2 * DAY)
+        chain.send(market.escrow.functions.refund(lid), chain.buyer)
+
+    def test_no_expiry_refunds_only_after_revocation(self, chain, market, world):
+        terms_id = market.create_terms(chain.creator, world.content_id, duration=0)
+        lic = market.purchase(chain.buyer, terms_id)
+        assert market.escrow.functions.refundOpensAt(lic.license_id).call() == 2**256 - 1
+        chain.advance(400 * DAY)
+        chain.expect_revert(market.escrow.functions.refund(lic.license_id), chain.buyer, "Escrow__RefundNotAvailable")
+
+    def test_exhausted_has_nothing_to_refund(self, chain, market, license_, settle):
+        lid = license_.license_id
+        settle(license_, 64)
+        settle(license_, 36)
         chain.send(market.manager.functions.revoke(lid), chain.creator)
         chain.expect_revert(market.escrow.functions.refund(lid), chain.buyer, "Escrow__NothingToRefund")
 
     def test_unknown_deposit(self, chain, market):
         chain.expect_revert(market.escrow.functions.refund(b"\x01" * 32), chain.buyer, "Escrow__UnknownDeposit")
+        assert market.escrow.functions.refundOpensAt(b"\x01" * 32).call() == 2**256 - 1
