@@ -9,7 +9,7 @@ UV ?= $(if $(UV_BIN),$(UV_BIN),python3 -m uv)
 PY := $(UV) run --frozen python
 PORT ?= 3000
 
-.PHONY: install install-system build build-circuits build-contracts dev test test-fast test-unit test-integration \
+.PHONY: install install-system build build-circuits build-contracts dev test test-fast test-unit test-contract test-integration \
         test-infra test-e2e test-contracts test-zk typecheck synth slither bench bench-register bench-gas bench-zk \
         bench-access bench-chain clean
 
@@ -42,11 +42,13 @@ dev: build
 ## test: every tier (one folder of tests/ each; tests/conftest.py marks each test with its folder)
 test: build
 	$(PY) -m pytest tests
-## test-fast: no build, no Hardhat, no synth: unit tests, the infra tests that do not synthesize, the suite's layout
+## test-fast: no build, no Hardhat, no synth: unit and port-contract tests, the infra tests that do not synthesize, the suite's layout
 test-fast: .venv/.installed install-system
-	$(PY) -m pytest tests/unit tests/infra tests/test_layout.py -m "not synth"
+	$(PY) -m pytest tests/unit tests/contract tests/infra tests/test_layout.py -m "not synth"
 test-unit: install
 	$(PY) -m pytest tests/unit
+test-contract: .venv/.installed
+	$(PY) -m pytest tests/contract
 test-integration: build
 	$(PY) -m pytest tests/integration
 test-infra: install

@@ -3,6 +3,7 @@
 | folder | marker | needs |
 |---|---|---|
 | tests/unit | unit | nothing: no network, no servers, no build outputs |
+| tests/contract | contract | nothing: each store port over its fake and its DynamoDB adapter (moto in-process) |
 | tests/infra | infra | the CDK app (tests using the ``synth`` fixture also get ``synth``) |
 | tests/integration | integration | moto server, Hardhat node, ``make build`` |
 | tests/contracts | contracts | Hardhat node, ``make build`` |
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parent
-TIERS = ("unit", "integration", "contracts", "zk", "infra", "e2e")
+TIERS = ("unit", "contract", "integration", "contracts", "zk", "infra", "e2e")
 
 
 def tier_of(path: Path) -> str | None:

@@ -14,7 +14,7 @@ from marketplace.usage.fakes import MemoryUsageLog
 from marketplace.usage.models import BatchState, UsageEvent
 from marketplace.usage.ports import UsageConflict
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.contract
 
 LID, CID = "0x" + "11" * 32, "0x" + "cc" * 32
 

@@ -6,7 +6,7 @@ import pytest
 from marketplace.content import adapters, fakes
 from marketplace.shared.lifecycle import IllegalTransition
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.contract
 
 CID = "0x" + "ab" * 32
 

@@ -10,7 +10,7 @@ from marketplace.licensing.adapters import LicensingDynamoStore
 from marketplace.licensing.fakes import MemoryLicensingStore
 from marketplace.licensing.models import QuoteState
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.contract
 
 LID, TID, QID = "0x" + "11" * 32, "0x" + "22" * 32, "0x" + "33" * 32
 
