@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,13 +14,15 @@ from marketplace import resources
 from marketplace.access import services as ax
 from marketplace.licensing import credential as cred
 
-from local.lambdas import load_handler
+from local.lambdas import LambdaContext, load_handler
 from tests.support.access_world import CONTENT, LICENSE, NOW, make_world
 
 pytestmark = pytest.mark.unit
 
 EVENT = json.loads((Path(__file__).parents[1] / "events" / "apigw_proxy.json").read_text())
-module = load_handler("access").__globals__
+load_handler("access")
+module = vars(sys.modules["lambda_access_handler"])  # local.lambdas' name for the module
+CONTEXT = LambdaContext("access")
 
 
 class Recording(Mapping):
@@ -81,7 +84,7 @@ def world(monkeypatch):
 
 def test_grant_reads_headers_case_insensitively_and_records_the_call(world):
     resp = module["handler"](_event(headers={"authorization": f"Bearer {world.api_key}",
-                                             "X-LICENSE-TOKEN": world.token}), None)
+                                             "X-LICENSE-TOKEN": world.token}), CONTEXT)
     assert resp["statusCode"] == 200 and resp["headers"]["Content-Type"] == "application/json"
     assert resp["headers"]["X-RateLimit-Remaining"] == "99"
     body = json.loads(resp["body"])
@@ -92,14 +95,14 @@ def test_grant_reads_headers_case_insensitively_and_records_the_call(world):
 
 
 def test_errors_answer_with_the_error_body_and_headers(world):
-    resp = module["handler"](_event(headers={"Authorization": f"Bearer {cred.new_api_key().key}"}), None)
+    resp = module["handler"](_event(headers={"Authorization": f"Bearer {cred.new_api_key().key}"}), CONTEXT)
     assert resp["statusCode"] == 401 and json.loads(resp["body"])["error"] == "UNAUTHORIZED"
     world.fakes.storage_failures = 10
     resp = module["handler"](_event(headers={"Authorization": f"Bearer {world.api_key}",
-                                             "X-License-Token": world.token}), None)
+                                             "X-License-Token": world.token}), CONTEXT)
     assert resp["statusCode"] == 503 and resp["headers"]["Retry-After"] == "60"
     assert json.loads(resp["body"])["retryAfter"] == 60
-    resp = module["handler"](_event(content="nonsense"), None)
+    resp = module["handler"](_event(content="nonsense"), CONTEXT)
     assert resp["statusCode"] == 404
 
 
@@ -108,12 +111,13 @@ def test_an_unexpected_failure_is_a_500_with_a_support_id(world, monkeypatch):
         raise KeyError("bug")
 
     monkeypatch.setattr(world.fakes, "get_key", boom)
-    resp = module["handler"](_event(headers={"Authorization": f"Bearer {world.api_key}"}), None)
+    resp = module["handler"](_event(headers={"Authorization": f"Bearer {world.api_key}"}), CONTEXT)
     body = json.loads(resp["body"])
     assert resp["statusCode"] == 500 and body["supportId"].startswith("err_") and "bug" not in resp["body"]
 
 
-HEAVY = ('web3', 'eth_account', 'groth16py', 'wasmtime', 'py_ecc', 'pydantic', 'aws_lambda_powertools')
+# Powertools' Logger and Metrics are allowed (about 90 ms); its Tracer (the X-Ray SDK) is not
+HEAVY = ('web3', 'eth_account', 'groth16py', 'wasmtime', 'py_ecc', 'pydantic', 'aws_xray_sdk')
 
 
 def _loaded_in_fresh_interpreter(code: str) -> list[str]:
@@ -146,7 +150,10 @@ handler._setup = lambda: (w.fakes.deps(), ax.AccessSettings(storage_backoff_seco
 ax.time.time = lambda: NOW
 event = json.loads({json.dumps(json.dumps(_event(headers={"Authorization": "Bearer KEY", "X-License-Token": "TOKEN"})))})
 event["headers"] = {{"Authorization": "Bearer " + w.api_key, "X-License-Token": w.token}}
-resp = handler.handler(event, None)
+class Ctx:
+    function_name, memory_limit_in_mb, aws_request_id = "access", 1024, "r-1"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:access"
+resp = handler.handler(event, Ctx())
 assert resp["statusCode"] == 200, resp
 assert len(w.fakes.events) == 1
 """

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer  # Tracer: a lazy import (no X-Ray SDK until built)
 from aws_lambda_powertools.metrics import MetricUnit
 
 # an invocation that adds no business metric still publishes its cold start; not worth a warning
@@ -56,14 +56,16 @@ UNITS: dict[Metric, str] = {m: MetricUnit.Count.value for m in Metric}
 class Telemetry:
     service: str
     logger: Logger
-    tracer: Tracer
+    tracer: Tracer | None
     metrics: Metrics
 
 
 @functools.cache
-def telemetry(service: str) -> Telemetry:
+def telemetry(service: str, trace: bool = True) -> Telemetry:
+    """``trace=False`` builds no Tracer: importing the X-Ray SDK costs about 190 ms of a cold start,
+    which the access hot path cannot spend (Lambda's active tracing still records its invocation)."""
     namespace = os.environ.get(NAMESPACE_ENV) or DEFAULT_NAMESPACE
-    return Telemetry(service, Logger(service=service), Tracer(service=service),
+    return Telemetry(service, Logger(service=service), Tracer(service=service) if trace else None,
                      Metrics(namespace=namespace, service=service))
 
 
@@ -85,10 +87,10 @@ def current_logger() -> Logger | None:
 
 
 def wrap(handler: Callable[[Any, Any], Any], service: str, *, correlation_id_path: str | None = None,
-         before: Callable[[], None] | None = None) -> Callable[[Any, Any], Any]:
-    """``handler`` wrapped in Logger (context + correlation id), Metrics and Tracer. ``before`` runs
-    first on every invocation (the environment check)."""
-    t = telemetry(service)
+         before: Callable[[], None] | None = None, trace: bool = True) -> Callable[[Any, Any], Any]:
+    """``handler`` wrapped in Logger (context + correlation id), Metrics and Tracer (unless
+    ``trace=False``). ``before`` runs first on every invocation (the environment check)."""
+    t = telemetry(service, trace)
 
     def run(event: Any, context: Any) -> Any:
         if before is not None:
@@ -99,7 +101,7 @@ def wrap(handler: Callable[[Any, Any], Any], service: str, *, correlation_id_pat
         finally:
             _current.reset(token)
 
-    traced = t.tracer.capture_lambda_handler(run, capture_response=False)
+    traced = t.tracer.capture_lambda_handler(run, capture_response=False) if t.tracer is not None else run
     measured = t.metrics.log_metrics(traced, capture_cold_start_metric=True, raise_on_empty_metrics=False)
     logged = t.logger.inject_lambda_context(measured, correlation_id_path=correlation_id_path, clear_state=True)
     functools.update_wrapper(logged, handler)
