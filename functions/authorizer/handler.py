@@ -8,7 +8,6 @@ which API Gateway turns into a 401 (its gateway response carries the API's error
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
     APIGatewayAuthorizerResponse,
@@ -17,12 +16,13 @@ from marketplace import config
 from marketplace.adapters.secrets import get_secret_bytes
 from marketplace.auth import tokens
 from marketplace.errors import UnauthorizedError
+from marketplace.kit import observability
 
-logger = Logger(service="authorizer")
+SERVICE = "authorizer"
+logger = observability.telemetry(SERVICE).logger
 
 
-@logger.inject_lambda_context
-def handler(event, context):
+def _authorize(event, context):
     cfg = config.load(config.AuthorizerConfig)
     request = APIGatewayAuthorizerRequestEvent(event)
     try:
@@ -38,3 +38,6 @@ def handler(event, context):
     )
     policy.allow_all_routes()
     return policy.asdict()
+
+
+handler = observability.wrap(_authorize, SERVICE, correlation_id_path="requestContext.requestId")

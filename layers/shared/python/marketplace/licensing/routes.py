@@ -11,6 +11,7 @@ import functools
 
 from marketplace import config
 from marketplace.errors import NotFoundError
+from marketplace.kit import observability
 from marketplace.kit.http import Api, caller, one_of, parse_body, raw_body, reply
 from marketplace.licensing.schemas import (
     KeysRevokedView,
@@ -73,7 +74,10 @@ def _id(value: str, what: str) -> str:
                        409: "CONFLICT: expired or reused signature, or a transaction not mined yet",
                        503: _CHAIN})
 def create_terms(contentId: str, req: TermsRequest):
-    return licensing().create_terms(caller(api), _id(contentId, "contentId"), req)
+    out = licensing().create_terms(caller(api), _id(contentId, "contentId"), req)
+    if isinstance(out, TermsCreated):
+        observability.business(observability.Metric.TERMS_CREATED)
+    return out
 
 
 @api.operation("GET", "/content/{contentId}/terms", "Browse a content's license terms",
@@ -99,7 +103,9 @@ def quote(req: QuoteRequest):
                        409: "CONFLICT: quote used, purchase in progress, or transaction not mined yet",
                        503: _CHAIN})
 def purchase(req: PurchaseRequest):
-    return reply(201, licensing().purchase(caller(api), req))
+    bought = licensing().purchase(caller(api), req)
+    observability.business(observability.Metric.PURCHASES)
+    return reply(201, bought)
 
 
 @api.operation("GET", "/license/{licenseId}", "A license and its state (its buyer and the content's creator only)",
