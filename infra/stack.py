@@ -57,5 +57,5 @@ class MarketplaceStack(Stack):
             CfnOutput(self, f"Bucket{pascal(name)}", value=bucket.bucket_name)
         for name in self.secrets.by_name:
             CfnOutput(self, f"Secret{pascal(name)}", value=physical_name(config.prefix, name))
-        for name, key in self.keys.by_name.items():  # its Ethereum address: python -m marketplace.chain.kms ARN
-            CfnOutput(self, f"Key{pascal(name)}", value=key.key_arn)
+        for name, kms_key in self.keys.by_name.items():  # its address: python -m marketplace.chain.kms ARN
+            CfnOutput(self, f"Key{pascal(name)}", value=kms_key.key_arn)

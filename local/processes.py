@@ -212,7 +212,8 @@ def _patch_moto_kms_digest() -> None:
             valid = False
         return _json.dumps({"KeyId": key.arn, "SignatureValid": valid, "SigningAlgorithm": algorithm})
 
-    KmsResponse.sign, KmsResponse.verify = sign, verify
+    KmsResponse.sign = sign  # type: ignore[method-assign]
+    KmsResponse.verify = verify  # type: ignore[method-assign]
     KmsResponse._digest_patched = True  # type: ignore[attr-defined]
 
 

@@ -228,7 +228,8 @@ class ChainGateway:
         start = self.deployment.blockNumber if from_block is None else from_block
         end = self.block_number() if to_block is None else to_block
         out = []
-        for _s, _e, logs in iter_log_pages(self.w3, addresses=[contract.address], topics=params.get("topics"),
+        topics = list(params.get("topics") or []) or None
+        for _s, _e, logs in iter_log_pages(self.w3, addresses=[contract.address], topics=topics,
                                            from_block=start, to_block=end, max_range=self.settings.max_log_range):
             for raw in logs:
                 entry = get_event_data(self.w3.codec, abi, _log_receipt(raw))

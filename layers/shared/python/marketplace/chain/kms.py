@@ -118,8 +118,8 @@ class KmsSigner:
         )
         from eth_utils import keccak
 
-        fields = {k: tx[k] for k in ("chainId", "nonce", "to", "value", "data", "gas", "maxFeePerGas",
-                                      "maxPriorityFeePerGas") if k in tx}
+        fields: dict[str, Any] = {k: tx[k] for k in ("chainId", "nonce", "to", "value", "data", "gas",
+                                                      "maxFeePerGas", "maxPriorityFeePerGas") if k in tx}
         fields.setdefault("value", 0)
         fields.setdefault("data", b"")
         fields["type"] = 2

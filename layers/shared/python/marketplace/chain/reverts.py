@@ -110,8 +110,8 @@ class ErrorRegistry:
             values = decode(types, bytes(data[4:]))
         except Exception:  # noqa: BLE001 - malformed arguments: the name alone still says what failed
             return name, {}
-        values = [to_checksum_address(v) if t == "address" else v for t, v in zip(types, values)]
-        return name, dict(zip(names, values))
+        shown = [to_checksum_address(v) if t == "address" else v for t, v in zip(types, values)]
+        return name, dict(zip(names, shown))
 
     def revert(self, contract: str, function: str, data: bytes | None, tx_hash: str | None = None) -> ContractRevert:
         if not data:
