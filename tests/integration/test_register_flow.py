@@ -127,7 +127,7 @@ def test_register_of_an_upload_that_was_never_sent(api, creator_token):
     upload = api.call("POST", "/content/uploads", token=creator_token, body={"size": 10, "filename": "a"})
     reply = api.call("POST", "/content/register", token=creator_token,
                      body={"uploadId": upload.body["uploadId"], "metadata": {"title": "t"}})
-    assert reply.status == 400 and reply.body["details"]["field"] == "uploadId"
+    assert reply.status == 409 and reply.body["details"]["field"] == "uploadId"
 
 
 def test_another_creator_cannot_use_or_see_my_upload(api, creator_token):

@@ -96,12 +96,13 @@ def test_recorded_error_answers_exactly_as_recorded():
 
 def test_base64_body_is_decoded_and_caller_comes_from_the_authorizer():
     data = bytes(range(256))
-    status, body, _ = call(app_raising(Exception()), path="/content/register", method="POST", body=data,
+    status, body, _ = call(app_raising(Exception()), path="/content/register", method="POST", body=data, headers={"Content-Type": "application/octet-stream"},
                            caller="0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
     assert status == 200
     assert bytes.fromhex(body["bytes"]) == data and body["caller"].startswith("0xf39F")
 
 
 def test_missing_authorizer_context_is_401():
-    status, body, _ = call(app_raising(Exception()), path="/content/register", method="POST", body=b"x")
+    status, body, _ = call(app_raising(Exception()), path="/content/register", method="POST", body=b"x",
+                           headers={"Content-Type": "application/octet-stream"})
     assert status == 401 and body["error"] == "UNAUTHORIZED"

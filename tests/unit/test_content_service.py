@@ -186,10 +186,10 @@ def test_upload_flow_registers_once_for_its_creator_only():
     upload = svc.create_upload(CREATOR, UploadRequest(size=4, filename="big.bin"))
     assert upload.fields["key"] == upload_key(upload.uploadId)
     req = RegisterUploadRequest(uploadId=upload.uploadId, metadata=Metadata(title="t"))
-    with pytest.raises(ValidationError, match="nothing uploaded"):
+    with pytest.raises(ConflictError, match="nothing uploaded"):
         svc.register_upload(CREATOR, req)
     objects.put("uploads", upload_key(upload.uploadId), b"abc")  # 3 bytes, 4 announced
-    with pytest.raises(ValidationError, match="announced"):
+    with pytest.raises(ConflictError, match="announced"):
         svc.register_upload(CREATOR, req)
     objects.put("uploads", upload_key(upload.uploadId), b"abcd")
     with pytest.raises(NotFoundError):

@@ -41,7 +41,7 @@ def test_every_flow1_function_has_a_handler():
 
 
 def test_each_function_declares_exactly_its_resources_routes():
-    with_routes = {spec.name for spec in resources.FUNCTIONS if spec.routes}
+    with_routes = {spec.name for spec in resources.FUNCTIONS if spec.routes} - {resources.METHOD_NOT_ALLOWED}
     assert set(MODULES) == with_routes
     for name in with_routes:
         spec = resources.by_name(resources.FUNCTIONS, name)
@@ -52,6 +52,8 @@ def test_openapi_documents_every_route_and_resolves_its_refs():
     doc = document(all_apis(), "https://api.example.com")
     for spec in resources.FUNCTIONS:
         for route in spec.routes:
+            if route.method == "ANY":  # the 405 fallback: not an operation
+                continue
             op = doc["paths"][route.path][route.method.lower()]
             assert "responses" in op
             if route.auth == "jwt":
@@ -62,3 +64,16 @@ def test_openapi_documents_every_route_and_resolves_its_refs():
     register = doc["paths"]["/content/register"]["post"]
     assert set(register["requestBody"]["content"]) == {"multipart/form-data", "application/json"}
     assert {"201", "202", "409", "413"} <= set(register["responses"])
+
+
+def test_every_path_answers_undeclared_methods_with_405_and_allow():
+    from local.lambdas import LambdaContext, load_handler
+
+    fallback = resources.by_name(resources.FUNCTIONS, resources.METHOD_NOT_ALLOWED)
+    paths = {r.path for f in resources.FUNCTIONS for r in f.routes if r.method != "ANY"}
+    assert {r.path for r in fallback.routes} == paths and {r.method for r in fallback.routes} == {"ANY"}
+    handler = load_handler("method_not_allowed")
+    out = handler({"resource": "/license/{licenseId}/keys", "httpMethod": "PUT", "requestContext": {}},
+                  LambdaContext(resources.METHOD_NOT_ALLOWED))
+    assert out["statusCode"] == 405 and out["headers"]["Allow"] == "DELETE, POST"
+    assert json.loads(out["body"])["error"] == "METHOD_NOT_ALLOWED"

@@ -125,9 +125,25 @@ def test_document_declares_every_status_with_its_model_and_security():
     api, _ = build(lambda req: QuoteView(amount=1))
     doc = document([api], "http://127.0.0.1:3000")
     op = doc["paths"]["/license/quote"]["post"]
-    assert set(op["responses"]) == {"200", "201", "400", "401", "402", "422", "500"}
+    assert set(op["responses"]) == {"200", "201", "400", "401", "402", "415", "422", "500"}
     assert op["responses"]["402"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ErrorBody"
     assert op["security"] == [{"bearerAuth": []}]
     assert op["requestBody"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/Quote"
     assert "HTTPValidationError" not in doc["components"]["schemas"]
     assert doc["servers"] == [{"url": "http://127.0.0.1:3000"}]
+
+
+def test_a_body_that_is_not_utf8_is_a_400():
+    _, handler = build(lambda req: QuoteView(amount=1))
+    event = api_event("POST", "/license/quote", body=b"\xdd\x06", caller=ADDRESS, resource="/license/quote",
+                      headers={"Content-Type": "application/json"})
+    out = handler(event, LambdaContext("license-api"))
+    assert out["statusCode"] == 400 and json.loads(out["body"])["details"]["field"] == "body"
+
+
+def test_a_body_in_an_undeclared_media_type_is_a_415():
+    _, handler = build(lambda req: QuoteView(amount=1))
+    event = api_event("POST", "/license/quote", body=json.dumps(GOOD), caller=ADDRESS, resource="/license/quote",
+                      headers={"Content-Type": "text/plain"})
+    out = handler(event, LambdaContext("license-api"))
+    assert out["statusCode"] == 415 and json.loads(out["body"])["error"] == "UNSUPPORTED_MEDIA_TYPE"

@@ -70,6 +70,20 @@ class ConflictError(MarketplaceError):
     code = "CONFLICT"
 
 
+class MethodNotAllowedError(MarketplaceError):
+    """The path exists, the method does not (405 with ``Allow``)."""
+
+    status = 405
+    code = "METHOD_NOT_ALLOWED"
+
+
+class UnsupportedMediaTypeError(MarketplaceError):
+    """A body in a media type the operation does not accept (415)."""
+
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
 class PayloadTooLargeError(MarketplaceError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"

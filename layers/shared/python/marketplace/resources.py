@@ -255,6 +255,19 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 )
 
 
+# Every path answers a method it does not declare with 405 + Allow (RFC 9110), in AWS as locally:
+# an ANY method on each resource (API Gateway prefers an explicit method) goes to this function.
+METHOD_NOT_ALLOWED = "method-not-allowed"
+FUNCTIONS += (FunctionSpec(
+    METHOD_NOT_ALLOWED, "method_not_allowed", memory=256, timeout=5,
+    routes=tuple(Route("ANY", p) for p in sorted({r.path for f in FUNCTIONS for r in f.routes}))),)
+
+
+def allowed_methods(path: str) -> tuple[str, ...]:
+    """The methods ``path`` (a resource template) declares."""
+    return tuple(sorted({r.method for f in FUNCTIONS for r in f.routes if r.path == path and r.method != "ANY"}))
+
+
 def by_name(specs, name: str, key: str = "name"):
     for s in specs:
         if getattr(s, key) == name:

@@ -55,11 +55,10 @@ def _answer(outcome: RegistrationResult | RegistrationAccepted):
             "upload is already being registered or not finished", 413: "PAYLOAD_TOO_LARGE: use POST /content/uploads",
             503: _CHAIN},
     request_media={
-        "multipart/form-data": {"schema": {
-            "type": "object", "required": ["file", "metadata"],
-            "properties": {"file": {"type": "string", "format": "binary"},
-                           "metadata": {"type": "string", "contentMediaType": "application/json",
-                                        "contentSchema": Metadata}}}},
+        "multipart/form-data": {
+            "schema": {"type": "object", "required": ["file", "metadata"],
+                       "properties": {"file": {"type": "string", "format": "binary"}, "metadata": Metadata}},
+            "encoding": {"metadata": {"contentType": "application/json"}}},
         "application/json": RegisterUploadRequest,
     })
 def register():

@@ -173,10 +173,11 @@ class ContentService:
                                 {"uploadId": req.uploadId, "registrationId": req.uploadId, "state": item["state"]})
         size = self.objects.size(self.cfg.uploads_bucket, upload_key(req.uploadId))
         if size is None:
-            raise ValidationError("nothing uploaded yet: POST the file to the upload url first",
-                                  {"field": "uploadId"})
+            # the upload's state, not the request, is wrong: retry once the file is posted (409)
+            raise ConflictError("nothing uploaded yet: POST the file to the upload url first",
+                                {"field": "uploadId"})
         if size != item["size"]:
-            raise ValidationError(f"uploaded {size} bytes, announced {item['size']}", {"field": "uploadId"})
+            raise ConflictError(f"uploaded {size} bytes, announced {item['size']}", {"field": "uploadId"})
         changes = {"metadata": req.metadata.model_dump(), "updatedAt": now_iso()}
         if not self.registrations.start_uploaded(req.uploadId, creator, changes):
             raise ConflictError("this upload is already registered",

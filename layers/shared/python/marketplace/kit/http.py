@@ -53,6 +53,7 @@ from marketplace.errors import (
     NotFoundError,
     UnauthorizedError,
     UnprocessableError,
+    UnsupportedMediaTypeError,
     ValidationError,
     as_error,
 )
@@ -70,6 +71,7 @@ CORRELATION_PATH = "requestContext.requestId"
 # Statuses every route of a kind can answer, with their meaning (added to each declaration).
 COMMON_ERRORS: dict[int, str] = {500: "INTERNAL_ERROR: unexpected failure (supportId)"}
 BODY_ERRORS: dict[int, str] = {400: "VALIDATION_ERROR: body missing or not JSON",
+                               415: "UNSUPPORTED_MEDIA_TYPE: a Content-Type the operation does not accept",
                                422: "VALIDATION_ERROR: a field is invalid (details.field, details.errors)"}
 AUTH_ERRORS: dict[int, str] = {401: "UNAUTHORIZED: missing or invalid credentials"}
 SECURITY: dict[str, list[dict[str, list[str]]]] = {"jwt": [{"bearerAuth": []}], "apikey": [{"apiKey": []}]}
@@ -102,6 +104,14 @@ class Declared:
     description: str | None = None
     request_media: dict[str, Any] | None = None  # request content types the route reads itself
     request_required: bool = True
+
+    def accepts(self, content_type: str | None) -> bool:
+        """Whether a request body of ``content_type`` is one this operation reads (no header: JSON)."""
+        if self.request is None and not self.request_media:
+            return True  # no body expected: whatever is sent is ignored
+        media = (content_type or JSON).split(";")[0].strip().lower()
+        accepted = set(self.request_media or ()) | ({JSON} if self.request is not None else set())
+        return media in accepted
 
     def model_for(self, value: BaseModel) -> int:
         matches = [s for s, (_, m) in self.responses.items() if m is not None and type(value) in members(m)]
@@ -262,6 +272,19 @@ class _Resolver(APIGatewayRestResolver):
         event = self.current_event
         return self.declared.get(((event.http_method or "").upper(), event.resource or ""))
 
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # the media type is checked before Powertools reads the body (it would parse any as JSON)
+        declared = self.declared.get(((event.get("httpMethod") or "").upper(), event.get("resource") or ""))
+        if declared is not None and event.get("body"):
+            headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+            if not declared.accepts(headers.get("content-type")):
+                err = UnsupportedMediaTypeError("send the body as " + " or ".join(
+                    sorted(set(declared.request_media or ()) | ({JSON} if declared.request else set()))),
+                    {"field": "Content-Type"})
+                return {"statusCode": err.status, "headers": {"Content-Type": JSON},
+                        "body": json.dumps(err.body()), "isBase64Encoded": False}
+        return super().resolve(event, context)
+
 
 def http_app(api: Api) -> APIGatewayRestResolver:
     """The resolver for one function's routes, with the one error mapping."""
@@ -290,6 +313,10 @@ def http_app(api: Api) -> APIGatewayRestResolver:
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:
         return declared_or_defect(_validation_error(exc))
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_text(exc: UnicodeDecodeError) -> Response:  # a JSON body that is not UTF-8
+        return declared_or_defect(ValidationError("body is not valid UTF-8 JSON", {"field": "body"}))
 
     @app.exception_handler(UndeclaredResponse)
     def _undeclared(exc: UndeclaredResponse) -> Response:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from marketplace.licensing.models import LICENSE_TYPES
 from marketplace.shared.schemas import HexId
@@ -24,8 +24,26 @@ if LICENSE_TYPES != LicenseType.__args__:  # one list, in the contract's enum or
     raise RuntimeError("LicenseType and licensing.models.LICENSE_TYPES differ")
 
 UINT96_MAX = (1 << 96) - 1
+# The API's one bound on a price: JSON's safe integer (exact in every client's numbers, and in the
+# schema checkers' floats). A license's amount, price × maxUses < 2^85, then fits the contract's
+# uint96 and DynamoDB's 38 digits, so nothing is refused after a transaction was sent.
+MAX_SAFE_INT = (1 << 53) - 1
 UINT32_MAX = (1 << 32) - 1
 UINT40_MAX = (1 << 40) - 1
+
+
+def _given(field: str, json_type: str) -> dict[str, Any]:
+    """JSON Schema: ``field`` is present and not null."""
+    return {"required": [field], "properties": {field: {"type": json_type}}}
+
+
+# The model validators below, as JSON Schema, so the published document admits exactly what the
+# API accepts (schemathesis checks both ways).
+_ONE_WAY_SCHEMA: dict[str, Any] = {"allOf": [
+    {"not": {"allOf": [_given("signature", "string"), _given("txHash", "string")]}},
+    {"anyOf": [{"not": _given("signature", "string")}, _given("deadline", "integer")]},
+]}
+_PAYMENT_SCHEMA: dict[str, Any] = {"oneOf": [_given("permit", "object"), _given("txHash", "string")]}
 
 
 class CreatorAuthorization(_Strict):
@@ -37,8 +55,10 @@ class CreatorAuthorization(_Strict):
     give its ``txHash``: the API verifies it on chain and records the result.
     """
 
+    model_config = ConfigDict(json_schema_extra=_ONE_WAY_SCHEMA)
+
     signature: Signature | None = None
-    deadline: int | None = Field(None, ge=0, description="the deadline of the signed typed data")
+    deadline: int | None = Field(None, ge=0, le=UINT40_MAX, description="the deadline of the signed typed data")
     txHash: HexId | None = None
 
     @model_validator(mode="after")
@@ -52,7 +72,7 @@ class CreatorAuthorization(_Strict):
 
 class TermsRequest(CreatorAuthorization):
     type: LicenseType = "per_use"
-    pricePerUse: int = Field(ge=1, le=UINT96_MAX, description="token base units (6 decimals) per use")
+    pricePerUse: int = Field(ge=1, le=MAX_SAFE_INT, description="token base units (6 decimals) per use")
     maxUses: int = Field(ge=1, le=UINT32_MAX)
     durationSeconds: int = Field(0, ge=0, le=UINT40_MAX, description="validity after purchase; 0: no expiry")
 
@@ -67,14 +87,16 @@ class QuoteRequest(_Strict):
 
 class PermitPayment(_Strict):
     signature: Signature = Field(description="the buyer's eth_signTypedData_v4 signature of permit.typedData")
-    deadline: int = Field(ge=0, description="the permit's deadline, as in the typed data")
-    value: int | None = Field(None, ge=0, description="the permit's value, if you want it checked (= amount)")
+    deadline: int = Field(ge=0, le=UINT40_MAX, description="the permit's deadline, as in the typed data")
+    value: int | None = Field(None, ge=0, le=UINT96_MAX, description="the permit's value, if you want it checked (= amount)")
 
 
 class Payment(_Strict):
+    model_config = ConfigDict(json_schema_extra=_PAYMENT_SCHEMA)
+
     permit: PermitPayment | None = None
     txHash: HexId | None = Field(None, description="a purchase transaction you sent yourself")
-    amount: int | None = Field(None, ge=0, description="what you intend to pay, checked against the price")
+    amount: int | None = Field(None, ge=0, le=UINT96_MAX, description="what you intend to pay, checked against the price")
 
     @model_validator(mode="after")
     def _one_way(self):
