@@ -85,12 +85,15 @@ class LicenseClient:
 
     def redeem_with_permit(self, token: str, private_key: str, q: dict[str, Any],
                            expect: tuple[int, ...] = (201,)) -> dict[str, Any]:
-        """Sign quote ``q``'s permit and let the platform relay its purchase (with the quote's nonce,
-        so the license gets the quote's ``licenseId`` whatever else was bought since)."""
+        """Sign quote ``q``'s permit and its purchase (terms, commitment, nonce, deadline: all the
+        relayer may buy) and let the platform relay it (with the quote's nonce, so the license gets the
+        quote's ``licenseId`` whatever else was bought since)."""
         signature = sign_typed_data(private_key, q["permit"]["typedData"])
+        purchase = sign_typed_data(private_key, q["purchase"]["typedData"])
         return self.api.request("POST", "/license/purchase", token, expect=expect, json={
             "termsId": q["termsId"], "quoteId": q["quoteId"],
-            "payment": {"permit": {"signature": signature, "deadline": q["permit"]["deadline"]}}}).json()
+            "payment": {"permit": {"signature": signature, "purchaseSignature": purchase,
+                                   "deadline": q["permit"]["deadline"]}}}).json()
 
     def purchase_with_transaction(self, token: str, private_key: str, terms_id: str, rpc_url: str,
                                   ) -> dict[str, Any]:

@@ -119,7 +119,7 @@ def test_the_presigned_post_admits_exactly_the_declared_size_under_its_key(api, 
     assert posted.status_code in (200, 201, 204), posted.text
     reply = api.call("POST", "/content/register", token=creator_token,
                      body={"uploadId": upload.body["uploadId"], "metadata": {"title": "t"}})
-    assert reply.status == 400 and reply.body["details"]["field"] == "uploadId"
+    assert reply.status == 409 and reply.body["details"]["field"] == "uploadId"
     assert "announced" in reply.body["message"]
 
 

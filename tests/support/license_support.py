@@ -103,11 +103,13 @@ class People:
         return self.redeem_with_permit(self.quote(terms_id, role), role, **permit_extra)
 
     def redeem_with_permit(self, q: dict, role: str = "buyer1", **permit_extra):
-        """Sign quote ``q``'s permit and post it: the relayer sends the quote's purchase."""
+        """Sign quote ``q``'s permit and purchase and post them: the relayer sends the quote's purchase."""
         signature = sign_typed_data(self.key(role), q["permit"]["typedData"])
+        purchase = sign_typed_data(self.key(role), q["purchase"]["typedData"])
         return self.api.call("POST", "/license/purchase", token=self.jwt(role), body={
             "termsId": q["termsId"], "quoteId": q["quoteId"],
-            "payment": {"permit": {"signature": signature, "deadline": q["permit"]["deadline"], **permit_extra}}})
+            "payment": {"permit": {"signature": signature, "purchaseSignature": purchase,
+                                   "deadline": q["permit"]["deadline"], **permit_extra}}})
 
     def buy_with_transaction(self, terms_id: str, role: str = "buyer1"):
         q = self.quote(terms_id, role)

@@ -22,6 +22,7 @@ from marketplace.errors import (
     ForbiddenError,
     NotFoundError,
     PaymentRequiredError,
+    UnprocessableError,
     ValidationError,
 )
 from marketplace.licensing import credential as cred
@@ -30,6 +31,7 @@ from marketplace.licensing import services as lg
 from marketplace.licensing.fakes import MemoryLicensingStore
 from marketplace.licensing.schemas import PurchaseRequest, RevokeRequest, TermsCreated, TermsRequest
 from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 
 pytestmark = pytest.mark.unit
 
@@ -190,9 +192,11 @@ def world():
 def permit_request(svc, chain, terms, account=BUYER, quote=None, **permit_overrides) -> PurchaseRequest:
     q = quote or svc.quote(account.address, terms["termsId"])
     signature = sign(account, q["permit"]["typedData"])
+    purchase = sign(account, q["purchase"]["typedData"])
     return PurchaseRequest.model_validate({
         "termsId": terms["termsId"], "quoteId": q["quoteId"],
-        "payment": {"permit": {"signature": signature, "deadline": q["permit"]["deadline"], **permit_overrides}}})
+        "payment": {"permit": {"signature": signature, "purchaseSignature": purchase, "deadline": q["permit"]["deadline"],
+                               **permit_overrides}}})
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,7 +412,8 @@ class TestPurchaseWithPermit:
         svc, _store, chain, terms = world
         q = svc.quote(BUYER.address, terms["termsId"])
         forged = PurchaseRequest.model_validate({"termsId": terms["termsId"], "quoteId": q["quoteId"], "payment": {
-            "permit": {"signature": sign(OTHER, q["permit"]["typedData"]), "deadline": q["permit"]["deadline"]}}})
+            "permit": {"signature": sign(OTHER, q["permit"]["typedData"]),
+                       "purchaseSignature": sign(BUYER, q["purchase"]["typedData"]), "deadline": q["permit"]["deadline"]}}})
         with pytest.raises(ValidationError):
             svc.purchase(BUYER.address, forged)
         assert chain.sent == []
@@ -439,17 +444,33 @@ class TestPurchaseWithPermit:
             assert c.license_id == b["licenseId"]
             assert cred.commitment(c.secret, c.license_id) == int(store.licenses[b["licenseId"]]["commitment"])
 
-    def test_without_a_quote_a_fresh_one_is_made(self, world):
-        svc, store, chain, terms = world
-        q = svc.quote(BUYER.address, terms["termsId"])  # only for a permit to sign
-        req = PurchaseRequest.model_validate({"termsId": terms["termsId"], "payment": {"permit": {
-            "signature": sign(BUYER, q["permit"]["typedData"]), "deadline": q["permit"]["deadline"]}}})
-        body = svc.purchase(BUYER.address, req)
-        (made,) = [x for x in store.quotes.values() if x["state"] == "REDEEMED"]
-        assert made["quoteId"] != q["quoteId"] and body["licenseId"] == made["licenseId"]
-        assert chain.sent[0][1][3] == int(made["nonce"])
-        c = cred.decode_token(body["accessToken"])
-        assert cred.commitment(c.secret, body["licenseId"]) == int(made["commitment"])
+    def test_a_relayed_purchase_needs_its_quote(self, world):
+        svc, _store, _chain, terms = world
+        q = svc.quote(BUYER.address, terms["termsId"])
+        with pytest.raises(PydanticValidationError, match="quoteId"):
+            PurchaseRequest.model_validate({"termsId": terms["termsId"], "payment": {"permit": {
+                "signature": sign(BUYER, q["permit"]["typedData"]),
+                "purchaseSignature": sign(BUYER, q["purchase"]["typedData"]), "deadline": q["permit"]["deadline"]}}})
+
+    def test_the_purchase_typed_data_names_the_quotes_terms_commitment_and_nonce(self, world):
+        svc, _store, _chain, terms = world
+        q = svc.quote(BUYER.address, terms["termsId"])
+        data = q["purchase"]["typedData"]
+        assert data["primaryType"] == "Purchase" and data["domain"]["verifyingContract"] == MANAGER
+        assert data["message"] == {"termsId": terms["termsId"], "credentialCommitment": q["credentialCommitment"],
+                                   "nonce": q["nonce"], "deadline": str(q["permit"]["deadline"])}
+
+    @pytest.mark.parametrize("forge", ["other-signer", "other-quote"])
+    def test_a_purchase_signature_that_is_not_the_buyers_for_this_quote_sends_nothing(self, world, forge):
+        svc, _store, chain, terms = world
+        q = svc.quote(BUYER.address, terms["termsId"])
+        other = svc.quote(BUYER.address, terms["termsId"])
+        signed = sign(OTHER, q["purchase"]["typedData"]) if forge == "other-signer" else \
+            sign(BUYER, other["purchase"]["typedData"])
+        req = permit_request(svc, chain, terms, quote=q, purchaseSignature=signed)
+        with pytest.raises(UnprocessableError, match="purchaseSignature"):
+            svc.purchase(BUYER.address, req)
+        assert chain.sent == []
 
     def test_one_send_per_quote_at_a_time(self, world):
         svc, store, chain, terms = world

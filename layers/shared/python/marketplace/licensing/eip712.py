@@ -19,6 +19,9 @@ CREATE_TERMS_TYPE = [{"name": "contentId", "type": "bytes32"}, {"name": "license
                      {"name": "deadline", "type": "uint256"}]
 REVOKE_LICENSE_TYPE = [{"name": "licenseId", "type": "bytes32"}, {"name": "nonce", "type": "uint256"},
                        {"name": "deadline", "type": "uint256"}]
+# LicenseManager's PURCHASE_TYPEHASH: what a buyer authorises the relayer to buy for them
+PURCHASE_TYPE = [{"name": "termsId", "type": "bytes32"}, {"name": "credentialCommitment", "type": "uint256"},
+                 {"name": "nonce", "type": "uint256"}, {"name": "deadline", "type": "uint256"}]
 MANAGER_DOMAIN = {"name": "LicenseManager", "version": "1"}
 
 
@@ -40,6 +43,12 @@ def permit_typed_data(token_domain: dict[str, Any], owner: str, spender: str, va
                       deadline: int) -> dict[str, Any]:
     return typed_data(token_domain, "Permit", PERMIT_TYPE, {
         "owner": owner, "spender": spender, "value": value, "nonce": nonce, "deadline": deadline})
+
+
+def purchase_typed_data(manager: dict[str, Any], terms_id: str, commitment: int, nonce: int,
+                        deadline: int) -> dict[str, Any]:
+    return typed_data(manager, "Purchase", PURCHASE_TYPE, {
+        "termsId": terms_id, "credentialCommitment": commitment, "nonce": nonce, "deadline": deadline})
 
 
 def manager_domain(chain: LicenseChain) -> dict[str, Any]:

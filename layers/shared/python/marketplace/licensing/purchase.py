@@ -22,10 +22,22 @@ import logging
 import secrets
 from typing import Any
 
-from marketplace.errors import ConflictError, NotFoundError, PaymentRequiredError, ValidationError
+from marketplace.errors import (
+    ConflictError,
+    NotFoundError,
+    PaymentRequiredError,
+    UnprocessableError,
+    ValidationError,
+)
 from marketplace.licensing import credential as cred
 from marketplace.licensing.common import LicensingBase, checksum, key_item, license_id_for, same_address
-from marketplace.licensing.eip712 import permit_typed_data, recover_signer, split_signature
+from marketplace.licensing.eip712 import (
+    manager_domain,
+    permit_typed_data,
+    purchase_typed_data,
+    recover_signer,
+    split_signature,
+)
 from marketplace.licensing.models import LICENSE_LIFECYCLE, QUOTE_LIFECYCLE, LicenseState, QuoteState
 from marketplace.licensing.schemas import PurchaseRequest, PurchaseView, QuoteView
 from marketplace.licensing.terms import terms_view
@@ -60,11 +72,14 @@ class PurchaseService(LicensingBase):
         q = self._new_quote(buyer, terms, now, deadline)
         permit = permit_typed_data(self.chain.token_domain(), buyer, self.chain.escrow, terms["amount"],
                                    self.chain.token_nonce(buyer), deadline)
+        purchase = purchase_typed_data(manager_domain(self.chain), terms_id, int(q["commitment"]), int(q["nonce"]),
+                                       deadline)
         return QuoteView(
             quoteId=q["quoteId"], termsId=terms_id, amount=terms["amount"],
             token=self.chain.token_info(), licenseId=q["licenseId"], nonce=q["nonce"],
             credentialCommitment=q["commitment"], expiresAt=deadline,
             permit={"typedData": permit, "deadline": deadline, "spender": self.chain.escrow},
+            purchase={"typedData": purchase, "deadline": deadline},
             transaction={
                 "approve": {"to": self.chain.token, "function": "approve(address,uint256)",
                             "args": [self.chain.escrow, str(terms["amount"])]},
@@ -124,9 +139,9 @@ class PurchaseService(LicensingBase):
         if not terms.get("active", True):
             raise ConflictError("These terms no longer accept purchases", {"termsId": terms["termsId"]})
 
-        # no quote: make one now (its nonce and credential are as good as a quoted one's: the
-        # permit covers neither)
-        quote_id = req.quoteId or self._new_quote(buyer, terms, now, permit.deadline)["quoteId"]
+        quote_id = req.quoteId  # the schema requires it with a permit: the buyer signed its purchase
+        if quote_id is None:
+            raise ValidationError("a relayed purchase needs its quoteId", {"field": "quoteId"})
         lock = f"purchase#{quote_id}"
         if not self.store.lock(lock, now + self.settings.purchase_lock_seconds, now):
             raise ConflictError("This quote's purchase is in progress: retry in a moment", {"quoteId": quote_id})
@@ -136,12 +151,19 @@ class PurchaseService(LicensingBase):
                 found = self.chain.find_purchase(buyer, terms["termsId"], int(quote["commitment"]))
                 if found is not None:  # an earlier attempt's transaction went through
                     return self._complete(buyer, terms, quote, found[1], found[0])
+            authorised = purchase_typed_data(manager_domain(self.chain), terms["termsId"], int(quote["commitment"]),
+                                             int(quote["nonce"]), permit.deadline)
+            if not same_address(recover_signer(authorised, permit.purchaseSignature), buyer):
+                raise UnprocessableError("payment.permit.purchaseSignature is not the buyer's signature of the "
+                                         "quote's purchase typed data (with the permit's deadline)",
+                                         {"field": "payment.permit.purchaseSignature"})
             self._check_funds(buyer, amount, permit.signature, permit.deadline)
             if not self.store.move_quote(quote_id, QuoteState.SENDING):
                 raise ConflictError("This quote was already used", {"quoteId": quote_id})
             v, r, s = split_signature(permit.signature)
             receipt = self._send("purchaseWithPermit", b32(terms["termsId"]), checksum(buyer), int(quote["commitment"]),
-                                 int(quote["nonce"]), permit.deadline, v, r, s)
+                                 int(quote["nonce"]), permit.deadline, v, r, s,
+                                 bytes.fromhex(permit.purchaseSignature[2:]))
             event = self._purchase_event(receipt, buyer, terms["termsId"])
             return self._complete(buyer, terms, quote, event, hex32(receipt["transactionHash"]))
         finally:

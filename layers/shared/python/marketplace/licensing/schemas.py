@@ -44,6 +44,10 @@ _ONE_WAY_SCHEMA: dict[str, Any] = {"allOf": [
     {"anyOf": [{"not": _given("signature", "string")}, _given("deadline", "integer")]},
 ]}
 _PAYMENT_SCHEMA: dict[str, Any] = {"oneOf": [_given("permit", "object"), _given("txHash", "string")]}
+# a relayed (permit) purchase names its quote: the buyer signed that quote's commitment and nonce
+_PURCHASE_SCHEMA: dict[str, Any] = {"anyOf": [
+    {"not": {"required": ["payment"], "properties": {"payment": _given("permit", "object")}}},
+    _given("quoteId", "string")]}
 
 
 class CreatorAuthorization(_Strict):
@@ -87,6 +91,9 @@ class QuoteRequest(_Strict):
 
 class PermitPayment(_Strict):
     signature: Signature = Field(description="the buyer's eth_signTypedData_v4 signature of permit.typedData")
+    purchaseSignature: Signature = Field(
+        description="the buyer's eth_signTypedData_v4 signature of purchase.typedData from the quote: it names "
+                    "the terms, credential commitment, nonce and deadline, so the relayer can buy nothing else")
     deadline: int = Field(ge=0, le=UINT40_MAX, description="the permit's deadline, as in the typed data")
     value: int | None = Field(None, ge=0, le=UINT96_MAX, description="the permit's value, if you want it checked (= amount)")
 
@@ -106,10 +113,19 @@ class Payment(_Strict):
 
 
 class PurchaseRequest(_Strict):
+    model_config = ConfigDict(json_schema_extra=_PURCHASE_SCHEMA)
+
     termsId: HexId
-    quoteId: HexId | None = Field(None, description="from POST /license/quote (required with payment.txHash "
-                                  "unless the transaction records the quote's commitment)")
+    quoteId: HexId | None = Field(None, description="from POST /license/quote: required with payment.permit; with "
+                                  "payment.txHash unless the transaction records the quote's commitment")
     payment: Payment
+
+    @model_validator(mode="after")
+    def _relayed_needs_quote(self):
+        if self.payment.permit is not None and self.quoteId is None:
+            raise ValueError("a relayed purchase (payment.permit) needs the quoteId whose purchase typed data "
+                             "the buyer signed")
+        return self
 
 
 class TermsView(BaseModel):
@@ -145,6 +161,8 @@ class QuoteView(BaseModel):
     credentialCommitment: str
     expiresAt: int
     permit: dict[str, Any] = Field(description="typedData (EIP-2612 Permit, spender = the escrow) and deadline")
+    purchase: dict[str, Any] = Field(description="typedData (LicenseManager Purchase: terms, credential commitment, "
+                                     "nonce, deadline) the buyer signs so the platform may relay exactly this purchase")
     transaction: dict[str, Any] = Field(description="to buy with your own transaction: approve, then purchase")
 
 
