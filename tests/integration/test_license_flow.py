@@ -160,9 +160,9 @@ class TestPurchase:
         assert reply.status == 402 and reply.body["error"] == "INSUFFICIENT_FUNDS"
         assert stack.w3().eth.get_transaction_count(stack.relayer) == sent  # the relayer sent nothing
 
-    def test_a_permit_for_less_than_the_price_is_400(self, people, terms):
+    def test_a_permit_for_less_than_the_price_is_402(self, people, terms):
         reply = people.buy_with_permit(terms["termsId"], value=99_999)
-        assert reply.status == 400 and reply.body["error"] == "VALIDATION_ERROR"
+        assert reply.status == 402 and reply.body["error"] == "INSUFFICIENT_FUNDS"
 
 
 class TestLicenseAccessRights:

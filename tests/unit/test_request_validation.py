@@ -11,10 +11,17 @@ from marketplace.validation import parse_json
 pytestmark = pytest.mark.unit
 
 
-def test_valid_metadata_is_normalised():
-    meta = parse_metadata(b'{"title": "  Sunset Photo ", "description": "...", "tags": [" nature "]}')
-    assert meta.title == "Sunset Photo" and meta.tags == ["nature"] and meta.description == "..."
+def test_valid_metadata_is_taken_as_sent():
+    meta = parse_metadata(b'{"title": "Sunset Photo", "description": "...", "tags": ["nature", "golden hour"]}')
+    assert meta.title == "Sunset Photo" and meta.tags == ["nature", "golden hour"] and meta.description == "..."
     assert parse_metadata('{"title": "t"}').model_dump() == {"title": "t", "description": "", "tags": []}
+
+
+@pytest.mark.parametrize("raw", [b'{"title": "t", "tags": [" nature"]}', b'{"title": "t", "tags": ["\\t"]}',
+                                 b'{"title": " "}'])
+def test_padded_tags_and_blank_titles_are_422_as_the_schema_says(raw):
+    with pytest.raises(UnprocessableError):
+        parse_metadata(raw)
 
 
 @pytest.mark.parametrize("raw, message", [(None, "required"), (b"", "required"), (b"   ", "required"),

@@ -24,7 +24,6 @@ from marketplace.errors import (
     MarketplaceError,
     NotFoundError,
     PaymentRequiredError,
-    ValidationError,
 )
 
 BUILTIN_ERRORS: tuple[dict[str, Any], ...] = (
@@ -153,10 +152,10 @@ DOMAIN_ERRORS: dict[str, tuple[type[MarketplaceError], str]] = {
     "License__ContentNotAvailable": (ConflictError, "The content is not available"),
     "License__InvalidCommitment": (ConflictError, "The credential commitment is already used: request a new quote"),
     "License__LicenseExists": (ConflictError, "This quote's license was already bought: request a new quote"),
-    "License__InsufficientAllowance": (ValidationError, "The permit does not cover the price"),
+    "License__InsufficientAllowance": (PaymentRequiredError, "The permit does not cover the price"),
     "ERC20InsufficientBalance": (PaymentRequiredError, "Insufficient token balance"),
-    "License__SignatureExpired": (ValidationError, "The signature's deadline has passed"),
-    "License__InvalidSignature": (ValidationError, "The signature is not the creator's"),
+    "License__SignatureExpired": (ForbiddenError, "The signature's deadline has passed"),
+    "License__InvalidSignature": (ForbiddenError, "The signature is not the signer's"),
     "License__NotCreator": (ForbiddenError, "Only the content's creator may do this"),
     "License__AlreadyRevoked": (ConflictError, "The license is already revoked"),
     "License__UnknownLicense": (NotFoundError, "Unknown license"),

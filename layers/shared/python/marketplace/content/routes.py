@@ -56,7 +56,7 @@ def _answer(outcome: RegistrationResult | RegistrationAccepted):
             503: _CHAIN},
     request_media={
         "multipart/form-data": {
-            "schema": {"type": "object", "required": ["file", "metadata"],
+            "schema": {"type": "object", "required": ["file", "metadata"], "additionalProperties": False,
                        "properties": {"file": {"type": "string", "format": "binary"}, "metadata": Metadata}},
             "encoding": {"metadata": {"contentType": "application/json"}}},
         "application/json": RegisterUploadRequest,

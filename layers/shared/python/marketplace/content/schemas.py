@@ -16,13 +16,14 @@ from marketplace.shared.schemas import Strict as _Strict
 __all__ = ["ContentView", "ErrorBody", "Metadata", "RegisterUploadRequest", "RegistrationAccepted",
            "RegistrationResult", "RegistrationStatus", "UploadRequest", "UploadResponse"]
 
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+# no leading or trailing whitespace (the schema says so with a pattern; nothing is stripped)
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^\S([\s\S]*\S)?$")]
 
 
 class Metadata(_Strict):
     """What a creator says about the content (the ``metadata`` part / field)."""
 
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, pattern=r"\S", description="not only whitespace")
     description: str = Field("", max_length=5000)
     tags: list[Tag] = Field(default_factory=list, max_length=20)
 

@@ -118,6 +118,10 @@ class ContentService:
         if len(body) > limit + MULTIPART_OVERHEAD:
             raise too_large(limit)
         parts = multipart.parse(body, content_type)
+        unknown = sorted(set(parts) - {"file", "metadata"})
+        if unknown:
+            raise ValidationError(f"unknown multipart part '{unknown[0]}': send file and metadata only",
+                                  {"field": unknown[0]})
         meta_part = parts.get("metadata")
         metadata = parse_metadata(meta_part.data if meta_part else None)
         file = parts.get("file")

@@ -106,11 +106,13 @@ class LicensingBase:
             return receipt
         if req.signature:
             if req.deadline < self._now():
-                raise ValidationError("The signature's deadline has passed", {"field": "deadline"})
+                # the request is well formed; the authorization it carries no longer holds (403)
+                raise ForbiddenError("The signature's deadline has passed: request the typed data again",
+                                     {"field": "deadline", "reason": "signature_expired"})
             data = typed(self.chain.manager_nonce(caller), req.deadline)
             if not same_address(recover_signer(data, req.signature), caller):
-                raise ValidationError("The signature is not yours over this typed data (nonce and deadline "
-                                      "included): request it again", {"field": "signature"})
+                raise ForbiddenError("The signature is not yours over this typed data (nonce and deadline "
+                                     "included): request it again", {"field": "signature", "reason": "not_signer"})
             return self._send(relayed_function, *args, req.deadline, bytes.fromhex(req.signature[2:]))
         return None
 

@@ -24,9 +24,9 @@ from typing import Any
 
 from marketplace.errors import (
     ConflictError,
+    ForbiddenError,
     NotFoundError,
     PaymentRequiredError,
-    UnprocessableError,
     ValidationError,
 )
 from marketplace.licensing import credential as cred
@@ -123,7 +123,7 @@ class PurchaseService(LicensingBase):
         offered = req.payment.amount if req.payment.amount is not None else (
             req.payment.permit.value if req.payment.permit else None)
         if offered is not None and offered < amount:
-            raise ValidationError("The payment is less than the price", {"amount": amount, "offered": offered})
+            raise PaymentRequiredError("The payment is less than the price", {"amount": amount, "offered": offered})
         if req.payment.txHash:
             return self._purchase_from_tx(buyer, terms, req.payment.txHash, req.quoteId)
         return self._purchase_with_permit(buyer, terms, req)
@@ -135,7 +135,8 @@ class PurchaseService(LicensingBase):
             raise ValidationError("The permit must be for exactly the amount", {"amount": amount,
                                                                                 "value": permit.value})
         if permit.deadline < now:
-            raise ValidationError("The permit's deadline has passed", {"field": "payment.permit.deadline"})
+            raise ForbiddenError("The permit's deadline has passed: request a new quote",
+                                 {"field": "payment.permit.deadline", "reason": "signature_expired"})
         if not terms.get("active", True):
             raise ConflictError("These terms no longer accept purchases", {"termsId": terms["termsId"]})
 
@@ -154,9 +155,9 @@ class PurchaseService(LicensingBase):
             authorised = purchase_typed_data(manager_domain(self.chain), terms["termsId"], int(quote["commitment"]),
                                              int(quote["nonce"]), permit.deadline)
             if not same_address(recover_signer(authorised, permit.purchaseSignature), buyer):
-                raise UnprocessableError("payment.permit.purchaseSignature is not the buyer's signature of the "
-                                         "quote's purchase typed data (with the permit's deadline)",
-                                         {"field": "payment.permit.purchaseSignature"})
+                raise ForbiddenError("payment.permit.purchaseSignature is not the buyer's signature of the "
+                                     "quote's purchase typed data (with the permit's deadline)",
+                                     {"field": "payment.permit.purchaseSignature", "reason": "not_signer"})
             self._check_funds(buyer, amount, permit.signature, permit.deadline)
             if not self.store.move_quote(quote_id, QuoteState.SENDING):
                 raise ConflictError("This quote was already used", {"quoteId": quote_id})
@@ -182,9 +183,9 @@ class PurchaseService(LicensingBase):
         # not a valid permit now; the contract still accepts an allowance already in place
         allowance = self.chain.allowance(buyer, self.chain.escrow)
         if allowance < amount:
-            raise ValidationError("The permit is not a valid signature of yours for this amount, nonce and "
-                                  "deadline, and the escrow's allowance is less than the price",
-                                  {"field": "payment.permit.signature", "allowance": allowance, "amount": amount})
+            raise PaymentRequiredError("The permit is not a valid signature of yours for this amount, nonce and "
+                                       "deadline, and the escrow's allowance is less than the price",
+                                       {"field": "payment.permit.signature", "allowance": allowance, "amount": amount})
 
     def _purchase_from_tx(self, buyer: str, terms: dict[str, Any], tx_hash: str,
                           quote_id: str | None) -> PurchaseView:

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from marketplace.shared.ids import HEX32_PATTERN
 
 # 0x + 64 hex digits; requests may use either case, the model holds it lowercase
-HexId = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=HEX32_PATTERN)]
+HexId = Annotated[str, StringConstraints(to_lower=True, pattern=HEX32_PATTERN)]
 
 
 
@@ -26,9 +26,10 @@ SignatureHex = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$")
 
 
 class Strict(BaseModel):
-    """A request body: unknown fields are refused, strings stripped."""
+    """A request body: unknown fields are refused. Strings are taken as sent (no stripping), so
+    the published schema's lengths and patterns are exactly what is checked."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class ErrorBody(BaseModel):
