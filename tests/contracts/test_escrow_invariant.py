@@ -153,9 +153,9 @@ def step(chain, market, world, model: Model, op: tuple) -> None:
                 lic.settled[w] = lic.served[w]
             lic.last_accesses = accesses
             model.batches += 1
-    elif name == "forge" and lic and not lic.revoked:
+    elif name == "forge" and lic and not lic.revoked and lic.released < lic.max_uses:
         # The platform tries to bill uses no buyer key signed: every attempt fails, nothing changes.
-        kind, n = op[2], 1 + lic.released % 3
+        kind, n = op[2], min(1 + lic.released % 3, lic.max_uses - lic.released)
         record = manager.recordUsage
         if kind == "unsigned":
             expect(chain, record(lic.license_id, lic.released, n, 1, []), chain.tracker, "License__SignedUsesMismatch")
