@@ -1,14 +1,15 @@
 """Hostile payment tokens (tests/contracts/fixtures/TestTokens.sol) against a full deployment:
 a token that calls back into the receiver (re-entrancy), one that returns false instead of
 reverting, one that takes a fee on transfer, one with a blocklist. None may skew the escrow's books,
-pay twice, or let one payee that cannot receive block the others."""
+pay twice, or let one payee that cannot receive block the others. Batches are paid in the
+transaction that logs them (real proofs, buyer-signed)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.support.chainkit import decode_error
-from tests.support.market import USDC, Market
+from tests.support.market import HOUR, USDC, Market
 
 pytestmark = [pytest.mark.contracts, pytest.mark.slow]
 
@@ -35,7 +36,7 @@ def licensed(chain, market, data: bytes, creator: str | None = None):
 
 
 class TestReentrantToken:
-    def test_payee_cannot_reenter_withdraw_or_release(self, chain):
+    def test_payee_cannot_reenter_withdraw_or_the_logging_of_a_batch(self, chain):
         market, token = deploy_with(chain, "ReentrantToken")
         attacker = chain.deploy("Attacker", sender=chain.creator)  # a contract creator, owned by `creator`
         content_id = market.register(attacker.address, b"attacker's content")
@@ -44,40 +45,36 @@ class TestReentrantToken:
             market.manager.encode_abi("createTerms", [content_id, 0, USDC, 10, 0])), chain.creator)
         terms_id = chain.events(market.manager, receipt, "TermsCreated")[0]["termsId"]
         lic = market.purchase(chain.buyer, terms_id)
-        chain.advance(600)
-        market.log_batch(lic, 3)
-        chain.advance(600)
-        market.log_batch(lic, 2)
-        first, second = (market.tracker.functions.batchIdOf(lic.license_id, i).call() for i in (0, 3))
-        chain.send(market.escrow.functions.release(lic.license_id, first, 3), chain.other)
+        chain.advance(2 * HOUR)
+        market.log_batch(lic, 3)  # paid at once
         owed = market.escrow.functions.owed(attacker.address).call()
         assert owed == 3 * USDC * 9750 // 10_000
 
         chain.send(token.functions.setHooked(attacker.address, True), chain.deployer)
         withdraw = market.escrow.encode_abi("withdraw", [])
 
-        def withdraw_reentering(reentry: bytes) -> None:
-            """The attacker withdraws; the token's callback re-enters the escrow with `reentry`."""
-            chain.send(attacker.functions.arm(market.escrow.address, reentry), chain.creator)
+        def withdraw_reentering(reentry_target, reentry: bytes) -> None:
+            """The attacker withdraws; the token's callback re-enters `reentry_target` with `reentry`."""
+            chain.send(attacker.functions.arm(reentry_target, reentry), chain.creator)
             chain.send(attacker.functions.execute(market.escrow.address, withdraw), chain.creator)
             assert attacker.functions.lastReentrySucceeded().call() is False
-            assert decode_error(attacker.functions.lastReentryResult().call())[0] == "ReentrancyGuardReentrantCall"
             assert_balanced(market)
 
-        # From inside the withdrawal, releasing the next batch is refused (it stays unreleased)...
-        withdraw_reentering(market.escrow.encode_abi("release", [lic.license_id, second, 2]))
+        # From inside the withdrawal, withdrawing again is refused by the guard...
+        withdraw_reentering(market.escrow.address, withdraw)
+        assert decode_error(attacker.functions.lastReentryResult().call())[0] == "ReentrancyGuardReentrantCall"
         assert token.functions.balanceOf(attacker.address).call() == owed
-        assert list(market.escrow.functions.getBatch(lic.license_id, second).call()) == [2, False]
-        # ... and so is withdrawing again.
-        chain.send(market.escrow.functions.release(lic.license_id, second, 2), chain.other)
-        withdraw_reentering(withdraw)
+        # ... and a payee cannot settle anything itself (only the LicenseManager can).
+        chain.advance(HOUR)
+        market.log_batch(lic, 2)
+        bid = market.tracker.functions.batchIdOf(lic.license_id, 5).call()
+        withdraw_reentering(market.escrow.address,
+                            market.escrow.encode_abi("settle", [lic.license_id, content_id, bid, 2]))
+        assert decode_error(attacker.functions.lastReentryResult().call())[0] == "Escrow__NotLicenseManager"
         assert attacker.functions.reentryAttempts().call() == 2
 
         # Each batch paid exactly once, and the attacker holds exactly its share of both.
         assert token.functions.balanceOf(attacker.address).call() == 5 * USDC * 9750 // 10_000
-        for bid, uses in ((first, 3), (second, 2)):
-            chain.expect_revert(market.escrow.functions.release(lic.license_id, bid, uses), chain.other,
-                                "Escrow__AlreadyReleased")
         assert market.escrow.functions.owed(attacker.address).call() == 0
 
     def test_licensee_cannot_reenter_refund(self, chain):
@@ -95,12 +92,12 @@ class TestReentrantToken:
         chain.send(token.functions.setHooked(attacker.address, True), chain.deployer)
         chain.send(attacker.functions.arm(market.escrow.address, market.escrow.encode_abi("refund", [license_id])),
                    chain.buyer)
-        chain.send(market.escrow.functions.refund(license_id), chain.other)
+        chain.send(market.escrow.functions.refund(license_id), chain.relayer)  # for the licensee
         assert attacker.functions.lastReentrySucceeded().call() is False
         assert decode_error(attacker.functions.lastReentryResult().call())[0] == "ReentrancyGuardReentrantCall"
         assert token.functions.balanceOf(attacker.address).call() == MINT  # refunded once, in full
         assert_balanced(market)
-        chain.expect_revert(market.escrow.functions.refund(license_id), chain.other, "Escrow__NothingToRefund")
+        chain.expect_revert(market.escrow.functions.refund(license_id), chain.relayer, "Escrow__NothingToRefund")
 
 
 class TestFalseReturningToken:
@@ -118,10 +115,8 @@ class TestFalseReturningToken:
         market, token = deploy_with(chain, "FalseReturnToken")
         _, terms_id = licensed(chain, market, b"false push")
         lic = market.purchase(chain.buyer, terms_id)
-        chain.advance(600)
-        market.log_batch(lic, 4)
-        bid = market.tracker.functions.batchIdOf(lic.license_id, 0).call()
-        chain.send(market.escrow.functions.release(lic.license_id, bid, 4), chain.other)
+        chain.advance(2 * HOUR)
+        market.log_batch(lic, 4)  # paid at once
         owed = market.escrow.functions.owed(chain.creator).call()
         chain.send(market.manager.functions.revoke(lic.license_id), chain.creator)
 
@@ -192,12 +187,8 @@ class TestBlocklistToken:
         market, token = deploy_with(chain, "BlocklistToken")
         _, terms_id = licensed(chain, market, b"blocked creator")
         lic = market.purchase(chain.buyer, terms_id)
-        chain.advance(600)
+        chain.advance(2 * HOUR)
         market.log_batch(lic, 3)
-        chain.advance(600)
-        market.log_batch(lic, 2)
-        first, second = (market.tracker.functions.batchIdOf(lic.license_id, i).call() for i in (0, 3))
-        chain.send(market.escrow.functions.release(lic.license_id, first, 3), chain.other)
 
         chain.send(token.functions.setBlocked(chain.creator, True), chain.deployer)
         (blocked,) = chain.expect_revert(market.escrow.functions.withdraw(), chain.creator, "Blocked")
@@ -205,7 +196,8 @@ class TestBlocklistToken:
         creator_owed = market.escrow.functions.owed(chain.creator).call()
         assert creator_owed == 3 * USDC * 9750 // 10_000
 
-        chain.send(market.escrow.functions.release(lic.license_id, second, 2), chain.other)
+        chain.advance(HOUR)
+        market.log_batch(lic, 2)  # the next batch is still logged and paid
         chain.send(market.escrow.functions.withdraw(), chain.platform)
         assert token.functions.balanceOf(chain.platform).call() == 5 * USDC * 250 // 10_000
         chain.send(market.manager.functions.revoke(lic.license_id), chain.creator)
