@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +84,8 @@ def _engine_and_dump() -> tuple[wasmtime.Engine, wasmtime.Module]:
         config = wasmtime.Config()
         config.cranelift_opt_level = "none"
         _engine = wasmtime.Engine(config)
-        _dump_module = wasmtime.Module(_engine, wasmtime.wat2wasm(_DUMP_WAT))
+        _dump_module = wasmtime.Module(_engine, bytes(wasmtime.wat2wasm(_DUMP_WAT)))
+    assert _dump_module is not None  # set together with _engine
     return _engine, _dump_module
 
 
@@ -95,7 +97,22 @@ def _fnv1a64(name: str) -> tuple[int, int]:
     return h >> 32, h & 0xFFFFFFFF
 
 
-def _flatten(value) -> list[int]:
+def _export_func(exports: Mapping[str, object], name: str) -> wasmtime.Func:
+    """The exported function ``name`` (an export is any extern: a function, memory, table...)."""
+    extern = exports[name]
+    if not isinstance(extern, wasmtime.Func):
+        raise WitnessError(f"witness module export {name!r} is a {type(extern).__name__}, not a function")
+    return extern
+
+
+def _export_memory(exports: Mapping[str, object], name: str) -> wasmtime.Memory:
+    extern = exports[name]
+    if not isinstance(extern, wasmtime.Memory):
+        raise WitnessError(f"witness module export {name!r} is a {type(extern).__name__}, not a memory")
+    return extern
+
+
+def _flatten(value: object) -> list[int]:
     if isinstance(value, (list, tuple)):
         return [x for v in value for x in _flatten(v)]
     if isinstance(value, bool) or not isinstance(value, int):
@@ -155,24 +172,34 @@ class WitnessCalculator:
             "writeBufferMessage": wasmtime.Func(store, void(0), ignore),
             "showSharedRWMemory": wasmtime.Func(store, void(0), ignore),
         }
+        unknown = [imp.name for imp in self._module.imports if imp.name not in imports]
+        if unknown:
+            raise WitnessError(f"not a circom witness module: it imports {unknown}")
         self._instance = wasmtime.Instance(
-            store, self._module, [imports[imp.name] for imp in self._module.imports])
+            store, self._module, [imports[imp.name] for imp in self._module.imports if imp.name is not None])
         ex = self._instance.exports(store)
         self._ex = ex
-        self._memory = ex["memory"]
-        self.n32 = ex["getFieldNumLen32"](store)
-        self.n_wires = ex["getWitnessSize"](store)
-        self.n_inputs = ex["getInputSize"](store)
-        self._shared = ex["getSharedRWMemoryStart"](store)
-        ex["getRawPrime"](store)
+        self._memory = _export_memory(ex, "memory")
+        self.n32 = _export_func(ex, "getFieldNumLen32")(store)
+        self.n_wires = _export_func(ex, "getWitnessSize")(store)
+        self.n_inputs = _export_func(ex, "getInputSize")(store)
+        self._shared = _export_func(ex, "getSharedRWMemoryStart")(store)
+        _export_func(ex, "getRawPrime")(store)
         prime = int.from_bytes(self._memory.read(store, self._shared, self._shared + 4 * self.n32), "little")
         if prime != P:
             raise WitnessError("circuit was compiled for another prime field")
-        self._dump = wasmtime.Instance(store, dump, [ex["getWitness"], ex["readSharedRWMemory"]]).exports(store)
+        dump_exports = wasmtime.Instance(
+            store, dump, [_export_func(ex, "getWitness"), _export_func(ex, "readSharedRWMemory")]).exports(store)
+        self._dump = _export_func(dump_exports, "dump")
+        self._out = _export_memory(dump_exports, "out")
+        self._init = _export_func(ex, "init")
+        self._input_size = _export_func(ex, "getInputSignalSize")
+        self._set_input = _export_func(ex, "setInputSignal")
+        self._message_char = _export_func(ex, "getMessageChar")
 
     def _read_message(self) -> str:
         chars = []
-        get = self._ex["getMessageChar"]
+        get = self._message_char
         while (c := get(self._store)) != 0:
             chars.append(chr(c))
         return "".join(chars)
@@ -181,31 +208,30 @@ class WitnessCalculator:
         """Run the circuit on `inputs` (signal name → int or nested lists of ints)."""
         with self._lock:
             self._messages.clear()
-            store, ex = self._store, self._ex
+            store = self._store
             n8 = 4 * self.n32
             try:
-                ex["init"](store, 0)
+                self._init(store, 0)
                 count = 0
                 for name, value in inputs.items():
                     msb, lsb = _fnv1a64(name)
                     values = _flatten(value)
-                    size = ex["getInputSignalSize"](store, msb, lsb)
+                    size = self._input_size(store, msb, lsb)
                     if size < 0:
                         raise WitnessError(f"signal {name!r} is not an input of this circuit")
                     if len(values) != size:
                         raise WitnessError(f"signal {name!r} takes {size} values, got {len(values)}")
                     for i, v in enumerate(values):
                         self._memory.write(store, (v % P).to_bytes(n8, "little"), self._shared)
-                        ex["setInputSignal"](store, msb, lsb, i)
+                        self._set_input(store, msb, lsb, i)
                     count += len(values)
                 if count < self.n_inputs:
                     raise WitnessError(f"only {count} of {self.n_inputs} input values were given")
-                if self._dump["dump"](store, self.n_wires, self.n32) != 0:
+                if self._dump(store, self.n_wires, self.n32) != 0:
                     raise WitnessError("not enough memory for the witness")
             except wasmtime.WasmtimeError as e:  # a trap; the handler's WitnessError is its cause
                 cause = e.__cause__ if isinstance(e.__cause__, WitnessError) else None
                 raise (cause or WitnessError(str(e).splitlines()[0])) from None
-            out = self._dump["out"]
             size = self.n_wires * n8
-            buf = (ctypes.c_char * size).from_address(ctypes.addressof(out.data_ptr(store).contents))
+            buf = (ctypes.c_char * size).from_address(ctypes.addressof(self._out.data_ptr(store).contents))
             return Witness(bytes(buf), n8)
