@@ -72,21 +72,19 @@ _DUMP_WAT = """
     (i32.const 0)))
 """
 
-_engine: wasmtime.Engine | None = None
-_dump_module: wasmtime.Module | None = None
+_compiled: tuple[wasmtime.Engine, wasmtime.Module] | None = None  # the engine and the dump helper
 
 
 def _engine_and_dump() -> tuple[wasmtime.Engine, wasmtime.Module]:
-    global _engine, _dump_module
-    if _engine is None:
+    global _compiled
+    if _compiled is None:
         # Unoptimised Cranelift code: the witness code runs as fast here (~60 ms for the usage
         # batch) and compiles in a third of the time, which is what a cold start pays.
         config = wasmtime.Config()
         config.cranelift_opt_level = "none"
-        _engine = wasmtime.Engine(config)
-        _dump_module = wasmtime.Module(_engine, bytes(wasmtime.wat2wasm(_DUMP_WAT)))
-    assert _dump_module is not None  # set together with _engine
-    return _engine, _dump_module
+        engine = wasmtime.Engine(config)
+        _compiled = engine, wasmtime.Module(engine, bytes(wasmtime.wat2wasm(_DUMP_WAT)))
+    return _compiled
 
 
 def _fnv1a64(name: str) -> tuple[int, int]:
