@@ -57,7 +57,8 @@ def _answer(outcome: RegistrationResult | RegistrationAccepted):
     request_media={
         "multipart/form-data": {
             "schema": {"type": "object", "required": ["file", "metadata"], "additionalProperties": False,
-                       "properties": {"file": {"type": "string", "format": "binary"}, "metadata": Metadata}},
+                       "properties": {"file": {"type": "string", "format": "binary", "minLength": 1},
+                                      "metadata": Metadata}},
             "encoding": {"metadata": {"contentType": "application/json"}}},
         "application/json": RegisterUploadRequest,
     })

@@ -16,14 +16,16 @@ from marketplace.shared.schemas import Strict as _Strict
 __all__ = ["ContentView", "ErrorBody", "Metadata", "RegisterUploadRequest", "RegistrationAccepted",
            "RegistrationResult", "RegistrationStatus", "UploadRequest", "UploadResponse"]
 
-# no leading or trailing whitespace (the schema says so with a pattern; nothing is stripped)
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^\S([\s\S]*\S)?$")]
+# No leading or trailing whitespace (the schema says so with a pattern; nothing is stripped). The
+# classes are spelled out: \s differs between Python's and ECMA's (JSON Schema's) regular expressions.
+_WS = " \t\n\r\f\v"
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=f"^[^{_WS}]([\\s\\S]*[^{_WS}])?$")]
 
 
 class Metadata(_Strict):
     """What a creator says about the content (the ``metadata`` part / field)."""
 
-    title: str = Field(min_length=1, max_length=200, pattern=r"\S", description="not only whitespace")
+    title: str = Field(min_length=1, max_length=200, pattern=f"[^{_WS}]", description="not only whitespace")
     description: str = Field("", max_length=5000)
     tags: list[Tag] = Field(default_factory=list, max_length=20)
 

@@ -132,8 +132,9 @@ class PurchaseService(LicensingBase):
         permit = req.payment.permit
         amount, now = terms["amount"], self._now()
         if permit.value is not None and permit.value != amount:
-            raise ValidationError("The permit must be for exactly the amount", {"amount": amount,
-                                                                                "value": permit.value})
+            # a permit for another value cannot be the one the contract presents (402: not paid)
+            raise PaymentRequiredError("The permit must be for exactly the amount", {"amount": amount,
+                                                                                     "value": permit.value})
         if permit.deadline < now:
             raise ForbiddenError("The permit's deadline has passed: request a new quote",
                                  {"field": "payment.permit.deadline", "reason": "signature_expired"})

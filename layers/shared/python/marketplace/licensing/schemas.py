@@ -28,7 +28,6 @@ UINT96_MAX = (1 << 96) - 1
 # schema checkers' floats). A license's amount, price × maxUses < 2^85, then fits the contract's
 # uint96 and DynamoDB's 38 digits, so nothing is refused after a transaction was sent.
 MAX_SAFE_INT = (1 << 53) - 1
-AMOUNT_BOUND = 1 << 85  # price × maxUses < 2^53 × 2^32 (exclusive; exact in a double, like 2^53 - 1)
 UINT32_MAX = (1 << 32) - 1
 UINT40_MAX = (1 << 40) - 1
 
@@ -96,7 +95,7 @@ class PermitPayment(_Strict):
         description="the buyer's eth_signTypedData_v4 signature of purchase.typedData from the quote: it names "
                     "the terms, credential commitment, nonce and deadline, so the relayer can buy nothing else")
     deadline: int = Field(ge=0, le=UINT40_MAX, description="the permit's deadline, as in the typed data")
-    value: int | None = Field(None, ge=0, lt=AMOUNT_BOUND, description="the permit's value, if you want it checked (= amount)")
+    value: int | None = Field(None, ge=0, description="the permit's value, if you want it checked (= amount)")
 
 
 class Payment(_Strict):
@@ -104,7 +103,7 @@ class Payment(_Strict):
 
     permit: PermitPayment | None = None
     txHash: HexId | None = Field(None, description="a purchase transaction you sent yourself")
-    amount: int | None = Field(None, ge=0, lt=AMOUNT_BOUND, description="what you intend to pay, checked against the price")
+    amount: int | None = Field(None, ge=0, description="what you intend to pay, checked against the price")
 
     @model_validator(mode="after")
     def _one_way(self):
