@@ -1,0 +1,1 @@
+"""zkdm: client SDK and CLI of the ZK data marketplace."""
