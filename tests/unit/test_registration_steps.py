@@ -12,7 +12,7 @@ from marketplace import ipfs
 from marketplace.content.adapters import ProvedAuthenticity
 from marketplace.content.fakes import MemoryContent, MemoryObjects, MemoryRegistrations
 from marketplace.content.saga import RegistrationSteps, content_id, creator_secret
-from marketplace.errors import BlockchainError, ConflictError, InternalError, ProofGenerationError
+from marketplace.errors import BlockchainError, ConflictError, InternalError, MarketplaceError, ProofGenerationError
 from marketplace.zk.field import P
 
 pytestmark = pytest.mark.unit
@@ -378,3 +378,35 @@ def test_a_sent_transaction_with_the_node_unreachable_is_not_compensated():
     item, content, objects = compensate_after_send(down)
     assert ("content", CID.v0) in objects.objects and CONTENT_ID in content.items
     assert item["state"] == "FAILED" and item["error"]["body"]["details"]["reconcile"] is True
+
+
+@pytest.mark.parametrize("step, code", [("store", "INTERNAL_ERROR"), ("prove", "PROOF_GENERATION_FAILED"),
+                                        ("register", "BLOCKCHAIN_ERROR"), ("cache", "INTERNAL_ERROR")])
+def test_an_unexpected_failure_in_any_step_is_its_stages_error_with_the_logged_support_id(step, code, monkeypatch, caplog):
+    """``run``'s fallback: whatever a step raises that is not a MarketplaceError becomes the stage's
+    error type, with one supportId in the raised error, the journal and the log record."""
+    s, regs, _ = steps()
+
+    def broken(state):
+        raise KeyError("a bug in the step")
+
+    monkeypatch.setattr(s, step, broken)
+    with caplog.at_level("ERROR", logger="marketplace.content.saga"), pytest.raises(MarketplaceError) as err:
+        s.run(step, STATE)
+    assert err.value.code == code and isinstance(err.value.__cause__, KeyError)
+    support_id = err.value.body()["supportId"]
+    assert support_id.startswith("err_") and regs.item["lastError"]["body"]["supportId"] == support_id
+    assert [r.supportId for r in caplog.records if r.getMessage() == "saga step failed"] == [support_id]
+
+
+@pytest.mark.parametrize("stage", [None, "store", "prove", "register", "cache"])
+def test_a_step_that_died_unrecorded_is_compensated_with_a_support_id(stage):
+    """A timeout or crash records nothing: compensation makes the stage's error from $.error."""
+    s, regs, _ = steps()
+    state = {**STATE, "error": {"Error": "States.Timeout"}}
+    if stage is not None:
+        regs.update("r1", {"stage": stage})
+    s.run("compensate", state)
+    body = regs.item["error"]["body"]
+    assert body["supportId"].startswith("err_")
+    assert body["error"] == {"prove": "PROOF_GENERATION_FAILED", "register": "BLOCKCHAIN_ERROR"}.get(stage, "INTERNAL_ERROR")

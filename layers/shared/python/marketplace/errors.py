@@ -126,7 +126,7 @@ def new_support_id() -> str:
     return "err_" + secrets.token_hex(6)
 
 
-class _SupportError(MarketplaceError):
+class SupportError(MarketplaceError):
     """A failure support must be able to find in the logs: carries a ``supportId``."""
 
     def __init__(self, message: str, details: dict[str, Any] | None = None, support_id: str | None = None):
@@ -137,12 +137,12 @@ class _SupportError(MarketplaceError):
         return {**super().body(), "supportId": self.support_id}
 
 
-class BlockchainError(_SupportError):
+class BlockchainError(SupportError):
     status = 503
     code = "BLOCKCHAIN_ERROR"
 
 
-class ProofGenerationError(_SupportError):
+class ProofGenerationError(SupportError):
     status = 500
     code = "PROOF_GENERATION_FAILED"
 
@@ -153,7 +153,7 @@ ERRORS_BY_CODE: dict[str, type[MarketplaceError]] = {
 }
 
 
-class InternalError(_SupportError):
+class InternalError(SupportError):
     """An unexpected failure: the client gets a ``supportId``, the logs get the traceback."""
 
     status = 500

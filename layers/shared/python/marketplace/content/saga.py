@@ -57,6 +57,7 @@ from marketplace.errors import (
     MarketplaceError,
     NotFoundError,
     ProofGenerationError,
+    SupportError,
     ValidationError,
     error_record,
 )
@@ -68,8 +69,9 @@ REGISTRY = "ContentRegistry"
 SETTLE_POLL_SECONDS = 1.0
 SETTLE_WAIT_CAP_SECONDS = 240  # compensation runs in the worker Lambda (300 s timeout)
 STEPS = ("store", "prove", "register", "cache")
-# What an unexpected exception in a stage becomes (the spec's error flows 3 and 4)
-STAGE_ERRORS: dict[str, type[MarketplaceError]] = {
+# What an unexpected exception in a stage becomes (the spec's error flows 3 and 4): an error that
+# carries a supportId (logged with the traceback), built as ``cls(message, details)``
+STAGE_ERRORS: dict[str, type[SupportError]] = {
     "prove": ProofGenerationError, "register": BlockchainError,
 }
 
@@ -129,12 +131,12 @@ class RegistrationSteps:
             self._record(rid, err)
             raise
         except Exception as exc:
-            err = STAGE_ERRORS.get(step, InternalError)(
+            error = STAGE_ERRORS.get(step, InternalError)(
                 "Unable to generate proof" if step == "prove" else f"Registration failed at {step}")
             log.exception("saga step failed", extra={"registrationId": rid, "step": step,
-                                                      "supportId": err.support_id})
-            self._record(rid, err)
-            raise err from exc
+                                                      "supportId": error.support_id})
+            self._record(rid, error)
+            raise error from exc
 
     def _record(self, rid: str, err: MarketplaceError) -> None:
         try:
