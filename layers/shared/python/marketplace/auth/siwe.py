@@ -110,13 +110,16 @@ def parse(text: str) -> SiweMessage:
         pos += 1
         return lines[pos - 1]
 
-    def tagged(tag: str, optional: bool = False) -> str | None:
-        if optional and (pos >= len(lines) or not lines[pos].startswith(tag + ": ")):
-            return None
+    def tagged(tag: str) -> str:
         line = take()
         if not line.startswith(tag + ": "):
             raise SiweError(f"expected '{tag}: ' line", {"field": tag})
         return line[len(tag) + 2:]
+
+    def optional(tag: str) -> str | None:
+        if pos >= len(lines) or not lines[pos].startswith(tag + ": "):
+            return None
+        return tagged(tag)
 
     header = take()
     if not header.endswith(_HEADER):
@@ -145,13 +148,13 @@ def parse(text: str) -> SiweMessage:
         raise SiweError("Nonce must be at least 8 letters or digits", {"field": "Nonce"})
     issued_at = tagged("Issued At")
     _parse_time("Issued At", issued_at)
-    expiration = tagged("Expiration Time", optional=True)
+    expiration = optional("Expiration Time")
     if expiration is not None:
         _parse_time("Expiration Time", expiration)
-    not_before = tagged("Not Before", optional=True)
+    not_before = optional("Not Before")
     if not_before is not None:
         _parse_time("Not Before", not_before)
-    request_id = tagged("Request ID", optional=True)
+    request_id = optional("Request ID")
     resources: list[str] = []
     if pos < len(lines) and lines[pos] == "Resources:":
         take()
