@@ -203,7 +203,8 @@ def multi_miller_loop(pairs: list[tuple]) -> FQ12:
                 f_num, f_den = f_num * n, f_den * d
                 rs[i] = add(rs[i], q)
     for i, p in enumerate(ps):
-        q1 = tuple(frobenius(c, 1) for c in qs[i])
+        x, y, z = qs[i]
+        q1 = (frobenius(x, 1), frobenius(y, 1), frobenius(z, 1))
         nq2 = (frobenius(q1[0], 1), -frobenius(q1[1], 1), frobenius(q1[2], 1))
         n1, d1 = linefunc(rs[i], q1, p)
         r = add(rs[i], q1)
