@@ -4,7 +4,8 @@ DynamoDB adapters (tests/contract runs both through one suite), plus an S3-like 
 from __future__ import annotations
 
 import io
-from typing import Any, BinaryIO
+from collections.abc import Callable
+from typing import Any, BinaryIO, TypeGuard
 
 from marketplace.content.models import (
     CONTENT_LIFECYCLE,
@@ -12,11 +13,20 @@ from marketplace.content.models import (
     ContentState,
     RegistrationState,
 )
+from marketplace.errors import ConflictError, NotFoundError
 from marketplace.shared.memory import MemoryTable
 
+MIN_PART_SIZE = 5 * 1024 * 1024  # S3's smallest part but the last
 
-def _state_is(*states):
-    return lambda old: old is not None and old.get("state") in {str(s) for s in states}
+
+def _state_is(*states: str) -> Callable[[dict[str, Any] | None], TypeGuard[dict[str, Any]]]:
+    """A condition on the stored item: it exists and is in one of ``states``."""
+    allowed = {str(s) for s in states}
+
+    def holds(old: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
+        return old is not None and old.get("state") in allowed
+
+    return holds
 
 
 class MemoryRegistrations:
@@ -104,6 +114,7 @@ class MemoryObjects:
     def __init__(self, objects: dict[tuple[str, str], bytes] | None = None) -> None:
         self.objects: dict[tuple[str, str], bytes] = dict(objects or {})
         self.metadata: dict[tuple[str, str], dict[str, str]] = {}
+        self.uploads: dict[str, tuple[str, str, dict[int, bytes]]] = {}
 
     def put(self, bucket: str, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
         self.objects[(bucket, key)] = bytes(data)
@@ -126,3 +137,53 @@ class MemoryObjects:
     def presigned_post(self, bucket: str, key: str, size: int, expires_in: int) -> dict[str, Any]:
         return {"url": f"memory://{bucket}", "fields": {"key": key, "content-length": str(size),
                                                         "expires-in": str(expires_in)}}
+
+    # -- multipart uploads: ``uploads[upload_id] = (bucket, key, {partNumber: bytes})`` -----------
+
+    def create_multipart(self, bucket: str, key: str, metadata: dict[str, str] | None = None) -> str:
+        upload_id = secrets.token_urlsafe(24)
+        self.uploads[upload_id] = (bucket, key, {})
+        self.metadata[(bucket, key)] = dict(metadata or {})
+        return upload_id
+
+    def presigned_part(self, bucket: str, key: str, upload_id: str, part_number: int, expires_in: int) -> str:
+        return f"memory://{bucket}/{key}?partNumber={part_number}&uploadId={upload_id}&expires-in={expires_in}"
+
+    def upload_part(self, upload_id: str, part_number: int, data: bytes) -> str:
+        """What a PUT to a part URL does: store the part, answer its ETag (quoted hex MD5, as S3)."""
+        self.uploads[upload_id][2][part_number] = bytes(data)
+        return _etag(data)
+
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> list[dict[str, Any]] | None:
+        upload = self.uploads.get(upload_id)
+        if upload is None or upload[:2] != (bucket, key):
+            return None
+        return [{"partNumber": n, "size": len(data), "etag": _etag(data)} for n, data in sorted(upload[2].items())]
+
+    def complete_multipart(self, bucket: str, key: str, upload_id: str, parts: list[tuple[int, str]]) -> str:
+        upload = self.uploads.get(upload_id)
+        if upload is None or upload[:2] != (bucket, key):
+            raise NotFoundError("no such multipart upload (completed or aborted)")
+        held = upload[2]
+        numbers = [n for n, _ in parts]
+        if numbers != sorted(set(numbers)):
+            raise ConflictError("parts must be listed in ascending part number order",
+                                {"field": "parts", "reason": "InvalidPartOrder"})
+        if any(n not in held or _etag(held[n]) != etag for n, etag in parts):
+            raise ConflictError("a part is missing or its ETag differs: upload it again (POST .../parts lists "
+                                "what S3 holds)", {"field": "parts", "reason": "InvalidPart"})
+        if any(len(held[n]) < MIN_PART_SIZE for n in numbers[:-1]):
+            raise ConflictError("every part but the last must be at least 5 MiB",
+                                {"field": "parts", "reason": "EntityTooSmall"})
+        data = b"".join(held[n] for n in numbers)
+        del self.uploads[upload_id]
+        self.objects[(bucket, key)] = data
+        digest = hashlib.md5(b"".join(hashlib.md5(held[n]).digest() for n in numbers)).hexdigest()
+        return f'"{digest}-{len(numbers)}"'
+
+    def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
+        self.uploads.pop(upload_id, None)
+
+
+def _etag(data: bytes) -> str:
+    return '"' + hashlib.md5(data).hexdigest() + '"'
