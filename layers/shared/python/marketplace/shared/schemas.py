@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from marketplace.shared.ids import HEX32_PATTERN
 
@@ -30,6 +39,16 @@ class Strict(BaseModel):
     the published schema's lengths and patterns are exactly what is checked."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _booleans_only_where_declared(cls, value: Any, info: ValidationInfo) -> Any:
+        # JSON Schema keeps booleans and numbers apart; pydantic's lax mode would read true as 1
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if annotation is not bool and bool not in typing.get_args(annotation):
+                raise ValueError("a boolean is not accepted here")
+        return value
 
 
 class ErrorBody(BaseModel):
