@@ -5,11 +5,35 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Literal, overload
+
+if TYPE_CHECKING:  # boto3-stubs (a dev dependency): the clients' types, for the type checker only
+    from botocore.client import BaseClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_stepfunctions import SFNClient
+
+# The services the functions use
+ServiceName = Literal["dynamodb", "kms", "s3", "secretsmanager", "sqs", "stepfunctions"]
 
 
-@functools.cache
-def client(service: str) -> Any:
+@overload
+def client(service: Literal["dynamodb"]) -> DynamoDBClient: ...
+@overload
+def client(service: Literal["kms"]) -> KMSClient: ...
+@overload
+def client(service: Literal["s3"]) -> S3Client: ...
+@overload
+def client(service: Literal["secretsmanager"]) -> SecretsManagerClient: ...
+@overload
+def client(service: Literal["sqs"]) -> SQSClient: ...
+@overload
+def client(service: Literal["stepfunctions"]) -> SFNClient: ...
+@functools.cache  # one client per service per process; tests call client.cache_clear()
+def client(service: ServiceName) -> BaseClient:
     import boto3
     from botocore.config import Config
 
@@ -17,12 +41,14 @@ def client(service: str) -> Any:
     path_style = service == "s3" and bool(os.environ.get("AWS_ENDPOINT_URL"))
     config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=30,
                     s3={"addressing_style": "path"} if path_style else None)
-    return boto3.session.Session().client(service, config=config)
+    made: BaseClient = boto3.session.Session().client(service, config=config)
+    return made
 
 
-def error_code(exc: Exception) -> str | None:
+def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore ``ClientError`` (None for anything else)."""
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
-        return response.get("Error", {}).get("Code")
+        code = response.get("Error", {}).get("Code")
+        return code if isinstance(code, str) else None
     return None

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import functools
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marketplace.adapters.aws import client, error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef, TransactWriteItemTypeDef, UpdateTypeDef
 
 CONDITION_FAILED = ("ConditionalCheckFailedException", "TransactionCanceledException")
 
@@ -100,18 +103,33 @@ class Table:
     # -- one operation of a transaction (``transact``) -------------------------------------------
 
     def tx_put(self, item: dict[str, Any], condition: str | None = None,
-               values: dict[str, Any] | None = None, names: dict[str, str] | None = None) -> dict[str, Any]:
-        return {"Put": {"TableName": self.name, "Item": to_ddb(item), **_cond(condition, values, names)}}
+               values: dict[str, Any] | None = None, names: dict[str, str] | None = None,
+               ) -> TransactWriteItemTypeDef:
+        put: PutTypeDef = {"TableName": self.name, "Item": to_ddb(item)}
+        _add_condition(put, condition, values, names)
+        return {"Put": put}
 
     def tx_update(self, key: dict[str, Any], set_: dict[str, Any], *, remove: tuple[str, ...] = (),
                   condition: str | None = None, values: dict[str, Any] | None = None,
-                  names: dict[str, str] | None = None) -> dict[str, Any]:
+                  names: dict[str, str] | None = None) -> TransactWriteItemTypeDef:
         expr, names_, values_ = _update_expression(set_, remove)
-        return {"Update": {"TableName": self.name, "Key": to_ddb(key), "UpdateExpression": expr,
-                           **_cond(condition, {**values_, **(values or {})}, {**names_, **(names or {})})}}
+        update: UpdateTypeDef = {"TableName": self.name, "Key": to_ddb(key), "UpdateExpression": expr}
+        _add_condition(update, condition, {**values_, **(values or {})}, {**names_, **(names or {})})
+        return {"Update": update}
 
 
-def transact(*operations: dict[str, Any]) -> bool:
+def _add_condition(operation: PutTypeDef | UpdateTypeDef, condition: str | None, values: dict[str, Any] | None,
+                   names: dict[str, str] | None) -> None:
+    """``_cond``'s keys set on one operation of a transaction."""
+    if condition:
+        operation["ConditionExpression"] = condition
+    if values:
+        operation["ExpressionAttributeValues"] = to_ddb(values)
+    if names:
+        operation["ExpressionAttributeNames"] = names
+
+
+def transact(*operations: TransactWriteItemTypeDef) -> bool:
     """All operations or none; False if a condition failed."""
     try:
         client("dynamodb").transact_write_items(TransactItems=list(operations))

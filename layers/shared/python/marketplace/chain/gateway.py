@@ -16,11 +16,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marketplace.chain import journal as J
 from marketplace.chain.reverts import ContractRevert, ErrorRegistry, revert_data
 from marketplace.errors import BlockchainError
+
+if TYPE_CHECKING:
+    from marketplace.adapters.aws import ServiceName
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +64,7 @@ class ChainGateway:
 
     # -- plumbing ---------------------------------------------------------------------------------
 
-    def _client(self, service: str) -> Any:
+    def _client(self, service: ServiceName) -> Any:
         if self._clients is not None:
             return self._clients(service)
         from marketplace.adapters.aws import client
