@@ -440,9 +440,10 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
 
     function _addUsageSigner(bytes32 licenseId, address signer) private {
         if (_licenses[licenseId].revoked) revert License__Revoked();
-        UsageSigner storage state = _usageSigners[licenseId][signer];
-        if (signer == address(0) || state.registered) revert License__InvalidUsageSigner(signer);
-        state.registered = true;
+        if (signer == address(0) || _usageSigners[licenseId][signer].registered) {
+            revert License__InvalidUsageSigner(signer);
+        }
+        _usageSigners[licenseId][signer] = UsageSigner({registered: true, revokedAt: 0, settledCounter: 0});
         emit UsageSignerAdded(licenseId, signer);
     }
 
@@ -460,6 +461,7 @@ contract LicenseManager is ILicenseManager, MarketplaceBase, EIP712, Nonces, Ree
         uint256 grace = settlementGrace;
         for (uint256 i; i < accesses.length; ++i) {
             SignedAccess calldata access = accesses[i];
+            // The third value (the failure's argument) is not needed: any failure reverts here.
             (address signer, ECDSA.RecoverError err,) =
                 ECDSA.tryRecover(accessDigest(licenseId, access.counter, access.requestHash), access.r, access.vs);
             if (err != ECDSA.RecoverError.NoError) revert License__InvalidAccessSignature(i);

@@ -92,7 +92,7 @@ interface IUsageTracker is IMarketplaceBase {
     ) external returns (bytes32 batchId);
 
     /// @notice Sets the minimum public window (DEFAULT_ADMIN_ROLE), within [15 minutes, 7 days].
-    function setMinWindow(uint256 minWindow) external;
+    function setMinWindow(uint256 newMinWindow) external;
 
     /// @notice The minimum width of a batch's public window (default 1 hour).
     function minWindow() external view returns (uint256);
