@@ -85,7 +85,7 @@ class ContentApiConfig(_PublicUrl):
     # API Gateway gives an integration 29 s; leave room for the answer.
     registration_wait_seconds: float = Field(25, alias="REGISTRATION_WAIT_SECONDS", ge=0, le=28)
     max_inline_upload_bytes: int = Field(5 * MiB, alias="MAX_INLINE_UPLOAD_BYTES", gt=0)
-    max_upload_bytes: int = Field(1024 * MiB, alias="MAX_UPLOAD_BYTES", gt=0)
+    max_upload_bytes: int = Field(50 * 1024 * MiB, alias="MAX_UPLOAD_BYTES", gt=0)
     upload_url_ttl_seconds: int = Field(900, alias="UPLOAD_URL_TTL_SECONDS", gt=0, le=7 * 24 * 3600)
 
 

@@ -217,6 +217,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("content-api", "content_api",
                  routes=(Route("POST", "/content/register", "jwt"),
                          Route("POST", "/content/uploads", "jwt"),
+                         Route("POST", "/content/uploads/{uploadId}/parts", "jwt"),
+                         Route("POST", "/content/uploads/{uploadId}/complete", "jwt"),
                          Route("GET", "/content/registrations/{registrationId}", "jwt"),
                          Route("GET", "/content/{contentId}")),
                  memory=1024, tables=("content", "registrations"), buckets=("content", "uploads"),

@@ -24,7 +24,7 @@ from marketplace.content.models import (
     ContentState,
     RegistrationState,
 )
-from marketplace.errors import ConflictError, StorageUnavailableError
+from marketplace.errors import ConflictError, NotFoundError, StorageUnavailableError
 from marketplace.shared.lifecycle import state_in
 
 _STATE = {"#st": "state"}
@@ -185,6 +185,61 @@ class S3Objects:
         """A browser-usable POST form for exactly ``size`` bytes under ``key``: ``{url, fields}``."""
         return self._s3.generate_presigned_post(
             Bucket=bucket, Key=key, Conditions=[["content-length-range", size, size]], ExpiresIn=expires_in)
+
+    # -- multipart uploads ------------------------------------------------------------------------
+
+    def create_multipart(self, bucket: str, key: str, metadata: dict[str, str] | None = None) -> str:
+        return self._call("create_multipart_upload", Bucket=bucket, Key=key, Metadata=metadata or {})["UploadId"]
+
+    def presigned_part(self, bucket: str, key: str, upload_id: str, part_number: int, expires_in: int) -> str:
+        return self._s3.generate_presigned_url(
+            "upload_part", Params={"Bucket": bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_number},
+            ExpiresIn=expires_in)
+
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> list[dict[str, Any]] | None:
+        parts: list[dict[str, Any]] = []
+        marker = 0
+        while True:
+            try:
+                page = self._call("list_parts", Bucket=bucket, Key=key, UploadId=upload_id,
+                                  PartNumberMarker=marker, MaxParts=1000)
+            except Exception as exc:
+                if error_code(exc) == "NoSuchUpload":
+                    return None
+                raise
+            parts += [{"partNumber": int(p["PartNumber"]), "size": int(p["Size"]), "etag": p["ETag"]}
+                      for p in page.get("Parts", [])]
+            if not page.get("IsTruncated"):
+                return parts
+            marker = int(page["NextPartNumberMarker"])
+
+    def complete_multipart(self, bucket: str, key: str, upload_id: str, parts: list[tuple[int, str]]) -> str:
+        try:
+            out = self._call("complete_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id,
+                             MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag} for n, etag in parts]})
+        except Exception as exc:
+            code = error_code(exc)
+            if code == "NoSuchUpload":
+                raise NotFoundError("no such multipart upload (completed or aborted)") from exc
+            if code in _BAD_PARTS:
+                raise ConflictError(_BAD_PARTS[code], {"field": "parts", "reason": code}) from exc
+            raise
+        return out["ETag"]
+
+    def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
+        try:
+            self._call("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id)
+        except Exception as exc:
+            if error_code(exc) != "NoSuchUpload":
+                raise
+
+
+# What S3 answers a completion whose parts do not assemble, and what the client should do
+_BAD_PARTS = {
+    "InvalidPart": "a part is missing or its ETag differs: upload it again (POST .../parts lists what S3 holds)",
+    "InvalidPartOrder": "parts must be listed in ascending part number order",
+    "EntityTooSmall": "every part but the last must be at least 5 MiB",
+}
 
 
 # --------------------------------------------------------------------------------------------

@@ -68,6 +68,30 @@ class ObjectStore(Protocol):
     def delete(self, bucket: str, key: str) -> None: ...
     def presigned_post(self, bucket: str, key: str, size: int, expires_in: int) -> dict[str, Any]: ...
 
+    # S3 multipart uploads (files above what one POST takes; parts uploaded by the client)
+    def create_multipart(self, bucket: str, key: str, metadata: dict[str, str] | None = None) -> str:
+        """Start a multipart upload of ``key``; its upload id."""
+        ...
+
+    def presigned_part(self, bucket: str, key: str, upload_id: str, part_number: int, expires_in: int) -> str:
+        """A presigned PUT URL for one part."""
+        ...
+
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> list[dict[str, Any]] | None:
+        """``[{partNumber, size, etag}]`` uploaded so far, in part order; None if there is no such
+        upload (completed or aborted)."""
+        ...
+
+    def complete_multipart(self, bucket: str, key: str, upload_id: str, parts: list[tuple[int, str]]) -> str:
+        """Assemble ``parts`` ((number, ETag) in order) into the object; its ETag. ``ConflictError``
+        if a part is missing, its ETag differs, or a part but the last is under 5 MiB;
+        ``NotFoundError`` if there is no such upload."""
+        ...
+
+    def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
+        """Drop an upload and its parts (no such upload is not an error)."""
+        ...
+
 
 class Saga(Protocol):
     def start(self, name: str, payload: dict[str, Any]) -> str:

@@ -10,21 +10,28 @@ import functools
 
 from marketplace import config
 from marketplace.content.schemas import (
+    CompleteUploadRequest,
     ContentView,
     Metadata,
+    MultipartUploadResponse,
     RegisterUploadRequest,
     RegistrationAccepted,
     RegistrationResult,
     RegistrationStatus,
+    UploadCompleted,
+    UploadPartsRequest,
+    UploadPartsView,
     UploadRequest,
     UploadResponse,
 )
 from marketplace.content.services import ContentService
 from marketplace.errors import ValidationError
-from marketplace.kit.http import Api, caller, parse_body, raw_body, reply
+from marketplace.kit.http import Api, caller, one_of, parse_body, raw_body, reply
 
 api = Api("content-api")
 
+UploadAnswer = one_of("UploadAnswer", UploadResponse, MultipartUploadResponse)
+_UPLOAD_404 = "NOT_FOUND: no such upload of yours"
 _CHAIN = "BLOCKCHAIN_ERROR (supportId) or IPFS_UNAVAILABLE (retryAfter): try again later"
 
 
@@ -75,11 +82,33 @@ def register():
                           {"field": "Content-Type"})
 
 
-@api.operation("POST", "/content/uploads", "Get a presigned S3 POST for a large file (exactly `size` bytes)",
-               ok={201: ("POST the file to url with fields, then register with uploadId", UploadResponse)},
-               errors={413: "PAYLOAD_TOO_LARGE: above the largest upload"})
+@api.operation("POST", "/content/uploads",
+               "Upload a large file (exactly `size` bytes): one presigned S3 POST (up to 5 GiB), or with "
+               "`multipart: true` (always above 5 GiB) an S3 multipart upload with a presigned PUT per part",
+               ok={201: ("a form to POST the file to (multipart false), or part URLs (multipart true); then "
+                         "register with uploadId", UploadAnswer)},
+               errors={413: "PAYLOAD_TOO_LARGE: above the largest upload, or above 5 GiB without multipart"})
 def uploads(req: UploadRequest):
     return reply(201, service().create_upload(caller(api), req))
+
+
+@api.operation("POST", "/content/uploads/{uploadId}/parts",
+               "A multipart upload's parts S3 holds (number, size, ETag) and fresh URLs for the parts asked for: "
+               "how a client resumes",
+               ok={200: ("the parts uploaded and the URLs asked for", UploadPartsView)},
+               errors={404: _UPLOAD_404, 409: "CONFLICT: not a multipart upload, already complete or registered"})
+def upload_parts(uploadId: str, req: UploadPartsRequest):
+    return service().upload_parts(caller(api), uploadId, req)
+
+
+@api.operation("POST", "/content/uploads/{uploadId}/complete",
+               "Assemble a multipart upload from its parts (every part in order, with the ETag S3 answered); "
+               "then POST /content/register {uploadId, metadata}",
+               ok={200: ("the assembled file", UploadCompleted)},
+               errors={404: _UPLOAD_404, 409: "CONFLICT: a part missing, changed or too small (details.reason), "
+                       "a size other than announced, aborted or already registered"})
+def complete_upload(uploadId: str, req: CompleteUploadRequest):
+    return service().complete_upload(caller(api), uploadId, req)
 
 
 @api.operation("GET", "/content/registrations/{registrationId}",

@@ -6,26 +6,37 @@ What a service returns is one of these; the handler picks the status from its ty
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from marketplace.shared.schemas import ErrorBody, HexId
 from marketplace.shared.schemas import Strict as _Strict
 
-__all__ = ["ContentView", "ErrorBody", "Metadata", "RegisterUploadRequest", "RegistrationAccepted",
-           "RegistrationResult", "RegistrationStatus", "UploadRequest", "UploadResponse"]
+__all__ = ["CompleteUploadRequest", "CompletedPart", "ContentView", "ErrorBody", "Metadata", "MultipartUploadResponse", "PartUrl",
+           "RegisterUploadRequest", "RegistrationAccepted", "RegistrationResult", "RegistrationStatus",
+           "UploadCompleted", "UploadPartsRequest", "UploadPartsView", "UploadRequest", "UploadResponse",
+           "UploadedPart"]
 
-# No leading or trailing whitespace (the schema says so with a pattern; nothing is stripped). The
-# classes are spelled out: \s differs between Python's and ECMA's (JSON Schema's) regular expressions.
-_WS = " \t\n\r\f\v"
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=f"^[^{_WS}]([\\s\\S]*[^{_WS}])?$")]
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+# S3's multipart limits: parts of 5 MiB to 5 GiB (the last may be smaller), at most 10,000 parts;
+# the API keeps an upload to MAX_PARTS parts so its part URLs fit one answer.
+MIN_PART_SIZE = 5 * MiB
+MAX_PART_SIZE = 5 * GiB
+MAX_PARTS = 1000
+# the largest file one presigned POST (S3's PutObject) can take
+MAX_POST_BYTES = 5 * GiB
+
+# Taken as sent: no stripping and no pattern (regular expressions differ between Python and ECMA,
+# JSON Schema's dialect), so the schema's lengths are exactly what is checked.
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 
 
 class Metadata(_Strict):
     """What a creator says about the content (the ``metadata`` part / field)."""
 
-    title: str = Field(min_length=1, max_length=200, pattern=f"[^{_WS}]", description="not only whitespace")
+    title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
     tags: list[Tag] = Field(default_factory=list, max_length=20)
 
@@ -33,13 +44,80 @@ class Metadata(_Strict):
 class UploadRequest(_Strict):
     size: int = Field(ge=1, description="exact size of the file in bytes")
     filename: str = Field(min_length=1, max_length=255)
+    multipart: bool | None = Field(
+        None, description="true: an S3 multipart upload (part URLs, parallel and resumable parts); false or absent: "
+        "one presigned POST, which S3 caps at 5 GiB (larger files are always multipart)")
+    partSize: int | None = Field(None, ge=MIN_PART_SIZE, le=MAX_PART_SIZE,
+                                 description="bytes per part of a multipart upload (default: 64 MiB, or more so "
+                                             "that the file has at most 1,000 parts)")
 
 
 class UploadResponse(BaseModel):
+    """One presigned POST for the whole file."""
+
     uploadId: str
+    multipart: Literal[False] = False
     url: str
     fields: dict[str, str]
     expiresAt: int
+
+
+class PartUrl(BaseModel):
+    partNumber: int = Field(ge=1, le=MAX_PARTS)
+    url: str = Field(description="presigned PUT of this part; send Content-MD5 (S3 checks it) and keep the ETag")
+    size: int = Field(description="exact bytes of this part")
+
+
+class MultipartUploadResponse(BaseModel):
+    """An S3 multipart upload: PUT each part to its URL (in any order, in parallel), then
+    POST /content/uploads/{uploadId}/complete with the parts' ETags, then register the uploadId."""
+
+    uploadId: str
+    multipart: Literal[True] = True
+    size: int
+    partSize: int
+    partCount: int
+    parts: list[PartUrl]
+    expiresAt: int = Field(description="when the part URLs expire (POST .../parts for fresh ones)")
+
+
+class UploadPartsRequest(_Strict):
+    partNumbers: list[Annotated[int, Field(ge=1, le=MAX_PARTS)]] = Field(
+        default_factory=list, max_length=MAX_PARTS, description="parts to get fresh URLs for (none: only the list)")
+
+
+class UploadedPart(BaseModel):
+    partNumber: int
+    size: int
+    etag: str = Field(description="S3's ETag of the part (the hex MD5 of its bytes, quoted)")
+
+
+class UploadPartsView(BaseModel):
+    """What S3 holds of a multipart upload, and fresh URLs for the parts asked for (to resume)."""
+
+    uploadId: str
+    size: int
+    partSize: int
+    partCount: int
+    uploaded: list[UploadedPart]
+    parts: list[PartUrl]
+    expiresAt: int
+
+
+class CompletedPart(_Strict):
+    partNumber: int = Field(ge=1, le=MAX_PARTS)
+    etag: str = Field(min_length=1, max_length=200, description="the ETag S3 answered to the part's PUT")
+
+
+class CompleteUploadRequest(_Strict):
+    parts: list[CompletedPart] = Field(min_length=1, max_length=MAX_PARTS, description="every part, in order")
+
+
+class UploadCompleted(BaseModel):
+    uploadId: str
+    size: int
+    etag: str | None = Field(None, description="S3's ETag of the assembled object (absent when it was completed "
+                                               "by an earlier call)")
 
 
 class RegisterUploadRequest(_Strict):

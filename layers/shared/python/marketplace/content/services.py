@@ -32,12 +32,23 @@ from marketplace.config import ContentApiConfig
 from marketplace.content.models import VISIBLE, RegistrationState
 from marketplace.content.ports import ContentItems, ObjectStore, Registrations, Saga
 from marketplace.content.schemas import (
+    MAX_PART_SIZE,
+    MAX_PARTS,
+    MAX_POST_BYTES,
+    MIN_PART_SIZE,
+    CompleteUploadRequest,
     ContentView,
     Metadata,
+    MultipartUploadResponse,
+    PartUrl,
     RegisterUploadRequest,
     RegistrationAccepted,
     RegistrationResult,
     RegistrationStatus,
+    UploadCompleted,
+    UploadedPart,
+    UploadPartsRequest,
+    UploadPartsView,
     UploadRequest,
     UploadResponse,
 )
@@ -48,6 +59,7 @@ from marketplace.errors import (
     NotFoundError,
     PayloadTooLargeError,
     RecordedError,
+    UnprocessableError,
     ValidationError,
     error_record,
 )
@@ -60,6 +72,7 @@ log = logging.getLogger(__name__)
 UPLOADS_PREFIX = "uploads/"
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the metadata part
 POLL_INTERVALS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0)  # then 1 s
+DEFAULT_PART_SIZE = 64 * 1024 * 1024
 
 AWAITING_UPLOAD, PENDING, REGISTERED, FAILED = (RegistrationState.AWAITING_UPLOAD, RegistrationState.PENDING,
                                                 RegistrationState.REGISTERED, RegistrationState.FAILED)
@@ -85,6 +98,17 @@ def too_large(max_bytes: int) -> PayloadTooLargeError:
         "POST /content/register with {\"uploadId\", \"metadata\"}",
         {"maxBytes": max_bytes, "uploadPath": "/content/uploads"},
     )
+
+
+def part_plan(size: int, requested: int | None) -> tuple[int, int]:
+    """(part size, part count) of a multipart upload of ``size`` bytes: the requested size (or
+    64 MiB), raised in whole MiB until the file has at most MAX_PARTS parts."""
+    part = requested or DEFAULT_PART_SIZE
+    if -(-size // part) > MAX_PARTS:
+        mib = 1024 * 1024
+        part = -(-(-(-size // MAX_PARTS)) // mib) * mib
+    part = max(MIN_PART_SIZE, min(part, MAX_PART_SIZE))
+    return part, max(1, -(-size // part))
 
 
 def registration_result(item: dict[str, Any], public_base_url: str) -> RegistrationResult:
@@ -149,24 +173,98 @@ class ContentService:
 
     # -- POST /content/uploads, then POST /content/register (JSON) --------------------------------
 
-    def create_upload(self, creator: str, req: UploadRequest) -> UploadResponse:
+    def create_upload(self, creator: str, req: UploadRequest) -> UploadResponse | MultipartUploadResponse:
         if req.size > self.cfg.max_upload_bytes:
             raise PayloadTooLargeError(f"File larger than {self.cfg.max_upload_bytes} bytes",
                                        {"maxBytes": self.cfg.max_upload_bytes, "field": "size"})
+        multipart = req.multipart or req.size > MAX_POST_BYTES
+        if req.multipart is False and multipart:
+            raise PayloadTooLargeError(f"One POST takes at most {MAX_POST_BYTES} bytes: ask for multipart",
+                                       {"maxBytes": MAX_POST_BYTES, "field": "multipart"})
         upload_id = new_id()
         now = utcnow()
         expires_at = int(now.timestamp()) + self.cfg.upload_url_ttl_seconds
         stamp = iso(now)
-        # kept a day past the form's expiry, like the staging object (bucket lifecycle)
-        if not self.registrations.create({
+        key = upload_key(upload_id)
+        item: dict[str, Any] = {
             "registrationId": upload_id, "creator": creator, "state": AWAITING_UPLOAD, "createdAt": stamp,
             "updatedAt": stamp, "filename": req.filename, "size": req.size, "source": "upload",
+            # kept a day past the URLs' expiry, like the staging object (bucket lifecycle)
             "ttl": expires_at + 86400,
-        }):
+        }
+        if multipart:
+            part_size, part_count = part_plan(req.size, req.partSize)
+            s3_upload = self.objects.create_multipart(self.cfg.uploads_bucket, key, {"creator": creator})
+            item.update(source="multipart", partSize=part_size, partCount=part_count, multipartUploadId=s3_upload)
+        if not self.registrations.create(item):
             raise InternalError("upload id collision")
-        form = self.objects.presigned_post(self.cfg.uploads_bucket, upload_key(upload_id), req.size,
-                                           self.cfg.upload_url_ttl_seconds)
+        if multipart:
+            return MultipartUploadResponse(
+                uploadId=upload_id, size=req.size, partSize=item["partSize"], partCount=item["partCount"],
+                parts=self._part_urls(item, range(1, item["partCount"] + 1)), expiresAt=expires_at)
+        form = self.objects.presigned_post(self.cfg.uploads_bucket, key, req.size, self.cfg.upload_url_ttl_seconds)
         return UploadResponse(uploadId=upload_id, url=form["url"], fields=form["fields"], expiresAt=expires_at)
+
+    def _part_urls(self, item: dict[str, Any], numbers) -> list[PartUrl]:
+        size, part, count = int(item["size"]), int(item["partSize"]), int(item["partCount"])
+        key = upload_key(item["registrationId"])
+        return [PartUrl(partNumber=n, size=min(part, size - (n - 1) * part),
+                        url=self.objects.presigned_part(self.cfg.uploads_bucket, key, item["multipartUploadId"], n,
+                                                        self.cfg.upload_url_ttl_seconds))
+                for n in sorted(set(numbers)) if 1 <= n <= count]
+
+    def _multipart_item(self, creator: str, upload_id: str) -> dict[str, Any]:
+        item = self.registrations.get(upload_id)
+        if item is None or item["creator"] != creator:
+            raise NotFoundError("no such upload", {"uploadId": upload_id})
+        if item.get("source") != "multipart":
+            raise ConflictError("not a multipart upload: POST the file to the form you were given",
+                                {"uploadId": upload_id})
+        if item["state"] != AWAITING_UPLOAD:
+            raise ConflictError("this upload is already registered", {"uploadId": upload_id, "state": item["state"]})
+        return item
+
+    def upload_parts(self, creator: str, upload_id: str, req: UploadPartsRequest) -> UploadPartsView:
+        """What S3 holds of a multipart upload and fresh URLs for ``req.partNumbers`` (to resume)."""
+        item = self._multipart_item(creator, upload_id)
+        count = int(item["partCount"])
+        beyond = [n for n in req.partNumbers if n > count]
+        if beyond:
+            raise UnprocessableError(f"part {beyond[0]} is beyond the upload's {count} parts",
+                                     {"field": "partNumbers", "partCount": count})
+        held = self.objects.list_parts(self.cfg.uploads_bucket, upload_key(upload_id), item["multipartUploadId"])
+        if held is None:
+            raise ConflictError("the upload is already complete: register it", {"uploadId": upload_id})
+        return UploadPartsView(
+            uploadId=upload_id, size=int(item["size"]), partSize=int(item["partSize"]), partCount=count,
+            uploaded=[UploadedPart(**p) for p in held], parts=self._part_urls(item, req.partNumbers),
+            expiresAt=int(utcnow().timestamp()) + self.cfg.upload_url_ttl_seconds)
+
+    def complete_upload(self, creator: str, upload_id: str, req: CompleteUploadRequest) -> UploadCompleted:
+        """Assemble the parts (all of them, in order, with the ETags S3 answered) into the staging
+        object; idempotent once complete."""
+        item = self._multipart_item(creator, upload_id)
+        bucket, key, size = self.cfg.uploads_bucket, upload_key(upload_id), int(item["size"])
+        numbers = [p.partNumber for p in req.parts]
+        if numbers != list(range(1, int(item["partCount"]) + 1)):
+            raise UnprocessableError(f"list every part 1..{item['partCount']} once, in order",
+                                     {"field": "parts", "partCount": int(item["partCount"])})
+        etag: str | None
+        try:
+            etag = self.objects.complete_multipart(bucket, key, item["multipartUploadId"],
+                                                   [(p.partNumber, p.etag) for p in req.parts])
+        except NotFoundError:
+            stored = self.objects.size(bucket, key)  # completed by an earlier call: answer it again
+            if stored is None:
+                raise ConflictError("the upload was aborted or has expired: start a new one",
+                                    {"uploadId": upload_id}) from None
+            etag = None
+        stored = self.objects.size(bucket, key)
+        if stored != size:
+            self.objects.delete(bucket, key)
+            raise ConflictError(f"the parts hold {stored} bytes, announced {size}: start a new upload",
+                                {"field": "parts", "uploadId": upload_id})
+        return UploadCompleted(uploadId=upload_id, size=size, etag=etag)
 
     def register_upload(self, creator: str, req: RegisterUploadRequest) -> RegistrationResult | RegistrationAccepted:
         item = self.registrations.get(req.uploadId)
