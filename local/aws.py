@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import secrets as pysecrets
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from marketplace import resources
 
@@ -25,10 +25,11 @@ STATEMACHINES_DIR = ROOT / "statemachines"
 STATES_ROLE = "local-states-role"
 
 
-def _client(service: str, endpoint_url: str):
-    import boto3
+class _Where(TypedDict):
+    """Where a boto3 client of the local stack talks to: ``boto3.client(service, **where)``."""
 
-    return boto3.client(service, endpoint_url=endpoint_url, region_name=REGION)
+    endpoint_url: str
+    region_name: str
 
 
 def _create_table(ddb, prefix: str, spec: resources.TableSpec) -> str:
@@ -163,24 +164,27 @@ def create_local_resources(endpoint_url: str, prefix: str, *,
     """
     secret_values = secret_values or {}
     env: dict[str, str] = {}
-    ddb = _client("dynamodb", endpoint_url)
+    import boto3
+
+    where = _Where(endpoint_url=endpoint_url, region_name=REGION)
+    ddb = boto3.client("dynamodb", **where)
     for table in resources.TABLES:
         env[table.env] = _create_table(ddb, prefix, table)
-    s3 = _client("s3", endpoint_url)
+    s3 = boto3.client("s3", **where)
     for bucket in resources.BUCKETS:
         env[bucket.env] = _create_bucket(s3, prefix, bucket)
-    sqs = _client("sqs", endpoint_url)
+    sqs = boto3.client("sqs", **where)
     for queue in resources.QUEUES:
         env[queue.env] = _create_queue(sqs, prefix, queue)
-    sm = _client("secretsmanager", endpoint_url)
+    sm = boto3.client("secretsmanager", **where)
     for secret in resources.SECRETS:
         env[secret.env] = _create_secret(sm, prefix, secret, secret_values.get(secret.name))
-    kms = _client("kms", endpoint_url)
+    kms = boto3.client("kms", **where)
     for key in resources.KEYS:
         env[key.env] = _create_key(kms, prefix, key)
     if resources.STATE_MACHINES:
-        role = _states_role(_client("iam", endpoint_url))
-        sfn = _client("stepfunctions", endpoint_url)
+        role = _states_role(boto3.client("iam", **where))
+        sfn = boto3.client("stepfunctions", **where)
         for machine in resources.STATE_MACHINES:
             env[machine.env] = _create_state_machine(sfn, role, prefix, machine)
     return env

@@ -15,6 +15,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 HARDHAT_CHAIN_ID = 31337
@@ -114,7 +115,7 @@ def _patch_moto_start_execution() -> None:
         return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
 
     start_execution._names_executions = True  # type: ignore[attr-defined]
-    StepFunctionsParserBackend.start_execution = start_execution
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]  # moto patched, as below
 
 
 def _serialize_moto_dynamodb() -> None:
@@ -217,6 +218,14 @@ def _patch_moto_kms_digest() -> None:
     KmsResponse._digest_patched = True  # type: ignore[attr-defined]
 
 
+class _Server(Protocol):
+    """moto's ThreadedMotoServer, as this module uses it."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 @dataclass
 class MotoServer:
     """moto's server in a thread of this process, on 127.0.0.1:port.
@@ -227,7 +236,7 @@ class MotoServer:
     """
 
     port: int = field(default_factory=free_port)
-    server: object | None = None
+    server: _Server | None = None
 
     @property
     def url(self) -> str:

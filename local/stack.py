@@ -149,14 +149,14 @@ class LocalStack:
             raise RuntimeError(f"cannot listen on 127.0.0.1:{self.port} ({exc.strerror}): "
                                "choose another port (--port, or PORT= for make dev)") from None
         # The Hardhat node boots (a few seconds of Node.js) while moto and the resources come up.
-        self.node = HardhatNode(log_path=self.state_dir / "hardhat.log")
+        node = self.node = HardhatNode(log_path=self.state_dir / "hardhat.log")
         node_error: list[BaseException] = []
         node_boot_time: list[float] = []
 
         def boot_node() -> None:
             t0 = time.monotonic()
             try:
-                self.node.start()
+                node.start()
                 node_boot_time.append(time.monotonic() - t0)
             except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
                 node_error.append(exc)
@@ -261,6 +261,8 @@ class LocalStack:
 
 
 def _print_banner(stack: LocalStack, seconds: float) -> None:
+    if stack.node is None or stack.moto is None:
+        raise RuntimeError("the local stack is not running (start it first)")
     print(f"\nLocal stack ready in {seconds:.1f} s")
     print(f"  API         {stack.api_url}   (OpenAPI: {stack.api_url}/openapi.json)")
     print(f"  chain       {stack.node.url}   chainId {stack.deployment.get('chainId')}")

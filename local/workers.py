@@ -28,9 +28,13 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from marketplace import resources
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 log = logging.getLogger("local.workers")
 
@@ -46,7 +50,7 @@ class WorkerContext:
     aws_endpoint: str
     region: str = "us-east-1"
 
-    def client(self, service: str):
+    def client(self, service: Literal["sqs"]) -> SQSClient:  # the services the workers use
         import boto3
 
         return boto3.client(service, endpoint_url=self.aws_endpoint, region_name=self.region)
@@ -164,7 +168,7 @@ class SqsPoller(_Loop):
             self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
 
-    def _record(self, m: dict[str, Any]) -> dict[str, Any]:
+    def _record(self, m: MessageTypeDef) -> dict[str, Any]:
         return {
             "messageId": m["MessageId"],
             "receiptHandle": m["ReceiptHandle"],

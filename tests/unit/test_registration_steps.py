@@ -12,7 +12,13 @@ from marketplace import ipfs
 from marketplace.content.adapters import ProvedAuthenticity
 from marketplace.content.fakes import MemoryContent, MemoryObjects, MemoryRegistrations
 from marketplace.content.saga import RegistrationSteps, content_id, creator_secret
-from marketplace.errors import BlockchainError, ConflictError, InternalError, MarketplaceError, ProofGenerationError
+from marketplace.errors import (
+    BlockchainError,
+    ConflictError,
+    InternalError,
+    MarketplaceError,
+    ProofGenerationError,
+)
 from marketplace.zk.field import P
 
 pytestmark = pytest.mark.unit
