@@ -15,6 +15,7 @@ from marketplace.content.saga import REGISTRY, RegistrationSteps
 from marketplace.content.saga_models import Cached, Compensated, Proved, RegisteredTx, SagaState, Stored
 from marketplace.kit import observability
 from marketplace.kit.tasks import Step, TaskFunction
+from pydantic import BaseModel
 
 
 @functools.cache
@@ -34,7 +35,7 @@ def steps() -> RegistrationSteps:
     )
 
 
-def _step(name: str, out: type) -> Step:
+def _step(name: str, out: type[BaseModel]) -> Step:
     def run(state: SagaState):
         observability.telemetry("registration-worker").logger.append_keys(registrationId=state.registrationId)
         result = out.model_validate(steps().run(name, state.model_dump(mode="json", exclude_none=True)))

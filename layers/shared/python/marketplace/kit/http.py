@@ -272,7 +272,7 @@ class _Resolver(APIGatewayRestResolver):
         event = self.current_event
         return self.declared.get(((event.http_method or "").upper(), event.resource or ""))
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         # the media type is checked before Powertools reads the body (it would parse any as JSON)
         declared = self.declared.get(((event.get("httpMethod") or "").upper(), event.get("resource") or ""))
         if declared is not None and event.get("body"):

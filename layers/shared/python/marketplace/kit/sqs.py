@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.sqs_fifo_partial_processor import SqsFifoPartialProcessor
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -86,7 +87,7 @@ class SqsConsumer(Generic[M]):
         observability.business(observability.Metric.MESSAGES_PROCESSED)
         return out
 
-    def _run(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def _run(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         if context is not None and hasattr(context, "get_remaining_time_in_millis"):
             self._cfg.register_lambda_context(context)
         processor: BatchProcessor = (SqsFifoPartialProcessor(skip_group_on_error=True) if self.fifo
