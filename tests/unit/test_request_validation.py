@@ -66,3 +66,12 @@ def test_register_upload_request_names_nested_metadata_fields():
     with pytest.raises(UnprocessableError) as err:
         parse_json(b'{"uploadId": "../etc", "metadata": {"title": "t"}}', RegisterUploadRequest)
     assert err.value.details["field"] == "uploadId"
+
+
+@pytest.mark.parametrize("body", [b'{"size": true, "filename": "a"}', b'{"size": 1, "filename": "a", "multipart": 0}',
+                                  b'{"size": 1, "filename": "a", "multipart": "true"}'])
+def test_booleans_and_numbers_are_not_coerced_into_each_other(body):
+    from marketplace.content.schemas import UploadRequest
+
+    with pytest.raises(UnprocessableError):
+        parse_json(body, UploadRequest)

@@ -43,11 +43,16 @@ class Strict(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _booleans_only_where_declared(cls, value: Any, info: ValidationInfo) -> Any:
-        # JSON Schema keeps booleans and numbers apart; pydantic's lax mode would read true as 1
-        if isinstance(value, bool) and info.field_name is not None:
-            annotation = cls.model_fields[info.field_name].annotation
-            if annotation is not bool and bool not in typing.get_args(annotation):
-                raise ValueError("a boolean is not accepted here")
+        # JSON Schema keeps booleans and numbers apart; pydantic's lax mode reads true as 1 and
+        # 0 as false
+        if info.field_name is None:
+            return value
+        annotation = cls.model_fields[info.field_name].annotation
+        declared = set(typing.get_args(annotation)) or {annotation}  # a union's members, or the type
+        if isinstance(value, bool) and bool not in declared:
+            raise ValueError("a boolean is not accepted here")
+        if bool in declared and value is not None and not isinstance(value, bool) and not (declared - {bool, type(None)}):
+            raise ValueError("a boolean is required here")
         return value
 
 
