@@ -32,7 +32,7 @@ class LicensingSettings:
 
 
 def same_address(a: str | None, b: str | None) -> bool:
-    return bool(a) and bool(b) and a.lower() == b.lower()
+    return bool(a and b and a.lower() == b.lower())
 
 
 def checksum(address: str) -> str:
@@ -105,6 +105,8 @@ class LicensingBase:
                 raise ForbiddenError("The transaction was not sent by you", {"txHash": req.txHash})
             return receipt
         if req.signature:
+            if req.deadline is None:  # the schema requires it with a signature
+                raise ValidationError("a signature needs the deadline it signed", {"field": "deadline"})
             if req.deadline < self._now():
                 # the request is well formed; the authorization it carries no longer holds (403)
                 raise ForbiddenError("The signature's deadline has passed: request the typed data again",

@@ -73,8 +73,11 @@ class LicensedContent(Protocol):
 class LicenseChain(Protocol):
     chain_id: int
     license_manager: str
-    escrow: str
-    token: str
+
+    @property
+    def escrow(self) -> str: ...  # read from the manager (ESCROW())
+    @property
+    def token(self) -> str: ...  # read from the manager (TOKEN())
 
     def token_domain(self) -> dict[str, Any]: ...
     def token_info(self) -> dict[str, Any]: ...

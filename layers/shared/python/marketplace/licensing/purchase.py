@@ -129,7 +129,10 @@ class PurchaseService(LicensingBase):
         return self._purchase_with_permit(buyer, terms, req)
 
     def _purchase_with_permit(self, buyer: str, terms: dict[str, Any], req: PurchaseRequest) -> PurchaseView:
-        permit = req.payment.permit
+        permit = req.payment.permit  # the schema requires a permit or a txHash, and this is not the txHash path
+        if permit is None:
+            raise ValidationError("give payment.permit (relayed) or payment.txHash (sent yourself)",
+                                  {"field": "payment"})
         amount, now = terms["amount"], self._now()
         if permit.value is not None and permit.value != amount:
             # a permit for another value cannot be the one the contract presents (402: not paid)

@@ -122,7 +122,7 @@ def get_license(licenseId: str):
                request_media={"application/json": RevokeRequest}, request_required=False)
 def revoke(licenseId: str):
     req = parse_body(api, RevokeRequest) if raw_body(api).strip() else RevokeRequest()
-    return licensing().revoke(caller(api), _id(licenseId, "licenseId"), req)  # type: ignore[arg-type]
+    return licensing().revoke(caller(api), _id(licenseId, "licenseId"), req)
 
 
 @api.operation("POST", "/license/{licenseId}/keys", "Issue a new API key (the buyer): the license's other keys "

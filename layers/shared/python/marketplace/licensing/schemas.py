@@ -10,7 +10,7 @@ truncate or refuse is a 422 before any transaction: ``pricePerUse`` uint96, ``ma
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -20,7 +20,7 @@ from marketplace.shared.schemas import Strict as _Strict
 
 Signature = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$")]
 LicenseType = Literal["per_use", "subscription", "research", "commercial"]
-if LICENSE_TYPES != LicenseType.__args__:  # one list, in the contract's enum order
+if LICENSE_TYPES != get_args(LicenseType):  # one list, in the contract's enum order
     raise RuntimeError("LicenseType and licensing.models.LICENSE_TYPES differ")
 
 UINT96_MAX = (1 << 96) - 1

@@ -19,7 +19,7 @@ _TERMS_FIELDS = ("termsId", "contentId", "type", "pricePerUse", "maxUses", "dura
 
 
 def terms_view(t: dict[str, Any], view: type[TermsView] = TermsView) -> TermsView:
-    return view(**{k: t.get(k) for k in _TERMS_FIELDS})
+    return view.model_validate({k: t.get(k) for k in _TERMS_FIELDS})
 
 
 class TermsService(LicensingBase):
