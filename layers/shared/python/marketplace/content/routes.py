@@ -77,7 +77,7 @@ def register():
         return _answer(service().register_multipart(creator, raw_body(api), content_type))
     if media in ("application/json", ""):
         req = parse_body(api, RegisterUploadRequest)
-        return _answer(service().register_upload(creator, req))  # type: ignore[arg-type]
+        return _answer(service().register_upload(creator, req))
     raise ValidationError("send multipart/form-data (file, metadata) or JSON {uploadId, metadata}",
                           {"field": "Content-Type"})
 

@@ -356,9 +356,8 @@ class ContentService:
     def get_content(self, content_id: str) -> ContentView:
         valid = as_hex32(content_id)
         item = self.content.get(valid) if valid and self.content is not None else None
-        if item is None or item["state"] not in VISIBLE:  # CREATED: a registration's claim in progress
+        if valid is None or item is None or item["state"] not in VISIBLE:  # CREATED: a claim in progress
             raise NotFoundError("no such content", {"contentId": content_id.lower()})
-        content_id = valid
         return ContentView(**{k: item[k] for k in ContentView.model_fields if k in item},
-                           verificationUrl=verification_url(self.cfg.public_base_url, content_id))
+                           verificationUrl=verification_url(self.cfg.public_base_url, valid))
 
