@@ -89,9 +89,22 @@ def _multihash(block: bytes) -> bytes:
     return bytes([_SHA2_256, 32]) + hashlib.sha256(block).digest()
 
 
-def _leaf(chunk: bytes) -> _Link:
-    block = _pb_node([], _unixfs_file(chunk, len(chunk), []))
-    return _Link(_multihash(block), len(block), len(chunk))
+def _leaf(chunk: bytes | bytearray | memoryview) -> _Link:
+    """A leaf ``PBNode{Data: UnixFS{Type: File, Data: chunk, filesize}}``, hashed without copying
+    the chunk: the block is ``0x0a len(UnixFS) | 08 02 | 12 len(chunk) chunk | 18 filesize``, so its
+    SHA-256 is fed the small header, the chunk in place and the small trailer."""
+    n = len(chunk)
+    if n == 0:  # an empty file: UnixFS without a Data field
+        block = _pb_node([], _unixfs_file(None, 0, []))
+        return _Link(_multihash(block), len(block), 0)
+    size = _varint(n)
+    unixfs_len = 2 + 1 + len(size) + n + 1 + len(size)
+    header = b"\x0a" + _varint(unixfs_len) + b"\x08\x02\x12" + size
+    trailer = b"\x18" + size
+    digest = hashlib.sha256(header)
+    digest.update(chunk)
+    digest.update(trailer)
+    return _Link(bytes([_SHA2_256, 32]) + digest.digest(), len(header) + n + len(trailer), n)
 
 
 def _parent(children: list[_Link]) -> _Link:
@@ -174,13 +187,26 @@ class CidBuilder:
         self._sha = hashlib.sha256()
         self._size = 0
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        # Whole chunks are hashed in place (memoryview slices, no copy); only a chunk that spans
+        # two pieces is gathered in the buffer.
         self._sha.update(data)
         self._size += len(data)
-        self._buf += data
-        while len(self._buf) >= self._chunk_size:
-            self._add(_leaf(bytes(self._buf[: self._chunk_size])), 0)
-            del self._buf[: self._chunk_size]
+        view = memoryview(data).cast("B")
+        size = self._chunk_size
+        if self._buf:
+            take = size - len(self._buf)
+            self._buf += view[:take]
+            view = view[take:]
+            if len(self._buf) < size:
+                return
+            self._add(_leaf(self._buf), 0)
+            self._buf = bytearray()
+        while len(view) >= size:
+            self._add(_leaf(view[:size]), 0)
+            view = view[size:]
+        if len(view):
+            self._buf += view
 
     def _add(self, link: _Link, level: int) -> None:
         if level == len(self._levels):
