@@ -175,3 +175,12 @@ def test_every_invocation_publishes_emf_metrics_with_business_counts(capsys, mon
     assert {"Purchases", "GasSpent"} <= names
     assert any(e.get("GasSpent") in (21000, 21000.0, [21000.0]) for e in emf), emf
     assert os.environ["POWERTOOLS_METRICS_NAMESPACE"] == "zkdm-test"
+
+
+def test_a_sent_transaction_counts_in_the_senders_metrics(capsys):
+    from marketplace.chain.gateway import _count_spent
+
+    ScheduledFunction("gas-test", lambda now: _count_spent({"gasUsed": 385_547, "status": 1})).handler(
+        {"time": "2026-11-30T05:00:00Z"}, LambdaContext("gas-test"))
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{") and "_aws" in line]
+    assert any(e.get("GasSpent") in (385_547, 385_547.0, [385_547.0]) and e.get("TransactionsSent") for e in emf), emf

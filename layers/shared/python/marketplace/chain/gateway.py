@@ -128,6 +128,7 @@ class ChainGateway:
         raises ``ContractRevert``; a transaction not mined within the timeout ``BlockchainError``."""
         sent = self.send(contract_name, function, *args, on_signed=on_signed, purpose=purpose, context=context)
         receipt = self.sender.wait(sent)
+        _count_spent(receipt)
         if receipt["status"] != 1:
             raise self._mined_revert(contract_name, function, sent, receipt)
         return receipt
@@ -152,7 +153,9 @@ class ChainGateway:
                                 on_signed=on_signed)
 
     def wait(self, sent) -> dict[str, Any]:
-        return self.sender.wait(sent)
+        receipt = self.sender.wait(sent)
+        _count_spent(receipt)
+        return receipt
 
     def _mined_revert(self, contract: str, function: str, sent, receipt: dict[str, Any]) -> BlockchainError:
         """A status-0 receipt: the revert data from replaying the call on the block before (the
@@ -252,6 +255,14 @@ class ChainGateway:
                            topics=topics, max_range=self.settings.max_log_range,
                            confirmations=self.settings.confirmations, reorg_depth=self.settings.reorg_depth,
                            ddb=self._client("dynamodb"))
+
+
+def _count_spent(receipt: dict[str, Any]) -> None:
+    """Business metrics of the invocation that sent a transaction: one sent, its gas."""
+    from marketplace.kit import observability
+
+    observability.business(observability.Metric.TRANSACTIONS_SENT)
+    observability.business(observability.Metric.GAS_SPENT, int(receipt.get("gasUsed") or 0))
 
 
 def _log_receipt(raw: dict[str, Any]) -> dict[str, Any]:
