@@ -46,6 +46,46 @@ log = logging.getLogger("local.lambdas")
 
 Handler = Callable[[Any, Any], Any]
 
+
+# --------------------------------------------------------------------------------------------
+# One event per thread for Powertools' resolvers
+# --------------------------------------------------------------------------------------------
+
+_events = threading.local()
+
+
+def isolate_powertools_events() -> None:
+    """Give each thread its own Powertools "current event".
+
+    Powertools keeps the event being resolved on the ``BaseRouter`` class
+    (``BaseRouter.current_event = ...`` in ``resolve``), which is right in Lambda (one request per
+    container at a time) and wrong here, where every function runs in threads of one process: two
+    requests resolved at once read each other's path, body and caller. A property on the class
+    (instance reads and writes) and on a metaclass (class reads and writes) keep it per thread.
+    Idempotent; applied when this module is imported.
+    """
+    from aws_lambda_powertools.event_handler import api_gateway
+
+    base = api_gateway.BaseRouter
+    if getattr(type(base), "_thread_local_events", False):
+        return
+
+    def get(_: Any) -> Any:
+        return getattr(_events, "event", None)
+
+    def set_(_: Any, value: Any) -> None:
+        _events.event = value
+
+    meta = type("ThreadLocalEventMeta", (type(base),), {"current_event": property(get, set_),
+                                                         "_thread_local_events": True})
+    if "current_event" in vars(base):
+        delattr(base, "current_event")
+    base.current_event = property(get, set_)  # type: ignore[assignment,method-assign]
+    base.__class__ = meta
+
+
+isolate_powertools_events()
+
 # --------------------------------------------------------------------------------------------
 # Loading handlers
 # --------------------------------------------------------------------------------------------
