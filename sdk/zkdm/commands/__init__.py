@@ -1,0 +1,1 @@
+"""CLI commands, one module per flow; each has ``register(app)`` (see ``zkdm.cli.COMMAND_MODULES``)."""
