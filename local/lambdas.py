@@ -80,8 +80,8 @@ def isolate_powertools_events() -> None:
                                                          "_thread_local_events": True})
     if "current_event" in vars(base):
         delattr(base, "current_event")
-    base.current_event = property(get, set_)  # type: ignore[assignment,method-assign]
-    base.__class__ = meta
+    base.current_event = property(get, set_)  # type: ignore[assignment]  # Powertools patched at run time
+    base.__class__ = meta  # type: ignore[method-assign]  # (its metaclass too)
 
 
 isolate_powertools_events()
