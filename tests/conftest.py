@@ -9,6 +9,7 @@
 | tests/contracts | contracts | Hardhat node, ``make build`` |
 | tests/zk | zk | the circuits' keys (``make build``) |
 | tests/e2e | e2e | the local stack (or its pieces) over HTTP, ``make build`` |
+| tests/sdk | sdk | nothing built: the client package (sdk/): models against the OpenAPI document, local signing, a fresh install |
 
 ``-m unit`` and ``tests/unit`` select the same tests; ``tests/test_layout.py`` checks that no
 module declares another tier's marker and that no test module imports another (shared helpers live
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parent
-TIERS = ("unit", "contract", "integration", "contracts", "zk", "infra", "e2e")
+TIERS = ("unit", "contract", "integration", "contracts", "zk", "infra", "e2e", "sdk")
 
 
 def tier_of(path: Path) -> str | None:

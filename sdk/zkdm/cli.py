@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -200,17 +199,16 @@ def main(argv: list[str] | None = None) -> int:
     json_output = "--json" in args
     try:
         app(args=args, prog_name="zkdm", standalone_mode=False)
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         return done.exit_code
-    except click.exceptions.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         Console(stderr=True).print("interrupted: run the same command again to resume")
         return INTERRUPTED
-    except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted: run the same command again to resume")
-        return INTERRUPTED
-    except click.exceptions.ClickException as usage:
-        usage.show()
-        return USAGE
+    except typer.TyperException as usage:  # click's usage errors (typer vendors click)
+        show = getattr(usage, "show", None)
+        if show is not None:
+            show()
+        return int(getattr(usage, "exit_code", USAGE))
     except ZkdmError as exc:
         report(exc, json_output)
         return exit_code(exc)
