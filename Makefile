@@ -42,9 +42,10 @@ dev: build
 ## test: every tier (one folder of tests/ each; tests/conftest.py marks each test with its folder)
 test: build
 	$(PY) -m pytest tests
-## test-fast: no build, no Hardhat, no synth: unit and port-contract tests, the infra tests that do not synthesize, the suite's layout
+## test-fast: no build, no Hardhat, no synth, no mypy run: unit and port-contract tests, the infra tests that do not
+## synthesize, the suite's layout (`make typecheck`, or `make test`'s tests/infra/test_typecheck.py, runs mypy)
 test-fast: .venv/.installed install-system
-	$(PY) -m pytest tests/unit tests/contract tests/infra tests/test_layout.py -m "not synth"
+	$(PY) -m pytest tests/unit tests/contract tests/infra tests/test_layout.py -m "not synth and not typecheck"
 test-unit: install
 	$(PY) -m pytest tests/unit
 test-contract: .venv/.installed
