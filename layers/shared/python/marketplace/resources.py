@@ -135,6 +135,9 @@ TABLES: tuple[TableSpec, ...] = (
               indexes=(Index("byBuyer", "buyer"), Index("byContent", "contentId"))),
     TableSpec("apikeys", "API_KEYS_TABLE", pk="keyHash", indexes=(Index("byLicense", "licenseId"),)),
     TableSpec("usage", "USAGE_TABLE", pk="licenseId", sk="seq", numeric=("seq",)),
+    # Flow 4: the worker keys (usage signers) a licensee registered, ACTIVE | REVOKED, with the last
+    # counter each was served and that access's signature (marketplace.usage.models.UsageSigner)
+    TableSpec("usage-signers", "USAGE_SIGNERS_TABLE", pk="licenseId", sk="signer"),
     TableSpec("ratelimits", "RATE_LIMITS_TABLE", pk="pk"),
     # Flow 2: a pending credential secret per quote (quoteId = its commitment), until purchase or ttl
     TableSpec("quotes", "QUOTES_TABLE", pk="quoteId"),

@@ -1,13 +1,21 @@
-"""The usage table in DynamoDB (``licenseId`` + numeric ``seq``), on the low-level client: the
-access path's write is one PutItem."""
+"""The usage table in DynamoDB (``licenseId`` + numeric ``seq``) and the usage-signers table
+(``licenseId`` + ``signer``), on the low-level client: the access path's signed use is one
+TransactWriteItems (the event put and the signer's counter advanced together)."""
 
 from __future__ import annotations
 
 from marketplace.adapters.aws import client, error_code
 from marketplace.adapters.dynamodb import CONDITION_FAILED, from_ddb, to_ddb
 from marketplace.shared.lifecycle import state_in
-from marketplace.usage.models import BATCH_LIFECYCLE, BatchState, UsageEvent
-from marketplace.usage.ports import UsageConflict
+from marketplace.usage.models import (
+    BATCH_LIFECYCLE,
+    SIGNER_LIFECYCLE,
+    BatchState,
+    SignerState,
+    UsageEvent,
+    UsageSigner,
+)
+from marketplace.usage.ports import SignerRefused, UsageConflict
 
 
 class DynamoUsageLog:
@@ -43,18 +51,124 @@ class DynamoUsageLog:
             kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
         return events[:limit]
 
-    def mark_proven(self, license_id: str, seqs: list[int]) -> int:
+    def events_from(self, license_id: str, from_seq: int, limit: int) -> list[UsageEvent]:
+        events: list[UsageEvent] = []
+        kwargs = {"TableName": self.table, "KeyConditionExpression": "licenseId = :l AND seq >= :s",
+                  "ExpressionAttributeValues": to_ddb({":l": license_id, ":s": from_seq}),
+                  "ConsistentRead": True, "Limit": limit}
+        while len(events) < limit:
+            out = self._ddb.query(**kwargs)
+            events += [UsageEvent.from_item(from_ddb(i)) for i in out.get("Items", [])]
+            if "LastEvaluatedKey" not in out:
+                break
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+        return events[:limit]
+
+    def mark_proven(self, license_id: str, seqs: list[int], *, batch_id: str | None = None,
+                    tx_hash: str | None = None, first_index: int | None = None) -> int:
         condition, values = state_in(BATCH_LIFECYCLE.sources(BatchState.PROVEN), "#b", ":b")
         moved = 0
-        for seq in seqs:
+        for position, seq in enumerate(seqs):
+            extra = {k: v for k, v in (("batchId", batch_id), ("txHash", tx_hash),
+                                       ("index", None if first_index is None else first_index + position))
+                     if v is not None}
+            sets = ", ".join(["#b = :proven"] + [f"#{k} = :{k}" for k in extra])
             try:
                 self._ddb.update_item(
                     TableName=self.table, Key=to_ddb({"licenseId": license_id, "seq": seq}),
-                    UpdateExpression="SET #b = :proven", ConditionExpression=condition,
-                    ExpressionAttributeNames={"#b": "batch"},
-                    ExpressionAttributeValues=to_ddb({**values, ":proven": str(BatchState.PROVEN)}))
+                    UpdateExpression=f"SET {sets}", ConditionExpression=condition,
+                    ExpressionAttributeNames={"#b": "batch", **{f"#{k}": k for k in extra}},
+                    ExpressionAttributeValues=to_ddb({**values, ":proven": str(BatchState.PROVEN),
+                                                      **{f":{k}": v for k, v in extra.items()}}))
                 moved += 1
             except Exception as exc:
                 if error_code(exc) not in CONDITION_FAILED:
                     raise
         return moved
+
+
+class DynamoUsageSigners:
+    """``UsageSigners`` on the usage-signers table; ``record_signed_use`` also writes the usage table."""
+
+    def __init__(self, table: str, usage_table: str | None = None) -> None:
+        self.table = table
+        self.usage_table = usage_table
+
+    @property
+    def _ddb(self):
+        return client("dynamodb")
+
+    def get(self, license_id: str, signer: str) -> UsageSigner | None:
+        item = self._ddb.get_item(TableName=self.table, Key=to_ddb({"licenseId": license_id, "signer": signer.lower()}),
+                                  ConsistentRead=True).get("Item")
+        return UsageSigner.from_item(from_ddb(item)) if item else None
+
+    def list(self, license_id: str) -> list[UsageSigner]:
+        out: list[UsageSigner] = []
+        kwargs = {"TableName": self.table, "KeyConditionExpression": "licenseId = :l",
+                  "ExpressionAttributeValues": to_ddb({":l": license_id}), "ConsistentRead": True}
+        while True:
+            page = self._ddb.query(**kwargs)
+            out += [UsageSigner.from_item(from_ddb(i)) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return sorted(out, key=lambda s: s.signer)
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def add(self, license_id: str, signer: str, at: int, tx_hash: str | None) -> bool:
+        SIGNER_LIFECYCLE.transition(None, SignerState.ACTIVE)
+        item = {"licenseId": license_id, "signer": signer.lower(), "state": str(SignerState.ACTIVE),
+                "lastCounter": 0, "addedAt": at, **({"txHash": tx_hash} if tx_hash else {})}
+        try:
+            self._ddb.put_item(TableName=self.table, Item=to_ddb(item),
+                               ConditionExpression="attribute_not_exists(signer)")
+        except Exception as exc:
+            if error_code(exc) in CONDITION_FAILED:
+                return False
+            raise
+        return True
+
+    def revoke(self, license_id: str, signer: str, at: int, tx_hash: str | None) -> bool:
+        condition, values = state_in(SIGNER_LIFECYCLE.sources(SignerState.REVOKED), "#st", ":st")
+        try:
+            self._ddb.update_item(
+                TableName=self.table, Key=to_ddb({"licenseId": license_id, "signer": signer.lower()}),
+                UpdateExpression="SET #st = :revoked, revokedAt = :at, lastCounter = if_not_exists(lastCounter, :zero)"
+                                 + (", revokeTx = :tx" if tx_hash else ""),
+                ConditionExpression=f"attribute_not_exists(signer) OR {condition}",
+                ExpressionAttributeNames={"#st": "state"},
+                ExpressionAttributeValues=to_ddb({**values, ":revoked": str(SignerState.REVOKED), ":at": at,
+                                                  ":zero": 0, **({":tx": tx_hash} if tx_hash else {})}))
+        except Exception as exc:
+            if error_code(exc) in CONDITION_FAILED:
+                return False
+            raise
+        return True
+
+    def record_signed_use(self, event: UsageEvent) -> None:
+        access = event.access
+        if access is None or self.usage_table is None:
+            raise ValueError("a signed use needs its access and the usage table")
+        BATCH_LIFECYCLE.transition(None, event.batch)
+        key = {"licenseId": event.license_id, "signer": access.signer}
+        try:
+            self._ddb.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.usage_table, "Item": to_ddb(event.to_item()),
+                         "ConditionExpression": "attribute_not_exists(seq)"}},
+                {"Update": {"TableName": self.table, "Key": to_ddb(key),
+                            "UpdateExpression": "SET lastCounter = :c, lastSignature = :sig, lastRequestHash = :rh, "
+                                                "lastSeq = :seq",
+                            "ConditionExpression": "#st = :active AND lastCounter = :prev",
+                            "ExpressionAttributeNames": {"#st": "state"},
+                            "ExpressionAttributeValues": to_ddb({
+                                ":c": access.counter, ":prev": access.counter - 1, ":sig": access.signature,
+                                ":rh": access.request_hash, ":seq": event.seq,
+                                ":active": str(SignerState.ACTIVE)})}},
+            ])
+        except Exception as exc:
+            if error_code(exc) not in CONDITION_FAILED:
+                raise
+            reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
+            codes = [r.get("Code") for r in reasons]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                raise UsageConflict(f"{event.license_id}#{event.seq}") from None
+            raise SignerRefused(self.get(event.license_id, access.signer)) from None
