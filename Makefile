@@ -11,7 +11,7 @@ PORT ?= 3000
 
 .PHONY: install install-system build build-circuits build-contracts dev test test-fast test-unit test-contract test-integration \
         test-infra test-e2e test-contracts test-zk typecheck synth slither bench bench-register bench-gas bench-zk \
-        bench-access bench-chain clean
+        bench-access bench-chain bench-upload test-sdk clean
 
 ## install: Python (uv, from uv.lock) and npm (from package-lock.json) dependencies, system tools
 install: .venv/.installed node_modules/.installed install-system
@@ -45,7 +45,7 @@ test: build
 ## test-fast: no build, no Hardhat, no synth, no mypy run: unit and port-contract tests, the infra tests that do not
 ## synthesize, the suite's layout (`make typecheck`, or `make test`'s tests/infra/test_typecheck.py, runs mypy)
 test-fast: .venv/.installed install-system
-	$(PY) -m pytest tests/unit tests/contract tests/infra tests/test_layout.py -m "not synth and not typecheck"
+	$(PY) -m pytest tests/unit tests/contract tests/infra tests/sdk tests/test_layout.py -m "not synth and not typecheck"
 test-unit: install
 	$(PY) -m pytest tests/unit
 test-contract: .venv/.installed
@@ -60,6 +60,9 @@ test-contracts: build
 	$(PY) -m pytest tests/contracts
 test-zk: build
 	$(PY) -m pytest tests/zk
+## test-sdk: the client package (sdk/): models against the OpenAPI document, signing, exit codes, a fresh install
+test-sdk: .venv/.installed
+	$(PY) -m pytest tests/sdk
 
 ## typecheck: mypy over the shared layer, the functions, local/ and infra/ ([tool.mypy] in pyproject.toml)
 typecheck: install
@@ -71,7 +74,7 @@ synth: build
 slither: build
 	$(PY) contracts/slither.py
 
-bench: bench-register bench-gas bench-zk bench-access bench-chain
+bench: bench-register bench-gas bench-zk bench-access bench-chain bench-upload
 bench-register: build
 	$(PY) bench/register.py
 bench-gas: build
@@ -80,6 +83,9 @@ bench-zk: build
 	$(PY) bench/zk.py
 bench-access: build
 	$(PY) bench/access.py
+## bench-upload: zkdm multipart upload to the local moto S3, SHA-256 and CID throughput (bench/results/upload.json)
+bench-upload: build
+	$(PY) bench/upload.py
 bench-chain: build
 	node contracts/build.mjs --test
 	$(PY) bench/chain.py

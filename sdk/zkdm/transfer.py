@@ -110,8 +110,7 @@ class Registration:
         if self.state.get("registrationId"):
             self.on_event("resume-registration", {"registrationId": self.state["registrationId"]})
             return self._poll(self.state["registrationId"])
-        if not self.state.get("completed"):
-            self._upload()
+        self.upload()
         try:
             answer = self.client.register_upload(self.state["uploadId"], self.metadata)
         except ApiError as err:
@@ -160,6 +159,15 @@ class Registration:
             self.state_path.unlink()
 
     # -- the multipart upload ---------------------------------------------------------------------
+
+    def upload(self) -> str:
+        """Upload the file (resuming a recorded upload) and complete it: its upload id, ready to
+        register (``client.register_upload``)."""
+        if not self.state:
+            self.state = self._load_state()
+        if not self.state.get("completed"):
+            self._upload()
+        return self.state["uploadId"]
 
     def _upload(self) -> None:
         if self.state.get("uploadId"):
