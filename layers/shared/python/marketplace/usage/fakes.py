@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from marketplace.shared.memory import MemoryTable
 from marketplace.usage.models import (
     BATCH_LIFECYCLE,
@@ -12,6 +15,11 @@ from marketplace.usage.models import (
     UsageSigner,
 )
 from marketplace.usage.ports import SignerRefused, UsageConflict
+
+
+def _mark_proven(extra: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """The change that marks one usage item PROVEN with its batch, tx and index (``extra``)."""
+    return lambda item: item.update(batch=str(BatchState.PROVEN), **extra)
 
 
 class MemoryUsageLog:
@@ -42,7 +50,7 @@ class MemoryUsageLog:
                                        ("index", None if first_index is None else first_index + position))
                      if v is not None}
             moved += self.table.update({"licenseId": license_id, "seq": seq},
-                                       lambda item, extra=extra: item.update(batch=str(BatchState.PROVEN), **extra),
+                                       _mark_proven(extra),
                                        condition=lambda old: old is not None and old["batch"] in sources) is not None
         return moved
 
