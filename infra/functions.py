@@ -18,6 +18,7 @@ from pathlib import Path
 from aws_cdk import Aws, Duration, Size
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 from marketplace.resources import (
@@ -54,6 +55,11 @@ BUCKET_ACTIONS = ["s3:ListBucket"]  # so a missing key reads as 404 rather than 
 QUEUE_ACTIONS = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
 SECRET_ACTIONS = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
 KEY_ACTIONS = ["kms:Sign", "kms:GetPublicKey"]  # the relayer key: sign digests, derive the address
+# SES (v1 API): a creator verifies any address ("verify"); mail goes out only as EMAIL_FROM ("send");
+# reading verification status has no resource-level permission
+SES_VERIFY_ACTIONS = ["ses:VerifyEmailIdentity"]
+SES_SEND_ACTIONS = ["ses:SendRawEmail"]
+SES_STATUS_ACTIONS = ["ses:GetIdentityVerificationAttributes"]
 PROVER_TMP = Size.gibibytes(2)  # /tmp for the proving files a prover downloads
 
 
@@ -64,6 +70,27 @@ def handler_dir(root: Path, spec: FunctionSpec) -> Path:
         raise MissingBuildError(f"{code_dir}/handler.py missing: resources.FUNCTIONS declares function "
                                 f"{spec.name!r} but its handler has not been written")
     return code_dir
+
+
+def ses_identity_arn(identity: str) -> str:
+    return f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}:identity/{identity}"
+
+
+def ses_statements(spec: FunctionSpec, email_from: str | None) -> list[iam.PolicyStatement]:
+    """SES permissions of a function: "verify" may start verification of any address (creators
+    choose theirs); "send" may send only as ``EMAIL_FROM`` (the address identity, or its domain's),
+    and nothing when ``EMAIL_FROM`` is not set (email is then off)."""
+    out: list[iam.PolicyStatement] = []
+    if spec.ses:
+        out.append(iam.PolicyStatement(actions=SES_STATUS_ACTIONS, resources=["*"]))
+    if "verify" in spec.ses:
+        out.append(iam.PolicyStatement(actions=SES_VERIFY_ACTIONS, resources=[ses_identity_arn("*")]))
+    if "send" in spec.ses and email_from:
+        domain = email_from.rsplit("@", 1)[-1]
+        out.append(iam.PolicyStatement(
+            actions=SES_SEND_ACTIONS, resources=[ses_identity_arn(email_from), ses_identity_arn(domain)],
+            conditions={"StringEquals": {"ses:FromAddress": email_from}}))
+    return out
 
 
 class Functions(Construct):
@@ -112,6 +139,9 @@ class Functions(Construct):
             )
             logs.grant_write(role)
             self._grant(spec, role, tables, buckets, queues, secrets, keys, layers)
+            if spec.consumes:  # the event source mapping (its consume permissions on that queue only)
+                fn.add_event_source(event_sources.SqsEventSource(
+                    queues.by_name[spec.consumes], batch_size=spec.batch_size, report_batch_item_failures=True))
             self.by_name[spec.name] = fn
             self.roles[spec.name] = role
 
@@ -135,6 +165,10 @@ class Functions(Construct):
         ):
             for n in names:
                 env[by_name(specs, n).env] = physical(n)
+        for n in spec.queues:  # a queue's dead-letter queue, for functions that put messages there
+            dlq_env = by_name(QUEUES, n).dlq_env
+            if dlq_env:
+                env[dlq_env] = queues.dead_letters[n].queue_name
         for name in spec.settings + (("CHAIN_CONFIG",) if spec.chain else ()):
             value = c.settings.get(name, self.computed_settings.get(name))
             if value is not None:
@@ -161,6 +195,9 @@ class Functions(Construct):
         allow(OBJECT_ACTIONS, [buckets.by_name[n].arn_for_objects("*") for n in spec.buckets])
         allow(BUCKET_ACTIONS, [buckets.by_name[n].bucket_arn for n in spec.buckets])
         allow(QUEUE_ACTIONS, [queues.by_name[n].queue_arn for n in spec.queues])
+        allow(QUEUE_ACTIONS, [queues.dead_letters[n].queue_arn for n in spec.queues if by_name(QUEUES, n).dlq_env])
+        for statement in ses_statements(spec, self.config.settings.get("EMAIL_FROM")):
+            role.add_to_principal_policy(statement)
         allow(SECRET_ACTIONS, [secrets.by_name[n].secret_arn for n in spec.secrets])
         allow(KEY_ACTIONS, [keys.by_name[n].key_arn for n in spec.keys])
         if spec.prover:

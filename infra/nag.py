@@ -26,7 +26,12 @@ SECRET_ROTATION = {
                     "registration, is derived from this key; a new key would lock creators out.",
     "credential-key": "Seals licensees' credential secrets at rest; a new key needs every sealed credential "
                       "re-sealed first (a migration, not a rotation Lambda).",
+    "webhook-key": "Seals creators' webhook signing secrets at rest; a new key needs every sealed webhook "
+                   "secret re-sealed first (a migration, not a rotation Lambda); creators rotate their own "
+                   "signing secrets through POST /webhooks/{id}/rotate.",
 }
+SES_STATUS = (" SES's GetIdentityVerificationAttributes (reading whether an address is verified) supports no "
+              "resource-level permission either.")
 
 PUBLIC_ROUTE = ("{route}: no API Gateway authorizer by the API contract (architecture.md): a public route "
                 "(sign-in, public metadata and terms, OpenAPI) or one whose handler checks the licensee's "
@@ -46,7 +51,11 @@ def suppress(stack: MarketplaceStack) -> None:
     # --- functions' roles ---------------------------------------------------------------------
     for spec in FUNCTIONS:
         role = stack.functions.roles[spec.name]
-        _ack(role, "IAM5[Resource::*]", XRAY)
+        _ack(role, "IAM5[Resource::*]", XRAY + (SES_STATUS if spec.ses else ""))
+        if "verify" in spec.ses:
+            _ack(role, "IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]",
+                 "Creators choose their own notification address: SES VerifyEmailIdentity on any identity "
+                 "(it only sends a verification link); sending stays limited to EMAIL_FROM.")
         for name in spec.buckets:
             _ack(role, f"IAM5[Resource::{_arn_of(stack, stack.buckets.by_name[name])}/*]",
                  f"Objects of the {name} bucket only, keyed by CID or upload id chosen per request; "

@@ -88,7 +88,8 @@ def _create_bucket(s3, prefix: str, spec: resources.BucketSpec) -> str:
     return name
 
 
-def _create_queue(sqs, prefix: str, spec: resources.QueueSpec) -> str:
+def _create_queue(sqs, prefix: str, spec: resources.QueueSpec) -> tuple[str, str]:
+    """The queue's URL and its dead-letter queue's URL."""
     fifo = {"FifoQueue": "true", "ContentBasedDeduplication": "true"} if spec.fifo else {}
     dlq_url = sqs.create_queue(QueueName=resources.physical_name(prefix, f"{spec.name}-dlq", fifo=spec.fifo),
                                Attributes=fifo)["QueueUrl"]
@@ -97,7 +98,7 @@ def _create_queue(sqs, prefix: str, spec: resources.QueueSpec) -> str:
     return sqs.create_queue(
         QueueName=resources.physical_name(prefix, spec.name, fifo=spec.fifo),
         Attributes={**fifo, "VisibilityTimeout": str(spec.visibility_timeout), "RedrivePolicy": redrive},
-    )["QueueUrl"]
+    )["QueueUrl"], dlq_url
 
 
 def _create_secret(sm, prefix: str, spec: resources.SecretSpec, value: str | None) -> str:
@@ -175,7 +176,9 @@ def create_local_resources(endpoint_url: str, prefix: str, *,
         env[bucket.env] = _create_bucket(s3, prefix, bucket)
     sqs = boto3.client("sqs", **where)
     for queue in resources.QUEUES:
-        env[queue.env] = _create_queue(sqs, prefix, queue)
+        env[queue.env], dlq_url = _create_queue(sqs, prefix, queue)
+        if queue.dlq_env:
+            env[queue.dlq_env] = dlq_url
     sm = boto3.client("secretsmanager", **where)
     for secret in resources.SECRETS:
         env[secret.env] = _create_secret(sm, prefix, secret, secret_values.get(secret.name))
@@ -188,3 +191,11 @@ def create_local_resources(endpoint_url: str, prefix: str, *,
         for machine in resources.STATE_MACHINES:
             env[machine.env] = _create_state_machine(sfn, role, prefix, machine)
     return env
+
+
+def verify_email_sender(endpoint_url: str, address: str) -> None:
+    """Verify ``address`` as an SES identity in moto (moto verifies at once), so the
+    notifications consumer may send as ``EMAIL_FROM``; in AWS ops verify the domain (docs/deploy.md)."""
+    import boto3
+
+    boto3.client("ses", endpoint_url=endpoint_url, region_name=REGION).verify_email_identity(EmailAddress=address)

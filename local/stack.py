@@ -47,6 +47,9 @@ RELAYER_FUNDING_WEI = 1_000 * 10**18  # the KMS relayer's gas money, sent by the
 # chain gateway settings of the local stack: a block is final when mined, and the monitor (every
 # few seconds, local.workers) re-prices after 20 s
 LOCAL_CHAIN_SETTINGS = {"CHAIN_CONFIRMATIONS": "1", "TX_STUCK_SECONDS": "20"}
+# notifications: webhooks may go to http://127.0.0.1 receivers (never to private or metadata
+# addresses), and email comes from an address verified in moto's SES
+LOCAL_NOTIFICATION_SETTINGS = {"WEBHOOKS_ALLOW_LOOPBACK": "true", "EMAIL_FROM": "notifications@zkdm.local"}
 
 
 @dataclass
@@ -168,10 +171,11 @@ class LocalStack:
             self.moto = MotoServer().start()
             # boto3 clients in this process (the handlers' adapters) talk to moto
             os.environ["AWS_ENDPOINT_URL"] = self.moto.url
-            from local.aws import create_local_resources
+            from local.aws import create_local_resources, verify_email_sender
 
             # the relayer's key is a KMS key in moto (as in AWS); a Hardhat account only funds it
             self.env.update(create_local_resources(self.moto.url, self.prefix))
+            verify_email_sender(self.moto.url, LOCAL_NOTIFICATION_SETTINGS["EMAIL_FROM"])
             self.relayer = relayer_address(self.env["RELAYER_KEY_ID"])
 
         self._node_boot.join()
@@ -198,6 +202,7 @@ class LocalStack:
                 "CHAIN_ID": str(self.deployment["chainId"]),
                 "CHAIN_CONFIG": json.dumps(self.deployment),
                 **LOCAL_CHAIN_SETTINGS,
+                **LOCAL_NOTIFICATION_SETTINGS,
             })
             self.functions = {
                 spec.name: LocalFunction(resources.physical_name(self.prefix, spec.name), spec.handler,

@@ -222,3 +222,15 @@ CHAIN_MONITOR_SECONDS = 5.0  # EventBridge runs it every minute in AWS; locally 
 @register_worker("chain-monitor")
 def _chain_monitor(ctx: WorkerContext) -> Worker:
     return Schedule(ctx, function="chain-monitor", every_seconds=CHAIN_MONITOR_SECONDS)
+
+
+# notifications (issue 9): the notifications queue's fan-out and the webhook attempts
+@register_worker("notifications")
+def _notifications(ctx: WorkerContext) -> Worker:
+    return SqsPoller(ctx, queue="notifications", function="notifications")
+
+
+@register_worker("webhook-delivery")
+def _webhook_delivery(ctx: WorkerContext) -> Worker:
+    spec = resources.by_name(resources.FUNCTIONS, "webhook-delivery")
+    return SqsPoller(ctx, queue="webhook-deliveries", function="webhook-delivery", batch_size=spec.batch_size)

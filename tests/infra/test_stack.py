@@ -31,7 +31,7 @@ RESOURCELESS_ACTIONS = {
     "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
     "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
     "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
-    "logs:DescribeLogGroups",
+    "logs:DescribeLogGroups", "ses:GetIdentityVerificationAttributes",
 }
 
 
@@ -263,7 +263,8 @@ def test_function_may_touch_only_the_resources_its_spec_lists(synth, spec):
     }
     granted = {owned[r] for r in referenced if r in owned}
     expected = ({("table", n) for n in spec.tables} | {("bucket", n) for n in spec.buckets}
-                | {("queue", n) for n in spec.queues} | {("secret", n) for n in spec.secrets}
+                | {("queue", n) for n in spec.queues + ((spec.consumes,) if spec.consumes else ())}
+                | {("secret", n) for n in spec.secrets}
                 | {("state_machine", n) for n in spec.state_machines})
     assert granted == expected
 
@@ -417,3 +418,51 @@ def test_scheduled_functions_have_their_rule(synth):
         [rule] = [r for r in rules.values() if fn_id in _refs(r["Properties"]["Targets"])]
         assert rule["Properties"]["ScheduleExpression"] == expression
         assert rule["Properties"]["State"] == "ENABLED"
+
+
+# --- queue consumers, dead-letter alarms, SES (notifications) -------------------------------------
+
+@pytest.mark.parametrize("spec", [f for f in FUNCTIONS if f.consumes], ids=lambda s: s.name)
+def test_a_consumer_is_triggered_by_its_queue_with_partial_batch_failures(synth, spec):
+    queue_id = synth.logical_id(synth.stack.queues.by_name[spec.consumes])
+    fn_id = synth.logical_id(synth.stack.functions.by_name[spec.name])
+    [mapping] = [m["Properties"] for m in synth.resources("AWS::Lambda::EventSourceMapping").values()
+                 if m["Properties"]["FunctionName"] == {"Ref": fn_id}]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    assert mapping["BatchSize"] == spec.batch_size and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = by_name(QUEUES, spec.consumes)
+    assert queue.visibility_timeout >= 4 * spec.timeout  # a message is not seen again while being handled
+
+
+@pytest.mark.parametrize("spec", QUEUES, ids=lambda s: s.name)
+def test_every_dead_letter_queue_is_alarmed(synth, spec):
+    dlq_id = synth.logical_id(synth.stack.queues.dead_letters[spec.name])
+    alarm = synth.template["Resources"][synth.logical_id(synth.stack.queues.alarms[spec.name])]["Properties"]
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible" and alarm["Threshold"] == 1
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}]
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_the_delivery_function_may_put_on_its_dead_letter_queue_only(synth):
+    spec = by_name(FUNCTIONS, "webhook-delivery")
+    env = _function(synth, spec.name)["Properties"]["Environment"]["Variables"]
+    dlq_id = synth.logical_id(synth.stack.queues.dead_letters["webhook-deliveries"])
+    assert env["WEBHOOK_DEAD_LETTERS_QUEUE"] == {"Fn::GetAtt": [dlq_id, "QueueName"]}
+    role = _function(synth, spec.name)["Properties"]["Role"]["Fn::GetAtt"][0]
+    dlq_ids = {synth.logical_id(q) for q in synth.stack.queues.dead_letters.values()}
+    assert _refs(_statements(synth, role)) & dlq_ids == {dlq_id}
+
+
+def test_ses_send_is_scoped_to_the_configured_sender():
+    from infra.functions import ses_statements
+
+    consumer, api = by_name(FUNCTIONS, "notifications"), by_name(FUNCTIONS, "notifications-api")
+    sent = [s.to_json() for s in ses_statements(consumer, "alerts@mail.example.com")]
+    [send] = [s for s in sent if "ses:SendRawEmail" in _as_list(s["Action"])]
+    assert send["Condition"] == {"StringEquals": {"ses:FromAddress": "alerts@mail.example.com"}}
+    assert [r.rsplit(":identity/", 1)[1] for r in _as_list(send["Resource"])] == ["alerts@mail.example.com",
+                                                                                "mail.example.com"]
+    assert not any("ses:SendRawEmail" in _as_list(s["Action"]) for s in
+                   [s.to_json() for s in ses_statements(consumer, None)])  # no sender set: no email at all
+    assert not any("ses:SendRawEmail" in _as_list(s["Action"]) for s in
+                   [s.to_json() for s in ses_statements(api, "alerts@mail.example.com")])

@@ -143,6 +143,65 @@ class LicenseApiConfig(_ChainSender):
     signature_ttl_seconds: int = Field(900, alias="SIGNATURE_TTL_SECONDS", ge=60, le=7 * 24 * 3600)
 
 
+# -- notifications (issue 9) ------------------------------------------------------------------------
+
+
+def _retry_schedule(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(int(v) for v in value.replace(" ", "").split(",") if v)
+    return value
+
+
+class _Webhooks(_EnvConfig):
+    allow_loopback: bool = Field(False, alias="WEBHOOKS_ALLOW_LOOPBACK")
+    webhook_timeout_seconds: float = Field(10, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=10)
+
+    def notification_settings(self, **extra: Any):
+        from marketplace.notifications.services import NotificationSettings
+
+        return NotificationSettings(allow_loopback=self.allow_loopback, timeout=self.webhook_timeout_seconds, **extra)
+
+
+class NotificationsApiConfig(_Webhooks):
+    webhooks_table: str = Field(alias="WEBHOOKS_TABLE")
+    deliveries_table: str = Field(alias="DELIVERIES_TABLE")
+    creator_settings_table: str = Field(alias="CREATOR_SETTINGS_TABLE")
+    webhook_secret_key_id: str = Field(alias="WEBHOOK_SECRET_KEY_ID")
+    secret_grace_seconds: int = Field(24 * 3600, alias="WEBHOOK_SECRET_GRACE_SECONDS", ge=0, le=30 * 24 * 3600)
+
+
+class NotificationsConsumerConfig(_EnvConfig):
+    webhooks_table: str = Field(alias="WEBHOOKS_TABLE")
+    deliveries_table: str = Field(alias="DELIVERIES_TABLE")
+    creator_settings_table: str = Field(alias="CREATOR_SETTINGS_TABLE")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    deliveries_queue: str = Field(alias="WEBHOOK_DELIVERIES_QUEUE")
+    dead_letters_queue: str = Field(alias="WEBHOOK_DEAD_LETTERS_QUEUE")
+    email_from: str | None = Field(None, alias="EMAIL_FROM")
+
+
+class WebhookDeliveryConfig(_Webhooks):
+    webhooks_table: str = Field(alias="WEBHOOKS_TABLE")
+    deliveries_table: str = Field(alias="DELIVERIES_TABLE")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    deliveries_queue: str = Field(alias="WEBHOOK_DELIVERIES_QUEUE")
+    dead_letters_queue: str = Field(alias="WEBHOOK_DEAD_LETTERS_QUEUE")
+    webhook_secret_key_id: str = Field(alias="WEBHOOK_SECRET_KEY_ID")
+    retry_schedule: tuple[int, ...] = Field((5, 300, 1800, 7200, 18000, 36000, 36000), alias="WEBHOOK_RETRY_SCHEDULE")
+
+    @field_validator("retry_schedule", mode="before")
+    @classmethod
+    def _schedule(cls, v: object) -> object:
+        return _retry_schedule(v)
+
+    @field_validator("retry_schedule")
+    @classmethod
+    def _non_negative(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if any(d < 0 for d in v):
+            raise ValueError("delays are seconds >= 0")
+        return v
+
+
 C = TypeVar("C", bound=_EnvConfig)
 
 
@@ -166,4 +225,7 @@ MODELS: dict[str, type[_EnvConfig]] = {
     "openapi": OpenApiConfig,
     "license-api": LicenseApiConfig,
     "chain-monitor": ChainMonitorConfig,
+    "notifications-api": NotificationsApiConfig,
+    "notifications": NotificationsConsumerConfig,
+    "webhook-delivery": WebhookDeliveryConfig,
 }

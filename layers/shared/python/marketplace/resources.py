@@ -55,6 +55,11 @@ class QueueSpec:
     fifo: bool = False
     visibility_timeout: int = 120
     max_receive_count: int = 5  # then to the dead-letter queue "{name}-dlq"
+    # functions listing this queue also get its dead-letter queue under this variable (they put
+    # messages there themselves, e.g. a webhook delivery that exhausted its retries)
+    dlq_env: str | None = None
+
+
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,11 @@ class FunctionSpec:
     prover: bool = False  # needs the proving keys (bigger memory, longer timeout)
     settings: tuple[str, ...] = ()  # SETTINGS this function reads (besides its resources' variables)
     schedule: str | None = None  # EventBridge schedule expression, e.g. "rate(1 minute)"
+    consumes: str | None = None  # the QueueSpec whose messages trigger it (event source mapping)
+    batch_size: int = 10  # messages per invocation when it consumes a queue
+    # SES: "verify" (VerifyEmailIdentity, any address), "send" (SendRawEmail as EMAIL_FROM only);
+    # both may read verification status
+    ses: tuple[Literal["verify", "send"], ...] = ()
 
 
 TABLES: tuple[TableSpec, ...] = (
@@ -148,6 +158,12 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("chain-txs", "CHAIN_TXS_TABLE", pk="txHash", indexes=(Index("byState", "state", "nonce"),),
               numeric=("nonce",)),
     TableSpec("chain-cursors", "CHAIN_CURSORS_TABLE", pk="name"),
+    # notifications to creators (issue 9): webhooks, one delivery record per (message, webhook)
+    # with its attempt log, a creator's notification email
+    TableSpec("webhooks", "WEBHOOKS_TABLE", pk="webhookId", indexes=(Index("byCreator", "creator", "createdAt"),)),
+    TableSpec("deliveries", "DELIVERIES_TABLE", pk="deliveryId",
+              indexes=(Index("byWebhook", "webhookId", "createdAt"),)),
+    TableSpec("creator-settings", "CREATOR_SETTINGS_TABLE", pk="creator"),
 )
 
 BUCKETS: tuple[BucketSpec, ...] = (
@@ -159,6 +175,11 @@ BUCKETS: tuple[BucketSpec, ...] = (
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("chain-events", "CHAIN_EVENTS_QUEUE", fifo=True),
     QueueSpec("notifications", "NOTIFICATIONS_QUEUE"),
+    # one message per webhook delivery attempt (per-message delay = the retry backoff); a delivery
+    # that exhausts its schedule is put on the DLQ by the delivery function (alarmed)
+    QueueSpec("webhook-deliveries", "WEBHOOK_DELIVERIES_QUEUE", visibility_timeout=360,
+              dlq_env="WEBHOOK_DEAD_LETTERS_QUEUE"),
+
 )
 
 SECRETS: tuple[SecretSpec, ...] = (
@@ -167,6 +188,8 @@ SECRETS: tuple[SecretSpec, ...] = (
                "key from which creators' identity secrets (authenticity proofs) are derived"),
     SecretSpec("credential-key", "CREDENTIAL_SECRET_ID",
                "key that seals license credential secrets at rest (the usage batch prover unseals them)"),
+    SecretSpec("webhook-key", "WEBHOOK_SECRET_KEY_ID",
+               "key that seals creators' webhook signing secrets at rest (the delivery function unseals them)"),
 )
 
 KEYS: tuple[KeySpec, ...] = (
@@ -205,6 +228,14 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ACCESS_RATE_LIMIT", "content access requests allowed per API key per window"),
     SettingSpec("ACCESS_RATE_WINDOW_SECONDS", "the rate-limit window (fixed, aligned on the epoch)"),
     SettingSpec("ACCESS_URL_TTL_SECONDS", "lifetime of a presigned content URL"),
+    # notifications (issue 9)
+    SettingSpec("WEBHOOKS_ALLOW_LOOPBACK", "local only: webhooks may use http and loopback addresses "
+                "(never private, link-local or metadata ones)"),
+    SettingSpec("WEBHOOK_RETRY_SCHEDULE", "seconds between a failed webhook attempt and the next, comma-separated "
+                "(default Standard Webhooks': 5,300,1800,7200,18000,36000,36000; then dead-lettered)"),
+    SettingSpec("WEBHOOK_TIMEOUT_SECONDS", "time limit of one webhook attempt (connect, send, read)"),
+    SettingSpec("WEBHOOK_SECRET_GRACE_SECONDS", "how long a rotated-out webhook secret keeps signing"),
+    SettingSpec("EMAIL_FROM", "the SES identity (address) notification emails come from; unset: no email"),
 )
 
 # What every function that sends relayer transactions through the chain gateway needs
@@ -257,6 +288,28 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("chain-monitor", "chain_monitor", memory=512, timeout=120, tables=CHAIN_SENDER_TABLES,
                  keys=("relayer-key",), chain=True, schedule="rate(1 minute)",
                  settings=CHAIN_SENDER_SETTINGS + ("CHAIN_CONFIRMATIONS", "TX_STUCK_SECONDS")),
+    # Notifications to creators (issue 9): webhooks (Standard Webhooks) and email (SES)
+    FunctionSpec("notifications-api", "notifications_api",
+                 routes=(Route("POST", "/webhooks", "jwt"),
+                         Route("GET", "/webhooks", "jwt"),
+                         Route("DELETE", "/webhooks/{webhookId}", "jwt"),
+                         Route("POST", "/webhooks/{webhookId}/rotate", "jwt"),
+                         Route("POST", "/webhooks/{webhookId}/test", "jwt"),
+                         Route("GET", "/webhooks/{webhookId}/deliveries", "jwt"),
+                         Route("POST", "/webhooks/{webhookId}/deliveries/{deliveryId}/replay", "jwt"),
+                         Route("PUT", "/creator/notifications/email", "jwt"),
+                         Route("GET", "/creator/notifications/email", "jwt")),
+                 tables=("webhooks", "deliveries", "creator-settings"), secrets=("webhook-key",), ses=("verify",),
+                 settings=("WEBHOOKS_ALLOW_LOOPBACK", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_SECRET_GRACE_SECONDS")),
+    # the notifications queue's consumer: one delivery per matching webhook, one email
+    FunctionSpec("notifications", "notifications", consumes="notifications", timeout=30,
+                 tables=("webhooks", "deliveries", "creator-settings", "idempotency"),
+                 queues=("webhook-deliveries",), ses=("send",), settings=("EMAIL_FROM",)),
+    # one webhook attempt per message (≤ 10 s each), the next one queued with its backoff
+    FunctionSpec("webhook-delivery", "webhook_delivery", consumes="webhook-deliveries", timeout=60, batch_size=4,
+                 tables=("webhooks", "deliveries", "idempotency"), queues=("webhook-deliveries",),
+                 secrets=("webhook-key",),
+                 settings=("WEBHOOKS_ALLOW_LOOPBACK", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_TIMEOUT_SECONDS")),
 )
 
 
@@ -285,6 +338,7 @@ def env_names(spec: FunctionSpec) -> tuple[str, ...]:
     names = [by_name(TABLES, t).env for t in spec.tables]
     names += [by_name(BUCKETS, b).env for b in spec.buckets]
     names += [by_name(QUEUES, q).env for q in spec.queues]
+    names += [e for q in spec.queues if (e := by_name(QUEUES, q).dlq_env)]
     names += [by_name(SECRETS, s).env for s in spec.secrets]
     names += [by_name(KEYS, k).env for k in spec.keys]
     names += [by_name(STATE_MACHINES, m).env for m in spec.state_machines]

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # boto3-stubs (a dev dependency): the clients' types, for the
     from mypy_boto3_stepfunctions import SFNClient
 
 # The services the functions use
-ServiceName = Literal["dynamodb", "kms", "s3", "secretsmanager", "sqs", "stepfunctions"]
+ServiceName = Literal["dynamodb", "kms", "s3", "secretsmanager", "ses", "sqs", "stepfunctions"]
 
 
 @overload
@@ -28,6 +28,8 @@ def client(service: Literal["kms"]) -> KMSClient: ...
 def client(service: Literal["s3"]) -> S3Client: ...
 @overload
 def client(service: Literal["secretsmanager"]) -> SecretsManagerClient: ...
+@overload
+def client(service: Literal["ses"]) -> BaseClient: ...  # no boto3-stubs[ses] in the dev group
 @overload
 def client(service: Literal["sqs"]) -> SQSClient: ...
 @overload
