@@ -24,7 +24,7 @@ from standardwebhooks import Webhook as StandardWebhook
 from local.aws import create_local_resources, verify_email_sender
 from local.lambdas import LocalFunction
 from local.stack import function_env
-from local.workers import SqsPoller, WorkerContext, start_workers, stop_workers
+from local.workers import SqsPoller, WorkerContext, stop_workers
 from tests.support.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.e2e

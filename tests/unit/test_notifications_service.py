@@ -93,7 +93,7 @@ def test_a_payment_reaches_the_creators_webhook_signed_per_standard_webhooks(wor
 
 
 def test_a_message_seen_twice_makes_one_delivery_and_one_attempt(world):
-    svc, queue, _, clock = world
+    svc, queue, _, _clock = world
     with Receiver() as receiver:
         svc.register(CREATOR, receiver.url, ["payment.completed"])
         svc.fan_out(payment())
@@ -109,7 +109,7 @@ def test_a_message_seen_twice_makes_one_delivery_and_one_attempt(world):
 def test_a_receiver_failing_twice_gets_the_event_after_backoff_and_the_log_shows_three_attempts(world):
     svc, queue, _, clock = world
     with Receiver(statuses=[500, 503, 200]) as receiver:
-        webhook, secret = svc.register(CREATOR, receiver.url, ["payment.completed"])
+        webhook, _secret = svc.register(CREATOR, receiver.url, ["payment.completed"])
         svc.fan_out(payment())
         start = clock.now
         outcomes = run_queue(svc, queue, clock)
@@ -173,7 +173,7 @@ def test_rotation_signs_with_both_secrets_during_the_grace_then_the_new_one_only
         during = receiver.received[-1]
         assert verify(old, during) == verify(new, during)
         assert len(during.headers["webhook-signature"].split(" ")) == 2
-        assert svc.list(CREATOR)[0].secrets[1].expires == grace_ends
+        assert svc.list_webhooks(CREATOR)[0].secrets[1].expires == grace_ends
 
         clock.now = grace_ends + 1  # the receiver checks timestamps: sign "now" and verify at once
         svc.test(CREATOR, webhook.webhook_id)
@@ -199,7 +199,7 @@ def test_registration_refuses_unsafe_urls_and_other_creators_see_nothing(world):
         svc.rotate(OTHER, webhook.webhook_id)
     with pytest.raises(NotFoundError):
         svc.delivery_log(OTHER, webhook.webhook_id)
-    assert svc.list(OTHER) == [] and [w.webhook_id for w in svc.list(CREATOR)] == [webhook.webhook_id]
+    assert svc.list_webhooks(OTHER) == [] and [w.webhook_id for w in svc.list_webhooks(CREATOR)] == [webhook.webhook_id]
     for _ in range(9):
         svc.register(CREATOR, "http://127.0.0.1:9/x", ["payment.completed"])
     with pytest.raises(ConflictError):

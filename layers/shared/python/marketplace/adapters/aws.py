@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 if TYPE_CHECKING:  # boto3-stubs (a dev dependency): the clients' types, for the type checker only
     from botocore.client import BaseClient
@@ -29,7 +29,7 @@ def client(service: Literal["s3"]) -> S3Client: ...
 @overload
 def client(service: Literal["secretsmanager"]) -> SecretsManagerClient: ...
 @overload
-def client(service: Literal["ses"]) -> BaseClient: ...  # no boto3-stubs[ses] in the dev group
+def client(service: Literal["ses"]) -> Any: ...  # no boto3-stubs[ses] in the dev group
 @overload
 def client(service: Literal["sqs"]) -> SQSClient: ...
 @overload

@@ -96,9 +96,9 @@ class DynamoDeliveryStore:
         return Delivery.from_item(from_ddb(out["Attributes"]))
 
     def record(self, delivery_id: str, attempt: Attempt, state: DeliveryState) -> Delivery | None:
-        sources, values = state_in(DELIVERY_LIFECYCLE.sources(state), "#st", ":src")
+        sources, states_values = state_in(DELIVERY_LIFECYCLE.sources(state), "#st", ":src")
         update = "SET #log = list_append(if_not_exists(#log, :empty), :entry), #st = :state"
-        values = {**values, ":empty": [], ":entry": [attempt.to_item()], ":state": str(state)}
+        values: dict[str, Any] = {**states_values, ":empty": [], ":entry": [attempt.to_item()], ":state": str(state)}
         if attempt.scheduled is not None:
             update += ", logged = :logged"
             values[":logged"] = attempt.scheduled

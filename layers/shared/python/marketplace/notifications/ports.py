@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from marketplace.notifications.models import Attempt, Delivery, DeliveryState, EmailSetting, SealedSecret, Webhook
+from marketplace.notifications.models import (
+    Attempt,
+    Delivery,
+    DeliveryState,
+    EmailSetting,
+    SealedSecret,
+    Webhook,
+)
 
 
 class WebhookStore(Protocol):

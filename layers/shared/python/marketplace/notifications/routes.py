@@ -4,6 +4,7 @@ Webhooks), their delivery log, test and replay, and the creator's notification e
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from marketplace import config
 from marketplace.kit.http import Api, caller, reply
@@ -41,10 +42,11 @@ def notifications() -> Notifications:
     cfg = config.load(config.NotificationsApiConfig)
 
     class _NoQueue:  # the API sends test and replay attempts itself and schedules nothing
-        def schedule(self, task, delay_seconds):  # pragma: no cover - never called by the API's flows
+        def schedule(self, task: dict[str, Any], delay_seconds: int) -> None:
             raise RuntimeError("the notifications API does not queue deliveries")
 
-        dead_letter = schedule
+        def dead_letter(self, task: dict[str, Any]) -> None:
+            raise RuntimeError("the notifications API does not dead-letter deliveries")
 
     return Notifications(DynamoWebhookStore(cfg.webhooks_table), DynamoDeliveryStore(cfg.deliveries_table),
                          DynamoCreatorSettings(cfg.creator_settings_table), SesMailer(), _NoQueue(),
@@ -65,7 +67,7 @@ def register(req: WebhookRequest):
 @api.operation("GET", "/webhooks", "The caller's webhooks (no secrets)",
                ok={200: ("the webhooks", WebhookList)})
 def list_webhooks():
-    return WebhookList(webhooks=[WebhookView.of(w) for w in notifications().list(caller(api))])
+    return WebhookList(webhooks=[WebhookView.of(w) for w in notifications().list_webhooks(caller(api))])
 
 
 @api.operation("DELETE", "/webhooks/{webhookId}", "Delete a webhook (its pending deliveries are cancelled)",

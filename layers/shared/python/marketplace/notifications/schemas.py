@@ -88,7 +88,7 @@ class DeliveryView(BaseModel):
     @classmethod
     def of(cls, d: Delivery) -> DeliveryView:
         return cls(deliveryId=d.delivery_id, webhookId=d.target, messageId=d.message_id, type=d.event_type,
-                   state=str(d.state), createdAt=d.created_at,  # type: ignore[arg-type]
+                   state=str(d.state), createdAt=d.created_at,
                    attempts=[AttemptView.of(i + 1, a) for i, a in enumerate(d.log)])
 
 

@@ -41,7 +41,13 @@ from marketplace.notifications.models import (
     Webhook,
     delivery_id,
 )
-from marketplace.notifications.ports import CreatorSettings, DeliveryQueue, DeliveryStore, Mailer, WebhookStore
+from marketplace.notifications.ports import (
+    CreatorSettings,
+    DeliveryQueue,
+    DeliveryStore,
+    Mailer,
+    WebhookStore,
+)
 from marketplace.shared.timefmt import iso
 
 log = logging.getLogger(__name__)
@@ -114,7 +120,7 @@ class Notifications:
         self.webhooks.create(webhook)
         return webhook, secret
 
-    def list(self, creator: str) -> list[Webhook]:
+    def list_webhooks(self, creator: str) -> list[Webhook]:
         return self.webhooks.by_creator(creator)
 
     def delete(self, creator: str, webhook_id: str) -> None:
