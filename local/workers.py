@@ -234,3 +234,24 @@ def _notifications(ctx: WorkerContext) -> Worker:
 def _webhook_delivery(ctx: WorkerContext) -> Worker:
     spec = resources.by_name(resources.FUNCTIONS, "webhook-delivery")
     return SqsPoller(ctx, queue="webhook-deliveries", function="webhook-delivery", batch_size=spec.batch_size)
+
+
+# Flow 4 (issue 9): the chain listener (EventBridge every minute in AWS), the payments consumer of
+# the chain-events FIFO, and refunds at expiry (every 5 minutes in AWS)
+CHAIN_LISTENER_SECONDS = 3.0
+REFUNDS_SECONDS = 10.0
+
+
+@register_worker("chain-listener")
+def _chain_listener(ctx: WorkerContext) -> Worker:
+    return Schedule(ctx, function="chain-listener", every_seconds=CHAIN_LISTENER_SECONDS)
+
+
+@register_worker("payments")
+def _payments(ctx: WorkerContext) -> Worker:
+    return SqsPoller(ctx, queue="chain-events", function="payments")
+
+
+@register_worker("refunds")
+def _refunds(ctx: WorkerContext) -> Worker:
+    return Schedule(ctx, function="refunds", every_seconds=REFUNDS_SECONDS)

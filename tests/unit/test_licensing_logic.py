@@ -95,6 +95,9 @@ class FakeChain:
     def manager_nonce(self, account):
         return self.manager_nonces.get(account.lower(), 0)
 
+    def settlement(self, license_id):
+        return {"usesProven": 0, "paid": 0, "refundable": 0, "refundOpensAt": None}
+
     def _receipt(self, sender, logs):
         self.n_tx += 1
         tx = h(10_000 + self.n_tx)

@@ -202,6 +202,51 @@ class WebhookDeliveryConfig(_Webhooks):
         return v
 
 
+# -- Flow 4: chain listener, payments, refunds --------------------------------------------------------
+
+
+class _ChainReader(_EnvConfig):
+    """A function that reads the chain through a read-only gateway (no relayer key)."""
+
+    chain: Json[ChainDeployment] = Field(alias="CHAIN_CONFIG")
+    contracts_abi_dir: Path = Field(DEFAULT_ABI_DIR, alias="CONTRACTS_ABI_DIR")
+
+    def gateway_settings(self, **extra: Any):
+        from marketplace.chain.gateway import GatewaySettings
+
+        return GatewaySettings(abi_dir=str(self.contracts_abi_dir), **extra)
+
+
+class ChainListenerConfig(_ChainReader):
+    cursors_table: str = Field(alias="CHAIN_CURSORS_TABLE")
+    chain_events_queue: str = Field(alias="CHAIN_EVENTS_QUEUE")
+    max_log_range: int = Field(2000, alias="CHAIN_MAX_LOG_RANGE", ge=1, le=100_000)
+    confirmations: int = Field(3, alias="CHAIN_CONFIRMATIONS", ge=1, le=1000)
+    reorg_depth: int = Field(12, alias="CHAIN_REORG_DEPTH", ge=1, le=1000)
+
+    def gateway_settings(self, **extra: Any):
+        return super().gateway_settings(cursors_table=self.cursors_table, max_log_range=self.max_log_range,
+                                        confirmations=self.confirmations, reorg_depth=self.reorg_depth, **extra)
+
+
+class PaymentsConsumerConfig(_ChainReader):
+    payments_table: str = Field(alias="PAYMENTS_TABLE")
+    licenses_table: str = Field(alias="LICENSES_TABLE")  # the license cache a revocation marks
+    usage_signers_table: str = Field(alias="USAGE_SIGNERS_TABLE")  # UsageSigner* events (usage.chain_events)
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    notifications_queue: str = Field(alias="NOTIFICATIONS_QUEUE")
+    confirmations: int = Field(3, alias="CHAIN_CONFIRMATIONS", ge=1, le=1000)
+
+
+class PaymentsApiConfig(_ChainReader):
+    payments_table: str = Field(alias="PAYMENTS_TABLE")
+    licenses_table: str = Field(alias="LICENSES_TABLE")  # usesGranted: the pending figure
+
+
+class RefundsConfig(_ChainSender):
+    payments_table: str = Field(alias="PAYMENTS_TABLE")
+
+
 C = TypeVar("C", bound=_EnvConfig)
 
 
@@ -225,6 +270,10 @@ MODELS: dict[str, type[_EnvConfig]] = {
     "openapi": OpenApiConfig,
     "license-api": LicenseApiConfig,
     "chain-monitor": ChainMonitorConfig,
+    "chain-listener": ChainListenerConfig,
+    "payments": PaymentsConsumerConfig,
+    "payments-api": PaymentsApiConfig,
+    "refunds": RefundsConfig,
     "notifications-api": NotificationsApiConfig,
     "notifications": NotificationsConsumerConfig,
     "webhook-delivery": WebhookDeliveryConfig,

@@ -158,6 +158,14 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("chain-txs", "CHAIN_TXS_TABLE", pk="txHash", indexes=(Index("byState", "state", "nonce"),),
               numeric=("nonce",)),
     TableSpec("chain-cursors", "CHAIN_CURSORS_TABLE", pk="name"),
+    # Flow 4 payments (marketplace.payments.adapters): payments per creator (by buyer, by license),
+    # creator earnings (total, per content), withdrawals, licenses' buyer side and refund queue, and
+    # the markers of the chain events applied (one effect per event)
+    TableSpec("payments", "PAYMENTS_TABLE", pk="pk", sk="sk",
+              indexes=(Index("byBuyer", "buyer", "position"), Index("byLicense", "licenseId", "position"),
+                       Index("byCreatorLicense", "licenseCreator", "position"),
+                       Index("byRefund", "refundQueue", "refundAt")),
+              numeric=("position", "refundAt")),
     # notifications to creators (issue 9): webhooks, one delivery record per (message, webhook)
     # with its attempt log, a creator's notification email
     TableSpec("webhooks", "WEBHOOKS_TABLE", pk="webhookId", indexes=(Index("byCreator", "creator", "createdAt"),)),
@@ -288,6 +296,22 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("chain-monitor", "chain_monitor", memory=512, timeout=120, tables=CHAIN_SENDER_TABLES,
                  keys=("relayer-key",), chain=True, schedule="rate(1 minute)",
                  settings=CHAIN_SENDER_SETTINGS + ("CHAIN_CONFIRMATIONS", "TX_STUCK_SECONDS")),
+    # Flow 4: the chain listener (contract logs -> the chain-events FIFO, marketplace.chain.listener),
+    # the payments consumer (marketplace.payments.consumer), the payments API and refunds at expiry
+    FunctionSpec("chain-listener", "chain_listener", memory=512, timeout=120, tables=("chain-cursors",),
+                 queues=("chain-events",), chain=True, schedule="rate(1 minute)",
+                 settings=("CHAIN_CONFIG", "CONTRACTS_ABI_DIR", "CHAIN_MAX_LOG_RANGE", "CHAIN_CONFIRMATIONS",
+                           "CHAIN_REORG_DEPTH")),
+    FunctionSpec("payments", "payments", memory=512, timeout=20, consumes="chain-events",
+                 tables=("payments", "licenses", "usage-signers", "idempotency"), queues=("notifications",),
+                 chain=True, settings=("CHAIN_CONFIG", "CONTRACTS_ABI_DIR", "CHAIN_CONFIRMATIONS")),
+    FunctionSpec("payments-api", "payments_api",
+                 routes=(Route("GET", "/creator/earnings", "jwt"),
+                         Route("GET", "/payments", "jwt"),
+                         Route("POST", "/creator/withdraw", "jwt")),
+                 tables=("payments", "licenses"), chain=True, settings=("CHAIN_CONFIG", "CONTRACTS_ABI_DIR")),
+    FunctionSpec("refunds", "refunds", memory=512, timeout=300, tables=("payments",) + CHAIN_SENDER_TABLES,
+                 keys=("relayer-key",), chain=True, schedule="rate(5 minutes)", settings=CHAIN_SENDER_SETTINGS),
     # Notifications to creators (issue 9): webhooks (Standard Webhooks) and email (SES)
     FunctionSpec("notifications-api", "notifications_api",
                  routes=(Route("POST", "/webhooks", "jwt"),

@@ -16,6 +16,7 @@ MODULES: dict[str, str] = {
     "license-api": "marketplace.licensing.routes",
     "access": "marketplace.access.routes",
     "openapi": "marketplace.kit.openapi_routes",
+    "payments-api": "marketplace.payments.routes",
     "notifications-api": "marketplace.notifications.routes",
 }
 

@@ -89,6 +89,16 @@ class LicenseChainAdapter:
                                     if lg["address"].lower() == self.license_manager.lower()]}
         return [dict(e["args"]) for e in getattr(self._manager.events, event)().process_receipt(ours, errors=DISCARD)]
 
+    def settlement(self, license_id: str) -> dict[str, Any]:
+        """The license's settlement on chain (Flow 4): ``usesProven`` (uses in logged batches),
+        ``paid`` (released to creator and platform), ``refundable`` (what refund() pays now),
+        ``refundOpensAt`` (unix seconds; None: never, a license without expiry not revoked)."""
+        from marketplace.payments.adapters import EscrowChain
+
+        figures = EscrowChain(self._chain).settlement(license_id)
+        return {"usesProven": figures.uses_proven, "paid": figures.paid, "refundable": figures.refundable,
+                "refundOpensAt": figures.refund_opens_at}
+
     def find_purchase(self, buyer: str, terms_id: str, commitment: int) -> tuple[str, dict[str, Any]] | None:
         logs = self._chain.find_logs(MANAGER, "LicensePurchased",
                                      {"licensee": _address(buyer), "termsId": bytes.fromhex(terms_id[2:])})

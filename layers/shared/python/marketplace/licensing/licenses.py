@@ -3,6 +3,7 @@ creator (signed and relayed, or self-sent), and the buyer's API keys."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from marketplace.errors import ConflictError, ForbiddenError, ValidationError
@@ -19,6 +20,8 @@ from marketplace.licensing.schemas import (
 )
 from marketplace.shared.ids import b32, hex32
 from marketplace.shared.timefmt import iso
+
+log = logging.getLogger(__name__)
 
 
 def license_status(lic: dict[str, Any], now: int) -> str:
@@ -54,7 +57,13 @@ class LicenseService(LicensingBase):
             raise ForbiddenError("Only the license's buyer and the content's creator may see it",
                                  {"licenseId": license_id})
         keys = self.store.keys_of(license_id) if is_buyer else None
-        return license_view(lic, self._now(), for_buyer=is_buyer, keys=keys)
+        view = license_view(lic, self._now(), for_buyer=is_buyer, keys=keys)
+        try:  # Flow 4's figures: the escrow is their source of truth
+            figures = self.chain.settlement(license_id)
+        except Exception:  # noqa: BLE001 - the license itself does not depend on them
+            log.warning("settlement figures of %s unavailable", license_id, exc_info=True)
+            return view
+        return view.model_copy(update=figures)
 
     def revoke(self, caller: str, license_id: str, req: RevokeRequest) -> TypedDataChallenge | LicenseView:
         """The typed data to sign (no signature or txHash yet), or the revoked license."""

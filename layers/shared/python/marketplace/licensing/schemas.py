@@ -194,6 +194,12 @@ class LicenseView(BaseModel):
     revokedAt: str | None = None
     buyer: str | None = None
     apiKeys: list[dict[str, Any]] | None = None
+    # Flow 4, from the chain (absent when it could not be read)
+    usesProven: int | None = Field(None, description="uses in batches logged on chain (paid)")
+    paid: int | None = Field(None, description="released from the deposit to creator and platform (base units)")
+    refundable: int | None = Field(None, description="what a refund would return to the buyer now (base units)")
+    refundOpensAt: int | None = Field(None, description="unix seconds from which the unused deposit may be "
+                                      "refunded (0: revoked, at once); null: never (no expiry, not revoked)")
 
 
 class TermsList(BaseModel):
