@@ -20,7 +20,7 @@ from marketplace.content.schemas import (
     UploadResponse,
 )
 from marketplace.content.services import ContentService, part_plan, upload_key
-from marketplace.errors import ConflictError, NotFoundError, PayloadTooLargeError, UnprocessableError
+from marketplace.errors import ConflictError, NotFoundError, PayloadTooLargeError
 
 pytestmark = pytest.mark.unit
 
@@ -89,13 +89,13 @@ def test_upload_parts_complete_and_register():
     view = svc.upload_parts(CREATOR, upload_id, UploadPartsRequest(partNumbers=[2, 3]))
     assert [(p.partNumber, p.etag) for p in view.uploaded] == [(1, etag1)]
     assert [p.partNumber for p in view.parts] == [2, 3]
-    with pytest.raises(UnprocessableError):
+    with pytest.raises(ConflictError):
         svc.upload_parts(CREATOR, upload_id, UploadPartsRequest(partNumbers=[4]))
     with pytest.raises(NotFoundError):
         svc.upload_parts(OTHER, upload_id, UploadPartsRequest())
     etags = [etag1, objects.upload_part(s3_id, 2, data[5 * MiB:10 * MiB]), objects.upload_part(s3_id, 3, data[10 * MiB:])]
     parts = [{"partNumber": n, "etag": e} for n, e in enumerate(etags, 1)]
-    with pytest.raises(UnprocessableError):  # every part, in order
+    with pytest.raises(ConflictError):  # every part, in order
         svc.complete_upload(CREATOR, upload_id, CompleteUploadRequest(parts=parts[:2]))
     with pytest.raises(ConflictError):  # nothing uploaded yet as far as registration goes
         svc.register_upload(CREATOR, RegisterUploadRequest(uploadId=upload_id, metadata=Metadata(title="t")))

@@ -59,7 +59,6 @@ from marketplace.errors import (
     NotFoundError,
     PayloadTooLargeError,
     RecordedError,
-    UnprocessableError,
     ValidationError,
     error_record,
 )
@@ -104,11 +103,15 @@ def part_plan(size: int, requested: int | None) -> tuple[int, int]:
     """(part size, part count) of a multipart upload of ``size`` bytes: the requested size (or
     64 MiB), raised in whole MiB until the file has at most MAX_PARTS parts."""
     part = requested or DEFAULT_PART_SIZE
-    if -(-size // part) > MAX_PARTS:
+    if _ceil_div(size, part) > MAX_PARTS:
         mib = 1024 * 1024
-        part = -(-(-(-size // MAX_PARTS)) // mib) * mib
+        part = _ceil_div(_ceil_div(size, MAX_PARTS), mib) * mib
     part = max(MIN_PART_SIZE, min(part, MAX_PART_SIZE))
-    return part, max(1, -(-size // part))
+    return part, max(1, _ceil_div(size, part))
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
 
 
 def registration_result(item: dict[str, Any], public_base_url: str) -> RegistrationResult:
@@ -230,8 +233,9 @@ class ContentService:
         count = int(item["partCount"])
         beyond = [n for n in req.partNumbers if n > count]
         if beyond:
-            raise UnprocessableError(f"part {beyond[0]} is beyond the upload's {count} parts",
-                                     {"field": "partNumbers", "partCount": count})
+            # well formed, but not this upload's parts: the upload's state decides (409, not 422)
+            raise ConflictError(f"part {beyond[0]} is beyond the upload's {count} parts",
+                                {"field": "partNumbers", "partCount": count})
         held = self.objects.list_parts(self.cfg.uploads_bucket, upload_key(upload_id), item["multipartUploadId"])
         if held is None:
             raise ConflictError("the upload is already complete: register it", {"uploadId": upload_id})
@@ -247,8 +251,8 @@ class ContentService:
         bucket, key, size = self.cfg.uploads_bucket, upload_key(upload_id), int(item["size"])
         numbers = [p.partNumber for p in req.parts]
         if numbers != list(range(1, int(item["partCount"]) + 1)):
-            raise UnprocessableError(f"list every part 1..{item['partCount']} once, in order",
-                                     {"field": "parts", "partCount": int(item["partCount"])})
+            raise ConflictError(f"list every part 1..{item['partCount']} once, in order",
+                                {"field": "parts", "partCount": int(item["partCount"])})
         etag: str | None
         try:
             etag = self.objects.complete_multipart(bucket, key, item["multipartUploadId"],
