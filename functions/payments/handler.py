@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from marketplace import config
 from marketplace.chain.events import ChainEvent
 from marketplace.kit.sqs import SqsConsumer

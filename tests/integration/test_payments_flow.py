@@ -125,13 +125,6 @@ def _clear_handler_caches() -> None:
 @pytest.fixture(scope="module")
 def flow(stack):
     _clear_handler_caches()
-    consumer = support.handler_module("payments").consumer()
-    try:
-        import marketplace.usage.chain_events  # noqa: F401 - the usage context's signer handler
-    except ImportError:
-        # UsageSignerAdded/Revoked belong to the usage context's handler (engineer G's
-        # marketplace.usage.chain_events); until it lands they are recorded here, not applied
-        consumer.signer_events = lambda event: "usage.chain_events not installed"
     yield Flow(stack)
     _clear_handler_caches()
 
@@ -189,6 +182,12 @@ def paid(stack, content, market, relayer, flow):
 def test_paid_batches_are_completed_payments_and_earnings_equal_the_chains_owed(stack, api, people, market, flow,
                                                                                  paid):
     lid = paid["id"]
+    # the worker key the buyer registered on chain reached the usage context's signers table
+    from marketplace.usage.adapters import DynamoUsageSigners
+
+    worker = paid["lic"].workers[0].address.lower()
+    signer = DynamoUsageSigners(stack.env["USAGE_SIGNERS_TABLE"]).get(lid, worker)
+    assert signer is not None and str(signer.state) == "ACTIVE"
     payments = sorted(flow.store_items(kind="payment", licenseId=lid), key=lambda p: p["position"])
     assert [(p["uses"], p["state"]) for p in payments] == [(3, "COMPLETED"), (2, "COMPLETED")]
     for p, receipt in zip(payments, paid["receipts"]):
@@ -319,6 +318,8 @@ def test_a_revocation_sent_on_chain_refuses_the_next_access_and_the_refund_retur
     assert refused.value.state is not None and refused.value.state.revoked_at is not None
     shown = api.call("GET", f"/license/{lid}", token=people.jwt("buyer1"))
     assert shown.status == 200 and shown.body["status"] == "REVOKED"
+    assert (shown.body["usesProven"], shown.body["paid"], shown.body["refundable"], shown.body["refundOpensAt"]) == (
+        0, 0, 7 * PRICE, 0)
     # the refunds schedule sends the refund (the relayer): exactly the unused deposit, 7 uses
     buyer = address(stack, "buyer1")
     balance = people.balance(buyer)
@@ -331,6 +332,7 @@ def test_a_revocation_sent_on_chain_refuses_the_next_access_and_the_refund_retur
     note = [n for n in flow.notifications() if n["type"] == "refund.completed" and n["data"]["licenseId"] == lid]
     assert len(note) == 1 and note[0]["data"]["amount"] == 7 * PRICE
     assert flow.refunds()["sent"] == []  # nothing twice
+    assert api.call("GET", f"/license/{lid}", token=people.jwt("creator1")).body["refundable"] == 0
     revoked = [n for n in flow.notifications() if n["type"] == "license.revoked" and n["data"]["licenseId"] == lid]
     assert len(revoked) == 1
 

@@ -9,7 +9,13 @@ from eth_utils import to_checksum_address
 from marketplace.chain.events import ChainEvent
 from marketplace.errors import ConflictError, ForbiddenError, ValidationError
 from marketplace.payments.consumer import ChainEventConsumer, NotConfirmedYet, ReorganisedAway
-from marketplace.payments.fakes import FakeEscrow, MemoryGrantedUses, MemoryNotifier, MemoryPaymentsStore, MemoryRevocations
+from marketplace.payments.fakes import (
+    FakeEscrow,
+    MemoryGrantedUses,
+    MemoryNotifier,
+    MemoryPaymentsStore,
+    MemoryRevocations,
+)
 from marketplace.payments.models import Deposit, Settlement, position
 from marketplace.payments.refunds import RefundScheduler
 from marketplace.payments.schemas import WithdrawRequest

@@ -64,7 +64,7 @@ class EventDecoder:
         for contract, names in self.listened.items():
             for entry in self.abis[contract]:
                 if entry.get("type") == "event" and entry["name"] in names:
-                    topic = "0x" + event_abi_to_log_topic(entry).hex()
+                    topic = "0x" + event_abi_to_log_topic(entry).hex()  # type: ignore[arg-type]
                     self._by_topic[(self.addresses[contract].lower(), topic)] = (contract, entry)
 
     @property
@@ -83,7 +83,7 @@ class EventDecoder:
         if found is None:
             return None
         contract, abi = found
-        entry = get_event_data(Web3().codec, abi, _log_receipt(raw))  # type: ignore[arg-type]
+        entry = get_event_data(Web3().codec, abi, _log_receipt(raw))
         return ChainEvent(contract=contract, event=abi["name"],
                           args={k: _plain(v) for k, v in dict(entry["args"]).items()},
                           txHash=_hex(entry["transactionHash"]).lower(), logIndex=int(entry["logIndex"]),

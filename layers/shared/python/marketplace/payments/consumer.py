@@ -60,7 +60,7 @@ def checksum(address: str) -> str:
 def apply_usage_signer_event(event: ChainEvent) -> Any:
     """``UsageSignerAdded`` / ``UsageSignerRevoked``: the usage context's own handler (its signers
     table), imported when such an event arrives."""
-    from marketplace.usage.chain_events import apply_signer_event  # type: ignore[import-not-found]
+    from marketplace.usage.chain_events import apply_signer_event
 
     return apply_signer_event(event)
 

@@ -66,7 +66,7 @@ class RefundScheduler:
                 else:
                     tx_hash = self.sender.refund(license_id)
                     report.sent.append({"licenseId": license_id, "amount": figures.refundable, "txHash": tx_hash})
-            except Exception:  # noqa: BLE001 - one license's failure does not stop the others
+            except Exception:  # one license's failure does not stop the others
                 report.failed += 1
                 log.exception("refund of %s failed; retried next run", license_id)
         if report.failed:

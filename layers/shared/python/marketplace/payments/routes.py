@@ -10,7 +10,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from marketplace import config
 from marketplace.kit.http import Api, caller, one_of, parse_body, raw_body
-from marketplace.payments.schemas import EarningsView, PaymentList, WithdrawChallenge, WithdrawRequest, WithdrawView
+from marketplace.payments.schemas import (
+    EarningsView,
+    PaymentList,
+    WithdrawChallenge,
+    WithdrawRequest,
+    WithdrawView,
+)
 from marketplace.payments.services import PaymentsApi
 
 api = Api("payments-api")
