@@ -158,13 +158,16 @@ def deploy(
     artifacts: Path = ARTIFACTS,
     allow_dev_verifiers: bool = False,
     expected_chain_id: int | None = None,
+    min_window: int | None = None,
 ) -> dict[str, Any]:
     """Deploys and wires everything; returns (and writes to ``out``) the deployment JSON.
 
     ``token``: the stablecoin's address on a real chain; without it a MockStablecoin is deployed
     and ``mint_amount`` minted to each of ``mint_to``. Verifiers built from the development setup
     are refused on chains other than Hardhat's unless ``allow_dev_verifiers``. Nothing is sent if
-    the node's chain id is not ``expected_chain_id`` (when given).
+    the node's chain id is not ``expected_chain_id`` (when given). ``min_window``: the
+    UsageTracker's minimum public batch window in seconds (``setMinWindow``: 15 minutes to 7 days;
+    default: the contract's 1 hour); the local stack and tests use the floor, 15 minutes.
     """
     from web3 import Web3
 
@@ -198,6 +201,8 @@ def deploy(
     tracker_role = escrow.functions.TRACKER_ROLE().call()
     d.call(escrow.functions.grantRole(tracker_role, tracker.address))
     d.call(manager.functions.grantRole(tracker_role, tracker.address))
+    if min_window is not None:
+        d.call(tracker.functions.setMinWindow(min_window))
     contracts.update(ContentRegistry=registry, PaymentEscrow=escrow, LicenseManager=manager, UsageTracker=tracker)
 
     deployment = {
@@ -233,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mint-to", nargs="*", default=[], help="MockStablecoin: accounts to mint to")
     parser.add_argument("--mint-amount", type=int, default=DEFAULT_MINT, help="base units per account")
     parser.add_argument("--out", type=Path, help="the deployment JSON (default: the network's deploymentFile)")
+    parser.add_argument("--min-window", type=int, help="UsageTracker.setMinWindow (seconds, 900 to 604800; "
+                                                       "default: the contract's 3600)")
     parser.add_argument("--allow-dev-verifiers", action="store_true",
                         help="accept verifiers from the insecure development setup on a non-dev chain")
     args = parser.parse_args(argv)
@@ -257,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     deployment = deploy(rpc_url, key, relayer=args.relayer, platform=args.platform, token=args.token,
                         mint_to=args.mint_to, mint_amount=args.mint_amount, out=out,
                         allow_dev_verifiers=args.allow_dev_verifiers,
-                        expected_chain_id=network.get("chainId"))
+                        expected_chain_id=network.get("chainId"), min_window=args.min_window)
     json.dump(deployment, sys.stdout, indent=2)
     print()
     return 0

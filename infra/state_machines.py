@@ -4,6 +4,11 @@ The definition is ``statemachines/<spec.definition>`` as written (the local stac
 file); each ``${Placeholder}`` the spec maps to a function becomes that function's ARN. A
 placeholder in the file that the spec does not map is an error here, not at deploy. Logging of
 every event (without execution data: registrations carry creators' metadata) and X-Ray tracing.
+
+Alarms: every machine's failed executions; for ``usage-batches`` also the batch worker's
+``UsageBatchesFailed`` business metric (a license's PROOF_GENERATION_FAILED or BLOCKCHAIN_ERROR is
+caught inside the execution, which still succeeds, and retried by the next run: the metric is
+what shows it).
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import json
 import re
 from pathlib import Path
 
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
@@ -56,6 +63,25 @@ class StateMachines(Construct):
         self.by_name: dict[str, sfn.StateMachine] = {
             spec.name: self._machine(spec, config, functions) for spec in STATE_MACHINES
         }
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        for name, machine in self.by_name.items():
+            self.alarms[name] = self._alarm(
+                f"{pascal(name)}FailedAlarm", physical_name(config.prefix, f"{name}-failed"),
+                f"{name}: an execution failed", machine.metric_failed(period=Duration.minutes(5)))
+        if "usage-batches" in self.by_name:
+            self.alarms["usage-batches-batch-failed"] = self._alarm(
+                "UsageBatchFailedAlarm", physical_name(config.prefix, "usage-batch-failed"),
+                "a usage batch's proof (PROOF_GENERATION_FAILED) or transaction (BLOCKCHAIN_ERROR) failed; the "
+                "batch is retried by the next run (logs of usage-batch-worker: supportId)",
+                cloudwatch.Metric(namespace=config.project, metric_name="UsageBatchesFailed",
+                                  dimensions_map={"service": "usage-batch-worker"}, statistic="Sum",
+                                  period=Duration.minutes(5)))
+
+    def _alarm(self, construct_id: str, name: str, description: str, metric: cloudwatch.IMetric) -> cloudwatch.Alarm:
+        return cloudwatch.Alarm(self, construct_id, alarm_name=name, alarm_description=description, metric=metric,
+                                threshold=1, evaluation_periods=1,
+                                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
 
     def _machine(self, spec: StateMachineSpec, config: StageConfig,
                  functions: dict[str, lambda_.Function]) -> sfn.StateMachine:

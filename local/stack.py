@@ -63,6 +63,13 @@ def demo_accounts() -> list[Account]:
     return [Account(role, addr, key) for role, (addr, key) in zip(ROLES, hardhat_accounts(len(ROLES)))]
 
 
+# the UsageTracker's minimum batch window locally: the contract's floor (15 minutes; 1 hour by
+# default). A batch's window must end by the latest block's time, so the first batch of a license
+# lands 15 minutes of chain time after its purchase: tests and demos advance Hardhat's clock
+# (evm_increaseTime) rather than wait (docs/design.md "Usage batches").
+LOCAL_MIN_WINDOW = 15 * 60
+
+
 def _load_deploy(name: str = "deploy"):
     """``contracts/deploy.py``'s ``deploy`` (or another function of it; loaded by path:
     ``contracts/`` is not a package)."""
@@ -194,6 +201,7 @@ class LocalStack:
                 relayer=self.relayer, platform=platform.address,
                 mint_to=[self.account(r).address for r in MINT_ROLES],
                 out=self.state_dir / "deployment.json",
+                min_window=LOCAL_MIN_WINDOW,
             )
 
         with self._step("functions (moto -> functions/*/handler.py)"):

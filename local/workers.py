@@ -255,3 +255,14 @@ def _payments(ctx: WorkerContext) -> Worker:
 @register_worker("refunds")
 def _refunds(ctx: WorkerContext) -> Worker:
     return Schedule(ctx, function="refunds", every_seconds=REFUNDS_SECONDS)
+
+
+# Flow 4 (issue 9): the usage-batches state machine's schedule (EventBridge every 10 minutes in
+# AWS); locally short, so a batch lands soon after its window may close (see docs/design.md
+# "Usage batches": the window's minimum width needs chain time, advanced in tests)
+USAGE_BATCHES_SECONDS = 15.0
+
+
+@register_worker("usage-batch-scheduler")
+def _usage_batches(ctx: WorkerContext) -> Worker:
+    return Schedule(ctx, function="usage-batch-scheduler", every_seconds=USAGE_BATCHES_SECONDS)

@@ -51,6 +51,15 @@ def parallel(n: int, call, workers: int = 32) -> list:
         return list(pool.map(lambda _: call(), range(n)))
 
 
+def by_workers(people, license_id: str, workers: int, each: int, call) -> list:
+    """``workers`` usage signers of the license in parallel, each sending ``each`` requests in turn
+    (a worker's counter is sequential: its own requests never race)."""
+    for i in range(workers):
+        people.worker(license_id, i)
+    with ThreadPoolExecutor(workers) as pool:
+        return [r for rs in pool.map(lambda i: [call(i) for _ in range(each)], range(workers)) for r in rs]
+
+
 def test_access_grants_a_url_to_the_exact_bytes_and_records_the_use(api, stack, people, content, bought):
     content_id, data = content
     reply = people.access(content_id, bought["apiKey"], bought["accessToken"])
@@ -62,6 +71,8 @@ def test_access_grants_a_url_to_the_exact_bytes_and_records_the_use(api, stack, 
     # a durable usage event with what the batch proof needs
     (event,) = usage_events(stack, bought["licenseId"])
     assert event["seq"] == 0 and event["batch"] == "PENDING" and event["contentId"] == content_id
+    worker = people.worker(bought["licenseId"])
+    assert (event["signer"], event["counter"]) == (worker.key.address, 1)
     assert event["method"] == "POST" and event["endpoint"] == f"/content/{content_id}/access"
     assert int(event["callHash"]) == ax.call_hash(event["endpoint"], event["method"], event["ip"],
                                                   event["requestId"])
@@ -72,9 +83,10 @@ def test_access_grants_a_url_to_the_exact_bytes_and_records_the_use(api, stack, 
     assert api.call("GET", f"/content/{content_id}").body["state"] == "ACTIVE"
 
 
-def test_four_dynamodb_calls_per_access(stack, people, content, bought):
+def test_five_dynamodb_calls_per_access(stack, people, content, bought):
     from marketplace.adapters.aws import client
 
+    people.worker(bought["licenseId"])  # the worker key registered (license-api) before counting
     calls: list[str] = []
     ddb = client("dynamodb")
     ddb.meta.events.register("before-call.dynamodb.*", lambda model, **kw: calls.append(model.name))
@@ -86,14 +98,16 @@ def test_four_dynamodb_calls_per_access(stack, people, content, bought):
     finally:
         ddb.meta.events.unregister("before-call.dynamodb.*")
     # the license's first use also moves the content to ACTIVE (a no-op update here)
-    assert first == ["GetItem", "UpdateItem", "UpdateItem", "PutItem", "UpdateItem"]
-    assert calls == ["GetItem", "UpdateItem", "UpdateItem", "PutItem"]
+    # key, rate limit, signer, claim, event + signer counter in one transaction
+    assert first == ["GetItem", "UpdateItem", "GetItem", "UpdateItem", "TransactWriteItems", "UpdateItem"]
+    assert calls == ["GetItem", "UpdateItem", "GetItem", "UpdateItem", "TransactWriteItems"]
 
 
 def test_max_uses_50_and_200_parallel_requests_grant_exactly_50(api, stack, people, content):
     terms = people.create_terms(content[0], price=10, max_uses=50)
     bought = people.buy_with_permit(terms["termsId"]).body
-    replies = parallel(200, lambda: people.access(content[0], bought["apiKey"], bought["accessToken"]))
+    replies = by_workers(people, bought["licenseId"], 8, 25,
+                         lambda i: people.access(content[0], bought["apiKey"], bought["accessToken"], worker=i))
     statuses = Counter(r.status for r in replies)
     assert statuses == {200: 50, 400: 150}, statuses
     assert {r.body["details"]["reason"] for r in replies if r.status == 400} == {"exhausted"}
@@ -109,7 +123,8 @@ def test_rate_limit_is_exact_under_parallel_requests(set_env, stack, people, con
     clear_license_caches()
     if time.time() % 3600 > 3540:  # keep the burst inside one window
         time.sleep(3600 - time.time() % 3600 + 1)
-    replies = parallel(60, lambda: people.access(content[0], bought["apiKey"], bought["accessToken"]))
+    replies = by_workers(people, bought["licenseId"], 6, 10,
+                         lambda i: people.access(content[0], bought["apiKey"], bought["accessToken"], worker=i))
     statuses = Counter(r.status for r in replies)
     assert statuses == {200: 20, 429: 40}, statuses
     limited = [r for r in replies if r.status == 429]
@@ -160,11 +175,21 @@ def test_a_license_for_other_content_is_403_and_uses_nothing(api, stack, people,
 def test_a_buyer_cannot_use_another_buyers_license(stack, people, content, terms, bought):
     people.mint("creator2", 10**9)
     theirs = people.buy_with_permit(terms["termsId"], role="creator2").body
-    for key, token in ((theirs["apiKey"], bought["accessToken"]), (bought["apiKey"], theirs["accessToken"]),
-                       (cred.new_api_key().key, bought["accessToken"]), (bought["apiKey"], None),
-                       (bought["apiKey"], cred.encode_token(bought["licenseId"], 12345))):
-        reply = people.access(content[0], key, token)
-        assert reply.status == 401 and reply.body["error"] == "UNAUTHORIZED", reply.body
+    mine = people.worker(bought["licenseId"])
+    people.worker(theirs["licenseId"], role="creator2")
+    # a key with the other license's worker: not a usage signer of the key's license (403)
+    for key, license_id, role in ((theirs["apiKey"], bought["licenseId"], "buyer1"),
+                                  (bought["apiKey"], theirs["licenseId"], "creator2")):
+        w = people.worker(license_id, role=role)
+        reply = people.api.call("POST", f"/content/{content[0]}/access", headers={
+            "Authorization": f"Bearer {key}", **w.headers(stack.deployment)})
+        assert reply.status in (401, 403), reply.body
+        assert reply.body["details"].get("reason") in ("unknown_signer", "bad_signature"), reply.body
+    # an unknown key (401), an unsigned request (401)
+    assert people.access(content[0], cred.new_api_key().key, bought["accessToken"]).status == 401
+    unsigned = people.access(content[0], bought["apiKey"], None)
+    assert unsigned.status == 401 and unsigned.body["details"]["reason"] == "signature_missing"
+    assert mine.served == 0
     assert uses(stack, bought["licenseId"]) == 0 and uses(stack, theirs["licenseId"]) == 0
 
 

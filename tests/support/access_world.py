@@ -1,21 +1,27 @@
 """An access world for the Flow 3 tests: the shared in-memory fakes (``marketplace.access.fakes``,
 ``usage.fakes``; the same contract as the DynamoDB adapters, tests/contract), one license with its
-key and credential, and a record of which port was called in which order."""
+key, credential and a registered worker key (usage signer) that signs accesses, and a record of
+which port was called in which order."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from marketplace.access.fakes import MemoryAccessStore, MemoryContentStorage
 from marketplace.access.ports import AccessDeps
 from marketplace.licensing import credential as cred
-from marketplace.usage.fakes import MemoryUsageLog
+from marketplace.usage import client_signing
+from marketplace.usage.access_signature import domain_separator
+from marketplace.usage.fakes import MemoryUsageLog, MemoryUsageSigners
 
 NOW = 1_750_000_000
 CONTENT = "0x" + "c0" * 32
 OTHER_CONTENT = "0x" + "c1" * 32
 LICENSE = "0x" + "11" * 32
 OBJECT = "Qmobject"
+CHAIN_ID = 31337
+MANAGER = "0x" + "4d" * 20
+SEPARATOR = domain_separator(CHAIN_ID, MANAGER)
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class Fakes:
     def __init__(self) -> None:
         self.store = MemoryAccessStore()
         self.usage = MemoryUsageLog()
+        self.signers = MemoryUsageSigners(usage=self.usage)
         self.storage = MemoryContentStorage({OBJECT})
         self.licenses = Licenses(self.store)
         self.calls: list[str] = []
@@ -103,6 +110,15 @@ class Fakes:
         self.calls.append("usage")
         self.usage.record(event)
 
+    # UsageSigners (the access path reads one signer and records the signed use)
+    def get(self, license_id, signer):
+        self.calls.append("signer")
+        return self.signers.get(license_id, signer)
+
+    def record_signed_use(self, event):
+        self.calls.append("usage")
+        self.signers.record_signed_use(event)
+
     # ContentStorage
     def probe(self, object_key):
         self.calls.append("probe")
@@ -117,7 +133,8 @@ class Fakes:
         self.activated.append(content_id)
 
     def deps(self) -> AccessDeps:
-        return AccessDeps(keys=self, limiter=self, licenses=self, usage=self, storage=self, content=self)
+        return AccessDeps(keys=self, limiter=self, licenses=self, usage=self, storage=self, signers=self,
+                          content=self)
 
 
 @dataclass
@@ -126,6 +143,20 @@ class World:
     api_key: str
     token: str
     secret: int
+    worker: client_signing.WorkerKey = field(default_factory=client_signing.new_worker_key)
+    served: int = 0  # the worker's served uses (its last counter)
+
+    def signed(self, counter: int | None = None, key: client_signing.WorkerKey | None = None,
+               license_id: str = LICENSE) -> dict[str, str]:
+        """The X-Usage-* headers of the worker's next access (or of ``counter``)."""
+        return client_signing.access_headers(key or self.worker, license_id,
+                                             self.served + 1 if counter is None else counter, CHAIN_ID, MANAGER)
+
+    def fields(self, headers: dict[str, str]) -> dict[str, str]:
+        """The headers as ``AccessRequest`` fields."""
+        return {"usage_signer": headers["X-Usage-Signer"], "usage_counter": headers["X-Usage-Counter"],
+                "usage_request_hash": headers["X-Usage-Request-Hash"],
+                "usage_signature": headers["X-Usage-Signature"]}
 
 
 def make_world(max_uses=3, valid_for=3600, **key_overrides) -> World:
@@ -141,7 +172,10 @@ def make_world(max_uses=3, valid_for=3600, **key_overrides) -> World:
     f.store.apikeys.put(key)
     f.licenses[LICENSE] = Lic(LICENSE, CONTENT, uses=0, max_uses=max_uses, valid_from=NOW - 10,
                               valid_until=NOW + valid_for)
-    return World(f, k.key, cred.encode_token(LICENSE, secret), secret)
+    w = World(f, k.key, cred.encode_token(LICENSE, secret), secret)
+    f.signers.add(LICENSE, w.worker.address, NOW - 5, None)
+    return w
 
 
-__all__ = ["CONTENT", "LICENSE", "NOW", "OTHER_CONTENT", "Fakes", "Lic", "World", "make_world", "replace"]
+__all__ = ["CHAIN_ID", "CONTENT", "LICENSE", "MANAGER", "NOW", "OTHER_CONTENT", "SEPARATOR", "Fakes", "Lic", "World",
+           "make_world", "replace"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import pytest
 from marketplace import multipart
@@ -57,6 +58,8 @@ class People:
     api: object
     stack: object
     tokens: dict
+    workers: dict = field(default_factory=dict)  # (licenseId, index) -> Worker
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def jwt(self, role: str) -> str:
         if role not in self.tokens:
@@ -129,13 +132,75 @@ class People:
     def balance(self, address: str) -> int:
         return self.stack.contract("MockStablecoin").functions.balanceOf(address).call()
 
-    # -- access -----------------------------------------------------------------------------------
+    # -- usage signers and access -----------------------------------------------------------------
 
-    def access(self, content_id: str, api_key: str, access_token: str | None):
+    def register_signer(self, license_id: str, address: str, role: str = "buyer1"):
+        """The licensee registers a worker key: typed data, then the relayed signature (201)."""
+        path = f"/license/{license_id}/signers"
+        challenge = self.api.call("POST", path, token=self.jwt(role), body={"signer": address})
+        if challenge.status != 200 or not challenge.body.get("signatureRequired"):
+            return challenge
+        signature = sign_typed_data(self.key(role), challenge.body["typedData"])
+        return self.api.call("POST", path, token=self.jwt(role), body={
+            "signer": address, "signature": signature, "deadline": challenge.body["deadline"]})
+
+    def worker(self, license_id: str, index: int = 0, role: str = "buyer1") -> Worker:
+        """The license's worker ``index`` (a usage signer registered on first use)."""
+        with self._lock:
+            w = self.workers.get((license_id, index))
+            if w is None:
+                from marketplace.usage.client_signing import new_worker_key
+
+                w = self.workers[(license_id, index)] = Worker(license_id, new_worker_key())
+        with w.lock:
+            if not w.registered:
+                reply = self.register_signer(license_id, w.key.address, role)
+                assert reply.status in (200, 201), reply.body
+                w.registered = True
+        return w
+
+    def access(self, content_id: str, api_key: str, license: str | None, *, worker: int = 0,
+               role: str = "buyer1"):
+        """``POST /content/{id}/access`` with the API key, signed by the license's worker ``worker``
+        (``license``: its id or its access token; None: unsigned). The worker's counter advances
+        on a 200 only, as a real client's does."""
         headers = {"Authorization": f"Bearer {api_key}"}
-        if access_token is not None:
-            headers["X-License-Token"] = access_token
-        return self.api.call("POST", f"/content/{content_id}/access", headers=headers)
+        if license is None:
+            return self.api.call("POST", f"/content/{content_id}/access", headers=headers)
+        license_id = license if license.startswith("0x") else _license_of(license)
+        w = self.worker(license_id, worker, role)
+        with w.lock:
+            reply = self.api.call("POST", f"/content/{content_id}/access",
+                                  headers={**headers, **w.headers(self.stack.deployment)})
+            if reply.status == 200:
+                w.served += 1
+            return reply
+
+
+@dataclass
+class Worker:
+    """A buyer's worker: its key (a usage signer of the license) and its served uses."""
+
+    license_id: str
+    key: object
+    served: int = 0
+    registered: bool = False
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def headers(self, deployment: dict) -> dict:
+        from marketplace.usage.client_signing import access_headers
+
+        return access_headers(self.key, self.license_id, self.served + 1, deployment["chainId"],
+                              deployment["contracts"]["LicenseManager"])
+
+
+def _license_of(token: str) -> str:
+    from marketplace.licensing import credential as cred
+
+    try:
+        return cred.decode_token(token).license_id
+    except Exception:
+        return "0x" + "00" * 32  # a malformed token names no license
 
 
 @pytest.fixture(scope="module")

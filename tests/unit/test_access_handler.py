@@ -15,7 +15,7 @@ from marketplace.access import services as ax
 from marketplace.licensing import credential as cred
 
 from local.lambdas import LambdaContext, load_handler
-from tests.support.access_world import CONTENT, LICENSE, NOW, make_world
+from tests.support.access_world import CHAIN_ID, CONTENT, LICENSE, MANAGER, NOW, SEPARATOR, make_world
 
 pytestmark = pytest.mark.unit
 
@@ -46,19 +46,26 @@ class Recording(Mapping):
         return len(self.values)
 
 
+CHAIN_CONFIG = json.dumps({"chainId": CHAIN_ID, "rpcUrl": "http://x", "contracts": {"LicenseManager": MANAGER}})
+
+
 def test_config_reads_exactly_the_declared_environment():
     declared = set(resources.env_names(resources.by_name(resources.FUNCTIONS, "access")))
     env = Recording({n: "x" for n in declared} | {"ACCESS_RATE_LIMIT": "7", "ACCESS_RATE_WINDOW_SECONDS": "30",
-                                                   "ACCESS_URL_TTL_SECONDS": "600"})
+                                                   "ACCESS_URL_TTL_SECONDS": "600", "CHAIN_CONFIG": CHAIN_CONFIG})
     cfg = module["AccessConfig"].from_env(env)
     assert env.read == declared
     assert (cfg.settings.rate_limit, cfg.settings.rate_window_seconds, cfg.settings.url_ttl_seconds) == (7, 30, 600)
+    assert cfg.settings.domain_separator == SEPARATOR
 
 
 def test_config_defaults_and_refusals():
     tables = {n: "x" for n in ("API_KEYS_TABLE", "RATE_LIMITS_TABLE", "LICENSES_TABLE", "USAGE_TABLE",
-                               "CONTENT_TABLE", "CONTENT_BUCKET")}
-    assert module["AccessConfig"].from_env(tables).settings == ax.AccessSettings()
+                               "USAGE_SIGNERS_TABLE", "CONTENT_TABLE", "CONTENT_BUCKET", "USAGE_BATCHES_ARN")}
+    tables["CHAIN_CONFIG"] = CHAIN_CONFIG
+    assert module["AccessConfig"].from_env(tables).settings == ax.AccessSettings(domain_separator=SEPARATOR)
+    with pytest.raises(RuntimeError, match="LicenseManager"):
+        module["AccessConfig"].from_env({**tables, "CHAIN_CONFIG": '{"chainId": 1, "contracts": {}}'})
     with pytest.raises(RuntimeError, match="CONTENT_BUCKET"):
         module["AccessConfig"].from_env({k: v for k, v in tables.items() if k != "CONTENT_BUCKET"})
     with pytest.raises(RuntimeError):
@@ -76,15 +83,15 @@ def _event(content=CONTENT, headers=None):
 @pytest.fixture
 def world(monkeypatch):
     w = make_world(max_uses=2)
-    settings = ax.AccessSettings(rate_limit=100, storage_backoff_seconds=0)
+    settings = ax.AccessSettings(rate_limit=100, storage_backoff_seconds=0, domain_separator=SEPARATOR)
     monkeypatch.setitem(module, "_setup", lambda: (w.fakes.deps(), settings))
     monkeypatch.setattr(ax.time, "time", lambda: NOW)
     return w
 
 
 def test_grant_reads_headers_case_insensitively_and_records_the_call(world):
-    resp = module["handler"](_event(headers={"authorization": f"Bearer {world.api_key}",
-                                             "X-LICENSE-TOKEN": world.token}), CONTEXT)
+    signed = {k.lower() if i % 2 else k.upper(): v for i, (k, v) in enumerate(world.signed().items())}
+    resp = module["handler"](_event(headers={"authorization": f"Bearer {world.api_key}", **signed}), CONTEXT)
     assert resp["statusCode"] == 200 and resp["headers"]["Content-Type"] == "application/json"
     assert resp["headers"]["X-RateLimit-Remaining"] == "99"
     body = json.loads(resp["body"])
@@ -92,14 +99,22 @@ def test_grant_reads_headers_case_insensitively_and_records_the_call(world):
     (event,) = world.fakes.events
     assert (event.endpoint, event.method, event.ip, event.request_id) == (
         f"/content/{CONTENT}/access", "POST", "198.51.100.7", EVENT["requestContext"]["requestId"])
+    assert (event.access.signer, event.access.counter) == (world.worker.address, 1)
+
+
+def test_an_unsigned_access_is_401_naming_the_missing_header(world):
+    resp = module["handler"](_event(headers={"Authorization": f"Bearer {world.api_key}"}), CONTEXT)
+    body = json.loads(resp["body"])
+    assert resp["statusCode"] == 401 and body["details"] == {"header": "X-Usage-Signer",
+                                                             "reason": "signature_missing"}
+    assert world.fakes.events == []
 
 
 def test_errors_answer_with_the_error_body_and_headers(world):
     resp = module["handler"](_event(headers={"Authorization": f"Bearer {cred.new_api_key().key}"}), CONTEXT)
     assert resp["statusCode"] == 401 and json.loads(resp["body"])["error"] == "UNAUTHORIZED"
     world.fakes.storage_failures = 10
-    resp = module["handler"](_event(headers={"Authorization": f"Bearer {world.api_key}",
-                                             "X-License-Token": world.token}), CONTEXT)
+    resp = module["handler"](_event(headers={"Authorization": f"Bearer {world.api_key}", **world.signed()}), CONTEXT)
     assert resp["statusCode"] == 503 and resp["headers"]["Retry-After"] == "60"
     assert json.loads(resp["body"])["retryAfter"] == 60
     resp = module["handler"](_event(content="nonsense"), CONTEXT)
@@ -146,10 +161,11 @@ import handler
 from marketplace.access import services as ax
 from tests.support.access_world import CONTENT, NOW, make_world
 w = make_world()
-handler._setup = lambda: (w.fakes.deps(), ax.AccessSettings(storage_backoff_seconds=0))
 ax.time.time = lambda: NOW
-event = json.loads({json.dumps(json.dumps(_event(headers={"Authorization": "Bearer KEY", "X-License-Token": "TOKEN"})))})
-event["headers"] = {{"Authorization": "Bearer " + w.api_key, "X-License-Token": w.token}}
+from tests.support.access_world import SEPARATOR
+handler._setup = lambda: (w.fakes.deps(), ax.AccessSettings(storage_backoff_seconds=0, domain_separator=SEPARATOR))
+event = json.loads({json.dumps(json.dumps(_event(headers={"Authorization": "Bearer KEY"})))})
+event["headers"] = {{"Authorization": "Bearer " + w.api_key, **w.signed()}}
 class Ctx:
     function_name, memory_limit_in_mb, aws_request_id = "access", 1024, "r-1"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:access"

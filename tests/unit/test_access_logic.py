@@ -12,33 +12,41 @@ from dataclasses import replace
 import pytest
 from marketplace.access import services as ax
 from marketplace.errors import (
+    ConflictError,
     ForbiddenError,
     InvalidLicenseError,
     NotFoundError,
     RateLimitedError,
     StorageUnavailableError,
     UnauthorizedError,
+    ValidationError,
 )
 from marketplace.licensing import credential as cred
 from marketplace.usage.services import text_field
 from marketplace.zk.field import poseidon
 
-from tests.support.access_world import CONTENT, LICENSE, NOW, OTHER_CONTENT, World, make_world
+from marketplace.usage import client_signing
+from marketplace.usage.models import SignerState
+
+from tests.support.access_world import CONTENT, LICENSE, NOW, OTHER_CONTENT, SEPARATOR, World, make_world
 
 pytestmark = pytest.mark.unit
 
-SETTINGS = ax.AccessSettings(rate_limit=5, rate_window_seconds=60, storage_backoff_seconds=0)
+SETTINGS = ax.AccessSettings(rate_limit=5, rate_window_seconds=60, storage_backoff_seconds=0,
+                             domain_separator=SEPARATOR)
 
 
-def request(w: World, *, key=None, token=None, content=CONTENT, request_id="req-1") -> ax.AccessRequest:
+def request(w: World, *, key=None, content=CONTENT, request_id="req-1", headers=None) -> ax.AccessRequest:
+    """A request signed by the world's worker with its next counter (or with ``headers``)."""
     return ax.AccessRequest(content_id=content, authorization=f"Bearer {key or w.api_key}",
-                            license_token=token if token is not None else w.token,
                             endpoint=f"/content/{content}/access", method="POST", ip="203.0.113.42",
-                            request_id=request_id)
+                            request_id=request_id, **w.fields(headers if headers is not None else w.signed()))
 
 
 def run(w: World, req=None, now=NOW, settings=SETTINGS) -> dict:
-    return ax.access(req or request(w), w.fakes.deps(), settings, now=now, sleep=lambda s: None).body()
+    granted = ax.access(req or request(w), w.fakes.deps(), settings, now=now, sleep=lambda s: None)
+    w.served = w.fakes.signers.get(LICENSE, w.worker.address).last_counter
+    return granted.body()
 
 
 class TestGrant:
@@ -49,8 +57,9 @@ class TestGrant:
         assert body["expiresIn"] == 3600
         assert body["expiresAt"] == ax.iso(NOW + 3600)
         assert (body["licenseId"], body["use"], body["usesRemaining"]) == (LICENSE, 1, 2)
-        assert w.fakes.calls == ["key", "rate", "probe", "claim", "usage", "activate"]
+        assert w.fakes.calls == ["key", "rate", "signer", "probe", "claim", "usage", "activate"]
         (event,) = w.fakes.events
+        assert (event.access.signer, event.access.counter) == (w.worker.address, 1)
         assert (event.license_id, event.seq, event.timestamp, event.content_id) == (LICENSE, 0, NOW, CONTENT)
         assert (event.endpoint, event.method, event.ip, event.request_id) == (
             f"/content/{CONTENT}/access", "POST", "203.0.113.42", "req-1")
@@ -73,7 +82,7 @@ class TestGrant:
         run(w)
         run(w)
         assert w.fakes.activated == [CONTENT]
-        assert w.fakes.calls[-4:] == ["rate", "probe", "claim", "usage"]
+        assert w.fakes.calls[-5:] == ["rate", "signer", "probe", "claim", "usage"]
 
     def test_a_failing_activation_does_not_fail_the_granted_use(self):
         w = make_world()
@@ -88,6 +97,7 @@ class TestGrant:
         w = make_world(max_uses=10)
         _, end = ax.rate_window(NOW, 60)
         first = ax.access(request(w), w.fakes.deps(), SETTINGS, now=NOW, sleep=lambda s: None)
+        w.served = 1
         second = ax.access(request(w), w.fakes.deps(), SETTINGS, now=NOW, sleep=lambda s: None)
         assert first.rate.headers() == {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4",
                                  "X-RateLimit-Reset": str(end - NOW)}
@@ -109,7 +119,7 @@ class TestOrder:
     def test_unknown_key_is_401_before_anything_else(self):
         w = make_world()
         with pytest.raises(UnauthorizedError):
-            run(w, request(w, key=cred.new_api_key().key, token="garbage"))
+            run(w, request(w, key=cred.new_api_key().key, headers={k: "garbage" for k in w.signed()}))
         assert w.fakes.calls == ["key"]
 
     def test_malformed_or_missing_key_is_401_without_a_lookup(self):
@@ -130,7 +140,7 @@ class TestOrder:
         for _ in range(SETTINGS.rate_limit):
             run(w)
         with pytest.raises(RateLimitedError) as e:
-            run(w, request(w, token="not a token"), now=NOW + 5)
+            run(w, request(w, headers={k: "" for k in w.signed()}), now=NOW + 5)
         _, end = ax.rate_window(NOW + 5, 60)
         assert e.value.status == 429
         assert e.value.headers["Retry-After"] == str(end - (NOW + 5))
@@ -145,15 +155,19 @@ class TestOrder:
             run(w, now=end - 1)
         assert run(w, now=end)["use"] == SETTINGS.rate_limit + 1
 
-    def test_bad_credential_is_401_after_the_rate_limit(self):
+    def test_a_bad_signature_is_401_after_the_rate_limit(self):
         w = make_world()
-        for token in ("", "zkcred_AAAA", cred.encode_token(LICENSE, w.secret + 1),
-                      cred.encode_token("0x" + "22" * 32, w.secret)):
+        stranger = client_signing.new_worker_key()
+        forged = {**w.signed(key=stranger), "X-Usage-Signer": w.worker.address}  # another key's signature
+        other_license = w.signed(license_id="0x" + "22" * 32)  # the worker's, over another license
+        tampered = {**w.signed(), "X-Usage-Counter": "2"}  # the signed counter was 1
+        for headers in (forged, other_license, tampered):
             w.fakes.calls.clear()
-            with pytest.raises(UnauthorizedError):
-                run(w, request(w, token=token))
+            with pytest.raises(UnauthorizedError) as e:
+                run(w, request(w, headers=headers))
+            assert e.value.details["reason"] == "bad_signature"
             assert w.fakes.calls == ["key", "rate"]
-        assert w.fakes.licenses[LICENSE].uses == 0
+        assert w.fakes.licenses[LICENSE].uses == 0 and w.fakes.events == []
 
     def test_expired_license_is_400_with_expired_at_and_no_probe(self):
         w = make_world(valid_for=100)
@@ -232,6 +246,18 @@ class TestConcurrency:
             except InvalidLicenseError as e:
                 results.append(e.details["reason"])
 
+        # 200 workers (usage signers), one request each
+        workers = [client_signing.new_worker_key() for _ in range(200)]
+        for k in workers:
+            w.fakes.signers.add(LICENSE, k.address, NOW, None)
+        requests = [request(w, request_id=f"r{i}", headers=w.signed(1, key=k)) for i, k in enumerate(workers)]
+
+        def one(i):  # noqa: F811 - the signed variant
+            try:
+                results.append(run_as(w, requests[i], settings)["use"])
+            except InvalidLicenseError as e:
+                results.append(e.details["reason"])
+
         threads = [threading.Thread(target=one, args=(i,)) for i in range(200)]
         for t in threads:
             t.start()
@@ -254,3 +280,143 @@ def test_text_field_and_call_hash_are_deterministic_and_input_sensitive():
     assert base == ax.call_hash("/content/x/access", "post", "1.2.3.4", "r1")
     assert base != ax.call_hash("/content/x/access", "POST", "1.2.3.5", "r1")
     assert base != ax.call_hash("/content/x/access", "POST", "1.2.3.4", "r2")
+
+
+def run_as(w: World, req: ax.AccessRequest, settings=SETTINGS) -> dict:
+    return ax.access(req, w.fakes.deps(), settings, now=NOW, sleep=lambda s: None).body()
+
+
+class TestSignedAccess:
+    """Every use carries a registered worker key's AccessRequest signature with its next counter."""
+
+    @pytest.mark.parametrize("missing", ["X-Usage-Signer", "X-Usage-Counter", "X-Usage-Request-Hash",
+                                         "X-Usage-Signature"])
+    def test_an_unsigned_access_is_401_signature_missing(self, missing):
+        w = make_world()
+        headers = {**w.signed(), missing: ""}
+        with pytest.raises(UnauthorizedError) as e:
+            run(w, request(w, headers=headers))
+        assert e.value.details == {"header": missing, "reason": "signature_missing"}
+        assert w.fakes.licenses[LICENSE].uses == 0
+
+    @pytest.mark.parametrize("header,value", [("X-Usage-Signer", "0x12"), ("X-Usage-Counter", "01"),
+                                              ("X-Usage-Counter", "-1"), ("X-Usage-Request-Hash", "0xzz"),
+                                              ("X-Usage-Signature", "0x" + "00" * 10)])
+    def test_a_malformed_header_is_400(self, header, value):
+        w = make_world()
+        with pytest.raises(ValidationError) as e:
+            run(w, request(w, headers={**w.signed(), header: value}))
+        assert e.value.details["header"] == header
+
+    def test_a_counter_beyond_uint64_is_a_bad_signature(self):
+        w = make_world()
+        with pytest.raises(UnauthorizedError) as e:
+            run(w, request(w, headers={**w.signed(), "X-Usage-Counter": str(2**64)}))
+        assert e.value.details["reason"] == "bad_signature"
+
+    def test_an_unregistered_signer_is_403(self):
+        w = make_world()
+        stranger = client_signing.new_worker_key()
+        with pytest.raises(ForbiddenError) as e:
+            run(w, request(w, headers=w.signed(1, key=stranger)))
+        assert e.value.details["reason"] == "unknown_signer" and e.value.details["signer"] == stranger.address
+        assert w.fakes.calls == ["key", "rate", "signer"] and w.fakes.licenses[LICENSE].uses == 0
+
+    def test_another_licenses_signer_is_403(self):
+        w = make_world()
+        w.fakes.signers.add("0x" + "22" * 32, (k := client_signing.new_worker_key()).address, NOW, None)
+        with pytest.raises(ForbiddenError) as e:
+            run(w, request(w, headers=w.signed(1, key=k)))
+        assert e.value.details["reason"] == "unknown_signer"
+
+    def test_a_revoked_signer_is_403(self):
+        w = make_world()
+        run(w)
+        w.fakes.signers.revoke(LICENSE, w.worker.address, NOW, None)
+        with pytest.raises(ForbiddenError) as e:
+            run(w)
+        assert e.value.details["reason"] == "signer_revoked"
+        assert w.fakes.licenses[LICENSE].uses == 1
+
+    def test_a_replayed_access_is_409_and_uses_nothing(self):
+        w = make_world()
+        first = w.signed()
+        run(w, request(w, headers=first))
+        for replay in (first, w.signed(1)):  # the same request again, or a new one with a served counter
+            with pytest.raises(ConflictError) as e:
+                run(w, request(w, headers=replay))
+            assert e.value.details["reason"] == "replayed_counter" and e.value.details["expectedCounter"] == 2
+        assert w.fakes.licenses[LICENSE].uses == 1 and len(w.fakes.events) == 1
+
+    def test_a_skipped_counter_is_409(self):
+        w = make_world()
+        with pytest.raises(ConflictError) as e:
+            run(w, request(w, headers=w.signed(3)))
+        assert e.value.details["reason"] == "counter_skipped" and e.value.details["expectedCounter"] == 1
+        assert w.fakes.licenses[LICENSE].uses == 0
+
+    def test_a_refused_request_is_signed_again_with_the_same_counter(self):
+        w = make_world(valid_for=100)
+        w.fakes.missing = True
+        with pytest.raises(NotFoundError):
+            run(w)
+        w.fakes.missing = False
+        assert run(w)["use"] == 1  # counter 1 again, with a new request hash
+        assert w.fakes.signers.get(LICENSE, w.worker.address).last_counter == 1
+
+    def test_the_signer_keeps_its_latest_signature_and_each_event_its_own(self):
+        w = make_world()
+        sent = []
+        for i in range(3):
+            sent.append(w.signed())
+            run(w, request(w, headers=sent[-1], request_id=f"r{i}"))
+        signer = w.fakes.signers.get(LICENSE, w.worker.address)
+        assert signer.state == SignerState.ACTIVE and signer.last_counter == 3
+        assert signer.last_signature == sent[-1]["X-Usage-Signature"]
+        assert signer.last_request_hash == sent[-1]["X-Usage-Request-Hash"]
+        assert [(e.access.counter, e.access.signature) for e in w.fakes.events] == [
+            (i + 1, h["X-Usage-Signature"]) for i, h in enumerate(sent)]
+
+    def test_compact_signatures_are_accepted_and_high_s_refused(self):
+        from marketplace.usage import access_signature as sig
+
+        w = make_world()
+        headers = w.signed()
+        raw = bytes.fromhex(headers["X-Usage-Signature"][2:])
+        r, vs = sig.compact(raw)
+        assert run(w, request(w, headers={**headers, "X-Usage-Signature": "0x" + (r + vs).hex()}))["use"] == 1
+        # the same signature with s' = n - s (and the other v): valid ECDSA, refused as the chain refuses it
+        headers = w.signed()
+        raw = bytes.fromhex(headers["X-Usage-Signature"][2:])
+        s_ = int.from_bytes(raw[32:64], "big")
+        flipped = raw[:32] + (sig._N - s_).to_bytes(32, "big") + bytes([55 - raw[64]])
+        with pytest.raises(UnauthorizedError):
+            run(w, request(w, headers={**headers, "X-Usage-Signature": "0x" + flipped.hex()}))
+
+    def test_a_counter_lost_to_a_racing_request_is_409_and_leaves_a_gap(self):
+        w = make_world()
+        racing = w.signed()  # counter 1, signed twice by the worker (two requests racing)
+        run(w, request(w, headers=w.signed()))  # the other request: counter 1 served
+        real_get = w.fakes.signers.get
+        # our read happened before the other request's write: it still saw counter 0
+        w.fakes.signers.get = lambda license_id, signer: replace(real_get(license_id, signer), last_counter=0)
+        with pytest.raises(ConflictError) as e:
+            run_as(w, request(w, headers=racing))
+        assert e.value.details["reason"] == "replayed_counter"
+        assert w.fakes.licenses[LICENSE].uses == 2  # claimed ...
+        assert [ev.seq for ev in w.fakes.events] == [0]  # ... never recorded: seq 1 is a gap
+
+    def test_a_full_batch_pending_nudges_the_batch_prover(self):
+        w = make_world(max_uses=200)
+        nudged = []
+
+        class Nudge:
+            def nudge(self, license_id, seq):
+                nudged.append((license_id, seq))
+
+        settings = replace(SETTINGS, rate_limit=1000, batch_size=4)
+        deps = replace(w.fakes.deps(), batches=Nudge())
+        for _ in range(9):
+            ax.access(request(w), deps, settings, now=NOW, sleep=lambda s: None)
+            w.served += 1
+        assert nudged == [(LICENSE, 3), (LICENSE, 7)]

@@ -138,6 +138,7 @@ class LicenseApiConfig(_ChainSender):
     licenses_table: str = Field(alias="LICENSES_TABLE")
     api_keys_table: str = Field(alias="API_KEYS_TABLE")
     rate_limits_table: str = Field(alias="RATE_LIMITS_TABLE")
+    usage_signers_table: str = Field(alias="USAGE_SIGNERS_TABLE")
     credential_secret_id: str = Field(alias="CREDENTIAL_SECRET_ID")
     quote_ttl_seconds: int = Field(900, alias="QUOTE_TTL_SECONDS", ge=60, le=7 * 24 * 3600)
     signature_ttl_seconds: int = Field(900, alias="SIGNATURE_TTL_SECONDS", ge=60, le=7 * 24 * 3600)
@@ -200,6 +201,25 @@ class WebhookDeliveryConfig(_Webhooks):
         if any(d < 0 for d in v):
             raise ValueError("delays are seconds >= 0")
         return v
+
+
+# -- Flow 4: usage batches -------------------------------------------------------------------------
+
+
+class UsageBatchWorkerConfig(_ChainSender):
+    licenses_table: str = Field(alias="LICENSES_TABLE")
+    usage_table: str = Field(alias="USAGE_TABLE")
+    usage_signers_table: str = Field(alias="USAGE_SIGNERS_TABLE")
+    rate_limits_table: str = Field(alias="RATE_LIMITS_TABLE")  # the per-license batch lock
+    credential_secret_id: str = Field(alias="CREDENTIAL_SECRET_ID")
+    confirmations: int = Field(3, alias="CHAIN_CONFIRMATIONS", ge=1, le=1000)
+    # a claimed use is recorded within the access function's 10 s timeout, or never
+    gap_seconds: int = Field(300, alias="USAGE_GAP_SECONDS", ge=1, le=7 * 24 * 3600)
+    batch_licenses: int = Field(100, alias="USAGE_BATCH_LICENSES", ge=1, le=1000)
+
+
+class UsageBatchSchedulerConfig(_EnvConfig):
+    usage_batches_arn: str = Field(alias="USAGE_BATCHES_ARN")
 
 
 # -- Flow 4: chain listener, payments, refunds --------------------------------------------------------
@@ -274,6 +294,8 @@ MODELS: dict[str, type[_EnvConfig]] = {
     "payments": PaymentsConsumerConfig,
     "payments-api": PaymentsApiConfig,
     "refunds": RefundsConfig,
+    "usage-batch-worker": UsageBatchWorkerConfig,
+    "usage-batch-scheduler": UsageBatchSchedulerConfig,
     "notifications-api": NotificationsApiConfig,
     "notifications": NotificationsConsumerConfig,
     "webhook-delivery": WebhookDeliveryConfig,

@@ -60,8 +60,6 @@ class QueueSpec:
     dlq_env: str | None = None
 
 
-
-
 @dataclass(frozen=True)
 class SecretSpec:
     name: str
@@ -187,7 +185,6 @@ QUEUES: tuple[QueueSpec, ...] = (
     # that exhausts its schedule is put on the DLQ by the delivery function (alarmed)
     QueueSpec("webhook-deliveries", "WEBHOOK_DELIVERIES_QUEUE", visibility_timeout=360,
               dlq_env="WEBHOOK_DEAD_LETTERS_QUEUE"),
-
 )
 
 SECRETS: tuple[SecretSpec, ...] = (
@@ -207,6 +204,9 @@ KEYS: tuple[KeySpec, ...] = (
 STATE_MACHINES: tuple[StateMachineSpec, ...] = (
     StateMachineSpec("registration-saga", "REGISTRATION_SAGA_ARN", "registration.asl.json",
                      functions={"RegistrationWorkerArn": "registration-worker"}),
+    # Flow 4: per license with pending uses, prove a usage batch and log it with the buyer's signatures
+    StateMachineSpec("usage-batches", "USAGE_BATCHES_ARN", "usage-batches.asl.json",
+                     functions={"UsageBatchWorkerArn": "usage-batch-worker"}),
 )
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -236,6 +236,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ACCESS_RATE_LIMIT", "content access requests allowed per API key per window"),
     SettingSpec("ACCESS_RATE_WINDOW_SECONDS", "the rate-limit window (fixed, aligned on the epoch)"),
     SettingSpec("ACCESS_URL_TTL_SECONDS", "lifetime of a presigned content URL"),
+    # Flow 4 (usage batches)
+    SettingSpec("USAGE_GAP_SECONDS", "after how long a missing usage seq (a use claimed, never recorded) is "
+                "skipped as a gap by the batch prover"),
+    SettingSpec("USAGE_BATCH_LICENSES", "most licenses one usage-batches run proves a batch for"),
     # notifications (issue 9)
     SettingSpec("WEBHOOKS_ALLOW_LOOPBACK", "local only: webhooks may use http and loopback addresses "
                 "(never private, link-local or metadata ones)"),
@@ -281,16 +285,32 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                          Route("GET", "/license/{licenseId}", "jwt"),
                          Route("POST", "/license/{licenseId}/revoke", "jwt"),
                          Route("POST", "/license/{licenseId}/keys", "jwt"),
-                         Route("DELETE", "/license/{licenseId}/keys", "jwt")),
-                 tables=("content", "terms", "quotes", "licenses", "apikeys", "ratelimits") + CHAIN_SENDER_TABLES,
+                         Route("DELETE", "/license/{licenseId}/keys", "jwt"),
+                         # Flow 4: the licensee's usage signers (worker keys; marketplace.usage.routes)
+                         Route("POST", "/license/{licenseId}/signers", "jwt"),
+                         Route("GET", "/license/{licenseId}/signers", "jwt"),
+                         Route("DELETE", "/license/{licenseId}/signers/{signer}", "jwt")),
+                 tables=("content", "terms", "quotes", "licenses", "apikeys", "ratelimits", "usage-signers")
+                 + CHAIN_SENDER_TABLES,
                  secrets=("credential-key",), keys=("relayer-key",), chain=True,
                  settings=CHAIN_SENDER_SETTINGS + ("QUOTE_TTL_SECONDS", "SIGNATURE_TTL_SECONDS")),
     # Flow 3: the hot path. The function checks the API key itself (first of its ordered checks),
     # so the route has no authorizer; no chain, no prover, no secrets.
     FunctionSpec("access", "access", routes=(Route("POST", "/content/{contentId}/access", "apikey"),),
                  memory=1024, timeout=10,
-                 tables=("apikeys", "ratelimits", "licenses", "usage", "content"), buckets=("content",),
-                 settings=("ACCESS_RATE_LIMIT", "ACCESS_RATE_WINDOW_SECONDS", "ACCESS_URL_TTL_SECONDS")),
+                 tables=("apikeys", "ratelimits", "licenses", "usage", "usage-signers", "content"),
+                 buckets=("content",), state_machines=("usage-batches",),
+                 settings=("ACCESS_RATE_LIMIT", "ACCESS_RATE_WINDOW_SECONDS", "ACCESS_URL_TTL_SECONDS",
+                           "CHAIN_CONFIG")),
+    # Flow 4: the usage-batches state machine's tasks (gather, prove, submit, confirm, mark), and the
+    # schedule that starts it (the access path also starts it for a license with a full batch pending)
+    FunctionSpec("usage-batch-worker", "usage_batch_worker", memory=3008, timeout=300,
+                 tables=("licenses", "usage", "usage-signers", "ratelimits") + CHAIN_SENDER_TABLES,
+                 secrets=("credential-key",), keys=("relayer-key",), chain=True, prover=True,
+                 settings=CHAIN_SENDER_SETTINGS + ("CHAIN_CONFIRMATIONS", "USAGE_GAP_SECONDS",
+                                                   "USAGE_BATCH_LICENSES")),
+    FunctionSpec("usage-batch-scheduler", "usage_batch_scheduler", memory=256, timeout=30,
+                 state_machines=("usage-batches",), schedule="rate(10 minutes)"),
     # The chain gateway's monitor: brings the transaction journal up to date, re-broadcasts dropped
     # transactions, re-prices or cancels stuck ones (marketplace.chain.monitor)
     FunctionSpec("chain-monitor", "chain_monitor", memory=512, timeout=120, tables=CHAIN_SENDER_TABLES,

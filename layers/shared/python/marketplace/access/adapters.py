@@ -86,7 +86,8 @@ class AccessDynamoStore:
             raise ClaimRefused(LicenseSnapshot.from_item(from_ddb(old)) if old else None) from None
         new = from_ddb(out["Attributes"])
         return Claim(seq=new["usesGranted"] - 1, uses=new["usesGranted"], max_uses=new["maxUses"],
-                     valid_from=new["validFrom"], valid_until=new["validUntil"])
+                     valid_from=new["validFrom"], valid_until=new["validUntil"],
+                     uses_proven=int(new.get("usesProven", 0)))
 
 
 _MISSING = ("NoSuchKey", "404", "NotFound")

@@ -55,7 +55,8 @@ class MemoryAccessStore:
         if new is None:
             raise ClaimRefused(LicenseSnapshot.from_item(old) if old else None)
         return Claim(seq=new["usesGranted"] - 1, uses=new["usesGranted"], max_uses=new["maxUses"],
-                     valid_from=new["validFrom"], valid_until=new["validUntil"])
+                     valid_from=new["validFrom"], valid_until=new["validUntil"],
+                     uses_proven=int(new.get("usesProven", 0)))
 
 
 class MemoryContentStorage:

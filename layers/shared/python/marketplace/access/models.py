@@ -46,6 +46,7 @@ class Claim:
     max_uses: int
     valid_from: int
     valid_until: int
+    uses_proven: int = 0  # the license's usesProven (the batch prover's progress) at the claim
 
 
 class ClaimRefused(Exception):
@@ -72,17 +73,24 @@ class AccessSettings:
     storage_retries: int = 3  # after the first attempt
     storage_backoff_seconds: float = 0.1  # doubled each retry
     storage_retry_after: int = 60  # seconds, told to the client on 503
+    # the LicenseManager's EIP-712 domain separator (AccessRequest signatures); from CHAIN_CONFIG
+    domain_separator: bytes = b""
+    batch_size: int = 64  # a license with this many uses pending a proof nudges the batch prover
 
 
 @dataclass(frozen=True)
 class AccessRequest:
     content_id: str
     authorization: str | None
-    license_token: str | None
     endpoint: str
     method: str
     ip: str
     request_id: str
+    # the worker's signed AccessRequest, as the X-Usage-* headers carry it (None: header missing)
+    usage_signer: str | None = None
+    usage_counter: str | None = None
+    usage_request_hash: str | None = None
+    usage_signature: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from marketplace.access.models import Claim, KeyRecord
-from marketplace.usage.ports import UsageLog
+from marketplace.usage.ports import UsageLog, UsageSigners
 
 
 class KeyStore(Protocol):
@@ -41,6 +41,12 @@ class ContentStorage(Protocol):
     def presign_get(self, object_key: str, ttl_seconds: int) -> str: ...
 
 
+class BatchNudge(Protocol):
+    def nudge(self, license_id: str, seq: int) -> None:
+        """Ask the batch prover to run for this license now (a full batch is pending)."""
+        ...
+
+
 @dataclass(frozen=True)
 class AccessDeps:
     keys: KeyStore
@@ -48,4 +54,6 @@ class AccessDeps:
     licenses: LicenseUses
     usage: UsageLog
     storage: ContentStorage
+    signers: UsageSigners  # records each use with its signed access (usage table + usage-signers)
     content: ContentActivation | None = None
+    batches: BatchNudge | None = None

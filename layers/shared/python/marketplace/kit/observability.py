@@ -47,6 +47,8 @@ class Metric(str, Enum):
     MESSAGES_PROCESSED = "MessagesProcessed"
     MESSAGES_FAILED = "MessagesFailed"
     UNDECLARED_RESPONSES = "UndeclaredResponses"
+    USAGE_BATCHES_LOGGED = "UsageBatchesLogged"
+    USAGE_BATCHES_FAILED = "UsageBatchesFailed"  # a batch's proof or transaction failed (alarmed; retried next run)
 
 
 UNITS: dict[Metric, str] = {m: MetricUnit.Count.value for m in Metric}

@@ -138,3 +138,7 @@ def rotate_key(licenseId: str):
                errors={403: "FORBIDDEN: not the license's buyer", 404: _LICENSE_404})
 def revoke_keys(licenseId: str):
     return licensing().revoke_keys(caller(api), _id(licenseId, "licenseId"))
+
+
+# Flow 4's usage-signer routes are the license-api's too (declared on this Api)
+import marketplace.usage.routes  # noqa: E402,F401

@@ -172,3 +172,51 @@ class DynamoUsageSigners:
             if codes and codes[0] == "ConditionalCheckFailed":
                 raise UsageConflict(f"{event.license_id}#{event.seq}") from None
             raise SignerRefused(self.get(event.license_id, access.signer)) from None
+
+
+class DynamoBatchLicenses:
+    """What the batch prover reads and writes on the licenses table (``usesProven``, the seq cursor
+    ``usageCursor``, the in-flight ``batchClaim``) and its per-license lock (ratelimits table)."""
+
+    def __init__(self, licenses: str, ratelimits: str) -> None:
+        from marketplace.adapters.dynamodb import Table
+
+        self.table = Table(licenses)
+        self.locks = Table(ratelimits)
+
+    def pending(self, limit: int) -> list[str]:
+        """Licenses with uses granted beyond those proven (a scan: one run's worth)."""
+        ids: list[str] = []
+        kwargs = {"TableName": self.table.name, "ProjectionExpression": "licenseId",
+                  "FilterExpression": "usesGranted > usesProven AND attribute_not_exists(revokedAt)"}
+        while len(ids) < limit:
+            page = client("dynamodb").scan(**kwargs)
+            ids += [from_ddb(i)["licenseId"] for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return ids[:limit]
+
+    def get(self, license_id: str) -> dict | None:
+        return self.table.get({"licenseId": license_id})
+
+    def lock(self, license_id: str, until: int, now: int) -> bool:
+        return self.locks.put({"pk": f"lock#usage-batch#{license_id}", "ttl": until},
+                              condition="attribute_not_exists(pk) OR #ttl < :now", values={":now": now},
+                              names={"#ttl": "ttl"})
+
+    def unlock(self, license_id: str) -> None:
+        self.locks.delete({"pk": f"lock#usage-batch#{license_id}"})
+
+    def set_claim(self, license_id: str, claim: dict) -> None:
+        self.table.update({"licenseId": license_id}, {"batchClaim": claim})
+
+    def clear_claim(self, license_id: str) -> None:
+        self.table.update({"licenseId": license_id}, {}, remove=("batchClaim",))
+
+    def complete(self, license_id: str, uses_proven: int, cursor: int) -> None:
+        """The batch is proven: ``usesProven`` and the cursor advance (never back), the claim goes."""
+        self.table.update({"licenseId": license_id}, {"usesProven": uses_proven, "usageCursor": cursor},
+                          remove=("batchClaim",),
+                          condition="attribute_not_exists(usesProven) OR usesProven <= :n",
+                          values={":n": uses_proven})
