@@ -10,6 +10,10 @@ and sends itself): the API never sees a private key.
     terms = lc.create_terms(creator_jwt, creator_key, content_id, price_per_use=10_000, max_uses=50)
     bought = lc.purchase_with_permit(buyer_jwt, buyer_key, terms["termsId"])
     grant = lc.access(content_id, bought["apiKey"], bought["accessToken"]).json()
+
+``access`` signs every request with a worker key of this client (``marketplace.usage.client_signing``),
+registered by the licensee on the license's first access here (``add_signer``: AddUsageSigner typed
+data, signed with the buyer's key, relayed); the access token only names the license.
 """
 
 from __future__ import annotations
@@ -90,10 +94,12 @@ class LicenseClient:
         quote's ``licenseId`` whatever else was bought since)."""
         signature = sign_typed_data(private_key, q["permit"]["typedData"])
         purchase = sign_typed_data(private_key, q["purchase"]["typedData"])
-        return self.api.request("POST", "/license/purchase", token, expect=expect, json={
+        bought = self.api.request("POST", "/license/purchase", token, expect=expect, json={
             "termsId": q["termsId"], "quoteId": q["quoteId"],
             "payment": {"permit": {"signature": signature, "purchaseSignature": purchase,
                                    "deadline": q["permit"]["deadline"]}}}).json()
+        self._remember(bought, token, private_key)
+        return bought
 
     def purchase_with_transaction(self, token: str, private_key: str, terms_id: str, rpc_url: str,
                                   ) -> dict[str, Any]:
@@ -105,26 +111,95 @@ class LicenseClient:
                          calldata(tx["approve"]["function"], tx["approve"]["args"]))
         tx_hash = send_transaction(rpc_url, private_key, tx["purchase"]["to"],
                                    calldata(tx["purchase"]["function"], tx["purchase"]["args"]))
-        return self.api.request("POST", "/license/purchase", token, expect=(201,), json={
+        bought = self.api.request("POST", "/license/purchase", token, expect=(201,), json={
             "termsId": terms_id, "quoteId": q["quoteId"], "payment": {"txHash": tx_hash}}).json()
+        self._remember(bought, token, private_key)
+        return bought
 
     def get_license(self, token: str, license_id: str, expect: tuple[int, ...] = (200,)) -> requests.Response:
         return self.api.request("GET", f"/license/{license_id}", token, expect=expect)
 
-    # -- access -----------------------------------------------------------------------------------
+    # -- usage signers (worker keys) and access -------------------------------------------------
 
-    def access(self, content_id: str, api_key: str, access_token: str, expect: tuple[int, ...] | None = (200,),
-               session: requests.Session | None = None) -> requests.Response:
-        """``POST /content/{id}/access``; ``expect=None`` returns any response unchecked."""
+    def _remember(self, bought: dict[str, Any], token: str, private_key: str) -> None:
+        """The buyer's session and key for a license bought here: its worker is registered on first access."""
+        owners = self.__dict__.setdefault("_owners", {})
+        if isinstance(bought, dict) and bought.get("licenseId"):
+            owners[bought["licenseId"]] = (token, private_key)
+
+    def add_signer(self, token: str, private_key: str, license_id: str, signer: str) -> dict[str, Any]:
+        """The licensee registers a worker key: AddUsageSigner typed data, signed, relayed (201).
+        Returns the typed data's domain too (``domain``: chainId, verifyingContract), what workers sign."""
+        path = f"/license/{license_id}/signers"
+        challenge = self.api.request("POST", path, token, json={"signer": signer}).json()
+        if not challenge.get("signatureRequired"):
+            return challenge
+        signature = sign_typed_data(private_key, challenge["typedData"])
+        added = self.api.request("POST", path, token, expect=(201,), json={
+            "signer": signer, "signature": signature, "deadline": challenge["deadline"]}).json()
+        return {**added, "domain": challenge["typedData"]["domain"]}
+
+    def worker(self, license_id: str, token: str | None = None, private_key: str | None = None) -> Worker:
+        """This client's worker for the license (a fresh key, registered by the licensee once)."""
+        import threading
+
+        with self.__dict__.setdefault("_lock", threading.Lock()):
+            workers = self.__dict__.setdefault("_workers", {})
+            w = workers.get(license_id)
+            if w is None:
+                from marketplace.usage.client_signing import new_worker_key
+
+                w = workers[license_id] = Worker(license_id, new_worker_key())
+        with w.lock:
+            if w.domain is None:
+                token, private_key = (token, private_key) if token else self.__dict__.get("_owners", {})[license_id]
+                w.domain = self.add_signer(token, private_key, license_id, w.key.address).get("domain") or {}
+        return w
+
+    def access(self, content_id: str, api_key: str, access_token: str | None,
+               expect: tuple[int, ...] | None = (200,), session: requests.Session | None = None,
+               signed: bool = True) -> requests.Response:
+        """``POST /content/{id}/access`` with the API key, signed by this client's worker for the
+        license the access token names (bought through this client; ``signed=False``: no signature).
+        The worker's counter advances on a 200 only. ``expect=None`` returns any response unchecked."""
         url = f"{self.api.api_url}/content/{content_id}/access"
-        resp = (session or self.api.session).post(
-            url, headers={"Authorization": f"Bearer {api_key}", "X-License-Token": access_token},
-            timeout=self.api.timeout)
+        headers = {"Authorization": f"Bearer {api_key}"}
+        w = None
+        if signed and access_token:
+            from marketplace.licensing import credential as cred
+
+            w = self.worker(cred.decode_token(access_token).license_id)
+        if w is None:
+            resp = (session or self.api.session).post(url, headers=headers, timeout=self.api.timeout)
+        else:
+            with w.lock:
+                resp = (session or self.api.session).post(url, headers={**headers, **w.headers()},
+                                                          timeout=self.api.timeout)
+                if resp.status_code == 200:
+                    w.served += 1
         if expect is not None and resp.status_code not in expect:
             from local.client import ApiError
 
             raise ApiError(resp.status_code, resp.json() if resp.content else None, "POST", url)
         return resp
+
+
+class Worker:
+    """A buyer's worker: its key (a usage signer of one license) and its served uses."""
+
+    def __init__(self, license_id: str, key: Any) -> None:
+        import threading
+
+        self.license_id, self.key, self.served = license_id, key, 0
+        self.domain: dict[str, Any] | None = None
+        self.lock = threading.RLock()
+
+    def headers(self) -> dict[str, str]:
+        from marketplace.usage.client_signing import access_headers
+
+        assert self.domain is not None
+        return access_headers(self.key, self.license_id, self.served + 1, int(self.domain["chainId"]),
+                              self.domain["verifyingContract"])
 
 
 def send_transaction(rpc_url: str, private_key: str, to: str, data: bytes) -> str:
