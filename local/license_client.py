@@ -152,8 +152,9 @@ class LicenseClient:
                 w = workers[license_id] = Worker(license_id, new_worker_key())
         with w.lock:
             if w.domain is None:
-                token, private_key = (token, private_key) if token else self.__dict__.get("_owners", {})[license_id]
-                w.domain = self.add_signer(token, private_key, license_id, w.key.address).get("domain") or {}
+                owner: tuple[str, str] = ((token, private_key) if token and private_key
+                                          else self.__dict__.get("_owners", {})[license_id])
+                w.domain = self.add_signer(owner[0], owner[1], license_id, w.key.address).get("domain") or {}
         return w
 
     def access(self, content_id: str, api_key: str, access_token: str | None,

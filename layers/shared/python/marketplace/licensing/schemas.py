@@ -168,7 +168,8 @@ class QuoteView(BaseModel):
 
 class PurchaseView(BaseModel):
     licenseId: str
-    accessToken: str = Field(description="the license credential (X-License-Token)")
+    accessToken: str = Field(description="the license credential secret (the buyer's copy; access does not use it: "
+                             "every access is signed by a usage signer, see POST /license/{licenseId}/signers)")
     apiKey: str = Field(description="shown once")
     txHash: str
     terms: TermsView

@@ -4,6 +4,8 @@ TransactWriteItems (the event put and the signer's counter advanced together).""
 
 from __future__ import annotations
 
+from typing import Any
+
 from marketplace.adapters.aws import client, error_code
 from marketplace.adapters.dynamodb import CONDITION_FAILED, from_ddb, to_ddb
 from marketplace.shared.lifecycle import state_in
@@ -187,7 +189,7 @@ class DynamoBatchLicenses:
     def pending(self, limit: int) -> list[str]:
         """Licenses with uses granted beyond those proven (a scan: one run's worth)."""
         ids: list[str] = []
-        kwargs = {"TableName": self.table.name, "ProjectionExpression": "licenseId",
+        kwargs: dict[str, Any] = {"TableName": self.table.name, "ProjectionExpression": "licenseId",
                   "FilterExpression": "usesGranted > usesProven AND attribute_not_exists(revokedAt)"}
         while len(ids) < limit:
             page = client("dynamodb").scan(**kwargs)
