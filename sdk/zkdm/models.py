@@ -26,6 +26,23 @@ class AccessGrantView(BaseModel):
     usesRemaining: Annotated[int, Field(title='Usesremaining')]
 
 
+class Trigger(StrEnum):
+    scheduled = 'scheduled'
+    replay = 'replay'
+    test = 'test'
+
+
+class AttemptView(BaseModel):
+    at: Annotated[str, Field(title='At')]
+    durationMs: Annotated[int, Field(title='Durationms')]
+    error: Annotated[str | None, Field(title='Error')] = None
+    n: Annotated[int, Field(title='N')]
+    ok: Annotated[bool, Field(title='Ok')]
+    scheduled: Annotated[int | None, Field(title='Scheduled')] = None
+    status: Annotated[int | None, Field(title='Status')] = None
+    trigger: Annotated[Trigger, Field(title='Trigger')]
+
+
 class CompletedPart(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -35,6 +52,27 @@ class CompletedPart(BaseModel):
     the ETag S3 answered to the part's PUT
     """
     partNumber: Annotated[int, Field(ge=1, le=1000, title='Partnumber')]
+
+
+class ContentEarnings(BaseModel):
+    contentId: Annotated[str, Field(title='Contentid')]
+    earned: Annotated[int, Field(title='Earned')]
+    """
+    creator's share of every batch paid for this content
+    """
+    payments: Annotated[int, Field(title='Payments')]
+    """
+    batches paid
+    """
+    pending: Annotated[int, Field(title='Pending')]
+    """
+    creator's share (at the current fee) of uses served but not logged yet
+    """
+    pendingUses: Annotated[int, Field(title='Pendinguses')]
+    uses: Annotated[int, Field(title='Uses')]
+    """
+    uses paid
+    """
 
 
 class ContentView(BaseModel):
@@ -52,6 +90,88 @@ class ContentView(BaseModel):
     title: Annotated[str, Field(title='Title')]
     txHash: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')]
     verificationUrl: Annotated[str, Field(title='Verificationurl')]
+
+
+class State(StrEnum):
+    PENDING = 'PENDING'
+    RETRYING = 'RETRYING'
+    DELIVERED = 'DELIVERED'
+    FAILED = 'FAILED'
+    CANCELLED = 'CANCELLED'
+
+
+class DeliveryView(BaseModel):
+    attempts: Annotated[list[AttemptView], Field(title='Attempts')]
+    createdAt: Annotated[str, Field(title='Createdat')]
+    deliveryId: Annotated[str, Field(title='Deliveryid')]
+    messageId: Annotated[str, Field(title='Messageid')]
+    state: Annotated[State, Field(title='State')]
+    type: Annotated[str, Field(title='Type')]
+    webhookId: Annotated[str, Field(title='Webhookid')]
+
+
+class EarningsView(BaseModel):
+    account: Annotated[str, Field(title='Account')]
+    earned: Annotated[int, Field(title='Earned')]
+    """
+    creator's share of every batch paid
+    """
+    lastWithdrawal: Annotated[str | None, Field(title='Lastwithdrawal')] = None
+    """
+    txHash of the latest withdrawal
+    """
+    owed: Annotated[int, Field(title='Owed')]
+    """
+    what withdraw() would pay now, from the payments the listener recorded (earned − withdrawn)
+    """
+    owedOnChain: Annotated[int, Field(title='Owedonchain')]
+    """
+    PaymentEscrow.owed(account) now (equal to owed once the listener caught up)
+    """
+    payments: Annotated[int, Field(title='Payments')]
+    """
+    batches paid
+    """
+    pending: Annotated[int, Field(title='Pending')]
+    """
+    creator's share (at the current fee) of uses served and not yet logged in a batch: paid when the batch prover logs them
+    """
+    pendingUses: Annotated[int, Field(title='Pendinguses')]
+    perContent: Annotated[list[ContentEarnings], Field(title='Percontent')]
+    platformFeeBps: Annotated[int, Field(title='Platformfeebps')]
+    """
+    the escrow's current fee, basis points
+    """
+    uses: Annotated[int, Field(title='Uses')]
+    """
+    uses paid
+    """
+    withdrawn: Annotated[int, Field(title='Withdrawn')]
+
+
+class EmailRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    email: Annotated[
+        str,
+        Field(
+            max_length=254,
+            pattern="^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$",
+            title='Email',
+        ),
+    ]
+
+
+class EmailView(BaseModel):
+    """
+    The creator's notification address; only a verified one (``status`` Success) gets mail.
+    """
+
+    email: Annotated[str, Field(title='Email')]
+    status: Annotated[str, Field(title='Status')]
+    updatedAt: Annotated[str, Field(title='Updatedat')]
+    verified: Annotated[bool, Field(title='Verified')]
 
 
 class ErrorBody(BaseModel):
@@ -74,8 +194,20 @@ class LicenseView(BaseModel):
     contentId: Annotated[str, Field(title='Contentid')]
     licenseId: Annotated[str, Field(title='Licenseid')]
     maxUses: Annotated[int, Field(title='Maxuses')]
+    paid: Annotated[int | None, Field(title='Paid')] = None
+    """
+    released from the deposit to creator and platform (base units)
+    """
     pricePerUse: Annotated[int, Field(title='Priceperuse')]
     purchasedAt: Annotated[str, Field(title='Purchasedat')]
+    refundOpensAt: Annotated[int | None, Field(title='Refundopensat')] = None
+    """
+    unix seconds from which the unused deposit may be refunded (0: revoked, at once); null: never (no expiry, not revoked)
+    """
+    refundable: Annotated[int | None, Field(title='Refundable')] = None
+    """
+    what a refund would return to the buyer now (base units)
+    """
     revokedAt: Annotated[str | None, Field(title='Revokedat')] = None
     status: Annotated[str, Field(title='Status')]
     """
@@ -85,6 +217,10 @@ class LicenseView(BaseModel):
     txHash: Annotated[str, Field(title='Txhash')]
     type: Annotated[str | None, Field(title='Type')] = None
     uses: Annotated[int, Field(title='Uses')]
+    usesProven: Annotated[int | None, Field(title='Usesproven')] = None
+    """
+    uses in batches logged on chain (paid)
+    """
     validFrom: Annotated[int, Field(title='Validfrom')]
     validUntil: Annotated[int, Field(title='Validuntil')]
 
@@ -196,6 +332,42 @@ class TxHash(RootModel[str]):
     """
     a purchase transaction you sent yourself
     """
+
+
+class Status(StrEnum):
+    PENDING = 'PENDING'
+    PROCESSING = 'PROCESSING'
+    COMPLETED = 'COMPLETED'
+    WITHDRAWN = 'WITHDRAWN'
+    FAILED = 'FAILED'
+
+
+class PaymentView(BaseModel):
+    amount: Annotated[int, Field(title='Amount')]
+    """
+    the creator's share (creatorAmount)
+    """
+    batchId: Annotated[str, Field(title='Batchid')]
+    blockNumber: Annotated[int, Field(title='Blocknumber')]
+    buyer: Annotated[str, Field(title='Buyer')]
+    completedAt: Annotated[str | None, Field(title='Completedat')] = None
+    contentId: Annotated[str, Field(title='Contentid')]
+    creator: Annotated[str, Field(title='Creator')]
+    licenseId: Annotated[str, Field(title='Licenseid')]
+    paymentId: Annotated[str, Field(title='Paymentid')]
+    """
+    the batch's id: keccak256(abi.encode(licenseId, startIndex))
+    """
+    platformFee: Annotated[int, Field(title='Platformfee')]
+    releasedAt: Annotated[str, Field(title='Releasedat')]
+    status: Annotated[Status, Field(title='Status')]
+    txHash: Annotated[str, Field(title='Txhash')]
+    """
+    the logUsageBatch transaction that paid the batch
+    """
+    uses: Annotated[int, Field(title='Uses')]
+    withdrawTxHash: Annotated[str | None, Field(title='Withdrawtxhash')] = None
+    withdrawnAt: Annotated[str | None, Field(title='Withdrawnat')] = None
 
 
 class Value(RootModel[int]):
@@ -367,6 +539,190 @@ class RevokeRequest(RootModel[RevokeRequest3]):
     root: Annotated[RevokeRequest3, Field(title='RevokeRequest')]
 
 
+class SecretRotated(BaseModel):
+    """
+    The new signing secret (shown once); the previous one signs alongside it until
+    ``previousSecretExpiresAt``.
+    """
+
+    previousSecretExpiresAt: Annotated[str, Field(title='Previoussecretexpiresat')]
+    secret: Annotated[str, Field(title='Secret')]
+    webhookId: Annotated[str, Field(title='Webhookid')]
+
+
+class SignerRequest1(BaseModel):
+    deadline: int
+
+
+class Deadline2(RootModel[int]):
+    root: Annotated[int, Field(ge=0, le=1099511627775, title='Deadline')]
+    """
+    the deadline of the signed typed data
+    """
+
+
+class Signature2(RootModel[str]):
+    root: Annotated[str, Field(pattern='^0x[0-9a-fA-F]{130}$', title='Signature')]
+
+
+class TxHash4(RootModel[str]):
+    root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')]
+
+
+class SignerRequest2(BaseModel):
+    """
+    Register a worker key as a usage signer of your license (the licensee).
+
+    Without ``signature``/``txHash``: 200 with the EIP-712 ``AddUsageSigner`` typed data to sign
+    with the licensee's wallet; again with ``signature`` + ``deadline``: the platform relays
+    ``addUsageSignerWithSig``; or send ``addUsageSigner(licenseId, signer)`` yourself and give its
+    ``txHash``. The worker keeps the key's private half: the platform never sees it.
+    """
+
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    deadline: Annotated[Deadline2 | None, Field(title='Deadline')] = None
+    """
+    the deadline of the signed typed data
+    """
+    signature: Annotated[Signature2 | None, Field(title='Signature')] = None
+    signer: Annotated[str, Field(pattern='^0x[0-9a-fA-F]{40}$', title='Signer')]
+    """
+    the worker key's address
+    """
+    txHash: Annotated[TxHash4 | None, Field(title='Txhash')] = None
+
+
+class SignerRequest3(SignerRequest1, SignerRequest2):
+    """
+    Register a worker key as a usage signer of your license (the licensee).
+
+    Without ``signature``/``txHash``: 200 with the EIP-712 ``AddUsageSigner`` typed data to sign
+    with the licensee's wallet; again with ``signature`` + ``deadline``: the platform relays
+    ``addUsageSignerWithSig``; or send ``addUsageSigner(licenseId, signer)`` yourself and give its
+    ``txHash``. The worker keeps the key's private half: the platform never sees it.
+    """
+
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    deadline: Annotated[Deadline2 | None, Field(title='Deadline')]
+    """
+    the deadline of the signed typed data
+    """
+    signature: Annotated[Signature2 | None, Field(title='Signature')] = None
+    signer: Annotated[str, Field(pattern='^0x[0-9a-fA-F]{40}$', title='Signer')]
+    """
+    the worker key's address
+    """
+    txHash: Annotated[TxHash4 | None, Field(title='Txhash')] = None
+
+
+class SignerRequest(RootModel[SignerRequest3]):
+    """
+    Register a worker key as a usage signer of your license (the licensee).
+
+    Without ``signature``/``txHash``: 200 with the EIP-712 ``AddUsageSigner`` typed data to sign
+    with the licensee's wallet; again with ``signature`` + ``deadline``: the platform relays
+    ``addUsageSignerWithSig``; or send ``addUsageSigner(licenseId, signer)`` yourself and give its
+    ``txHash``. The worker keeps the key's private half: the platform never sees it.
+    """
+
+    root: Annotated[SignerRequest3, Field(title='SignerRequest')]
+    """
+    Register a worker key as a usage signer of your license (the licensee).
+
+    Without ``signature``/``txHash``: 200 with the EIP-712 ``AddUsageSigner`` typed data to sign
+    with the licensee's wallet; again with ``signature`` + ``deadline``: the platform relays
+    ``addUsageSignerWithSig``; or send ``addUsageSigner(licenseId, signer)`` yourself and give its
+    ``txHash``. The worker keeps the key's private half: the platform never sees it.
+    """
+
+
+class SignerRevokeRequest1(BaseModel):
+    deadline: int
+
+
+class Deadline4(RootModel[int]):
+    root: Annotated[int, Field(ge=0, le=1099511627775, title='Deadline')] = None
+    """
+    the deadline of the signed typed data
+    """
+
+
+class Signature4(RootModel[str]):
+    root: Annotated[str, Field(pattern='^0x[0-9a-fA-F]{130}$', title='Signature')] = (
+        None
+    )
+
+
+class TxHash6(RootModel[str]):
+    root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')] = None
+
+
+class SignerRevokeRequest2(BaseModel):
+    """
+    Revoke a usage signer (the licensee): the same three ways, ``RevokeUsageSigner`` typed data.
+    """
+
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    deadline: Annotated[Deadline4 | None, Field(title='Deadline')] = None
+    """
+    the deadline of the signed typed data
+    """
+    signature: Annotated[Signature4 | None, Field(title='Signature')] = None
+    txHash: Annotated[TxHash6 | None, Field(title='Txhash')] = None
+
+
+class SignerRevokeRequest3(SignerRevokeRequest1, SignerRevokeRequest2):
+    """
+    Revoke a usage signer (the licensee): the same three ways, ``RevokeUsageSigner`` typed data.
+    """
+
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    deadline: Annotated[Deadline4 | None, Field(title='Deadline')]
+    """
+    the deadline of the signed typed data
+    """
+    signature: Annotated[Signature4 | None, Field(title='Signature')] = None
+    txHash: Annotated[TxHash6 | None, Field(title='Txhash')] = None
+
+
+class SignerRevokeRequest(RootModel[SignerRevokeRequest3]):
+    """
+    Revoke a usage signer (the licensee): the same three ways, ``RevokeUsageSigner`` typed data.
+    """
+
+    root: Annotated[SignerRevokeRequest3, Field(title='SignerRevokeRequest')]
+    """
+    Revoke a usage signer (the licensee): the same three ways, ``RevokeUsageSigner`` typed data.
+    """
+
+
+class SignerView(BaseModel):
+    addedAt: Annotated[int | None, Field(title='Addedat')] = None
+    lastCounter: Annotated[int, Field(title='Lastcounter')]
+    """
+    the last counter this key was served (its served uses)
+    """
+    licenseId: Annotated[str, Field(title='Licenseid')]
+    revokedAt: Annotated[int | None, Field(title='Revokedat')] = None
+    signer: Annotated[str, Field(title='Signer')]
+    """
+    lowercase address
+    """
+    state: Annotated[str, Field(title='State')]
+    """
+    ACTIVE or REVOKED
+    """
+    txHash: Annotated[str | None, Field(title='Txhash')] = None
+
+
 class TermsCreated(BaseModel):
     """
     Terms just created on chain (201).
@@ -391,18 +747,18 @@ class TermsRequest1(BaseModel):
     deadline: int
 
 
-class Deadline2(RootModel[int]):
+class Deadline6(RootModel[int]):
     root: Annotated[int, Field(ge=0, le=1099511627775, title='Deadline')]
     """
     the deadline of the signed typed data
     """
 
 
-class Signature2(RootModel[str]):
+class Signature6(RootModel[str]):
     root: Annotated[str, Field(pattern='^0x[0-9a-fA-F]{130}$', title='Signature')]
 
 
-class TxHash4(RootModel[str]):
+class TxHash8(RootModel[str]):
     root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')]
 
 
@@ -417,7 +773,7 @@ class TermsRequest2(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    deadline: Annotated[Deadline2 | None, Field(title='Deadline')] = None
+    deadline: Annotated[Deadline6 | None, Field(title='Deadline')] = None
     """
     the deadline of the signed typed data
     """
@@ -432,8 +788,8 @@ class TermsRequest2(BaseModel):
     """
     token base units (6 decimals) per use
     """
-    signature: Annotated[Signature2 | None, Field(title='Signature')] = None
-    txHash: Annotated[TxHash4 | None, Field(title='Txhash')] = None
+    signature: Annotated[Signature6 | None, Field(title='Signature')] = None
+    txHash: Annotated[TxHash8 | None, Field(title='Txhash')] = None
     type: Annotated[Type | None, Field(title='Type')] = 'per_use'
 
 
@@ -441,7 +797,7 @@ class TermsRequest3(TermsRequest1, TermsRequest2):
     model_config = ConfigDict(
         extra='forbid',
     )
-    deadline: Annotated[Deadline2 | None, Field(title='Deadline')]
+    deadline: Annotated[Deadline6 | None, Field(title='Deadline')]
     """
     the deadline of the signed typed data
     """
@@ -456,8 +812,8 @@ class TermsRequest3(TermsRequest1, TermsRequest2):
     """
     token base units (6 decimals) per use
     """
-    signature: Annotated[Signature2 | None, Field(title='Signature')] = None
-    txHash: Annotated[TxHash4 | None, Field(title='Txhash')] = None
+    signature: Annotated[Signature6 | None, Field(title='Signature')] = None
+    txHash: Annotated[TxHash8 | None, Field(title='Txhash')] = None
     type: Annotated[Type | None, Field(title='Type')] = 'per_use'
 
 
@@ -485,6 +841,24 @@ class TypedDataChallenge(BaseModel):
     deadline: Annotated[int, Field(title='Deadline')]
     signatureRequired: Annotated[bool | None, Field(title='Signaturerequired')] = True
     typedData: Annotated[dict[str, Any], Field(title='Typeddata')]
+
+
+class UnsignedTransaction(BaseModel):
+    args: Annotated[list[Any], Field(title='Args')]
+    chainId: Annotated[int, Field(title='Chainid')]
+    data: Annotated[str, Field(title='Data')]
+    """
+    the calldata
+    """
+    function: Annotated[str, Field(title='Function')]
+    """
+    the call's signature
+    """
+    to: Annotated[str, Field(title='To')]
+    """
+    the PaymentEscrow
+    """
+    value: Annotated[str | None, Field(title='Value')] = '0'
 
 
 class UploadCompleted(BaseModel):
@@ -559,6 +933,113 @@ class UploadedPart(BaseModel):
     size: Annotated[int, Field(title='Size')]
 
 
+class WebhookCreated(BaseModel):
+    """
+    The new webhook with its signing secret (``whsec_``…): shown this once, store it now.
+    """
+
+    createdAt: Annotated[str, Field(title='Createdat')]
+    description: Annotated[str | None, Field(title='Description')] = None
+    events: Annotated[list[str], Field(title='Events')]
+    previousSecretExpiresAt: Annotated[
+        str | None, Field(title='Previoussecretexpiresat')
+    ] = None
+    secret: Annotated[str, Field(title='Secret')]
+    url: Annotated[str, Field(title='Url')]
+    webhookId: Annotated[str, Field(title='Webhookid')]
+
+
+class Description(RootModel[str]):
+    root: Annotated[str, Field(max_length=200, title='Description')]
+
+
+class Event(StrEnum):
+    payment_completed = 'payment.completed'
+    license_purchased = 'license.purchased'
+    usage_batch_logged = 'usage.batch_logged'
+    license_revoked = 'license.revoked'
+    refund_completed = 'refund.completed'
+
+
+class WebhookRequest(BaseModel):
+    """
+    A webhook to register: an https URL (refused with 403 when it resolves to a private,
+    loopback, link-local or metadata address) and the event types it receives.
+    """
+
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    description: Annotated[Description | None, Field(title='Description')] = None
+    events: Annotated[list[Event], Field(max_length=5, min_length=1, title='Events')]
+    url: Annotated[
+        str,
+        Field(
+            max_length=2048, pattern='^https?://[^\\s/?#@]+(?:[/?#]\\S*)?$', title='Url'
+        ),
+    ]
+
+
+class WebhookView(BaseModel):
+    createdAt: Annotated[str, Field(title='Createdat')]
+    description: Annotated[str | None, Field(title='Description')] = None
+    events: Annotated[list[str], Field(title='Events')]
+    previousSecretExpiresAt: Annotated[
+        str | None, Field(title='Previoussecretexpiresat')
+    ] = None
+    url: Annotated[str, Field(title='Url')]
+    webhookId: Annotated[str, Field(title='Webhookid')]
+
+
+class WithdrawChallenge(BaseModel):
+    note: Annotated[str, Field(title='Note')]
+    """
+    why the platform cannot send it for you
+    """
+    owed: Annotated[int, Field(title='Owed')]
+    """
+    what the transaction would withdraw now
+    """
+    transaction: UnsignedTransaction
+    transactionRequired: Annotated[
+        Literal[True], Field(title='Transactionrequired')
+    ] = True
+
+
+class TxHash10(RootModel[str]):
+    root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')] = None
+    """
+    your own withdraw() transaction, verified on chain
+    """
+
+
+class WithdrawRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    txHash: Annotated[TxHash10 | None, Field(title='Txhash')] = None
+    """
+    your own withdraw() transaction, verified on chain
+    """
+
+
+class WithdrawView(BaseModel):
+    account: Annotated[str, Field(title='Account')]
+    amount: Annotated[int, Field(title='Amount')]
+    """
+    what the transaction withdrew
+    """
+    owed: Annotated[int, Field(title='Owed')]
+    """
+    owed after the withdrawal (the payments the listener recorded)
+    """
+    txHash: Annotated[str, Field(title='Txhash')]
+    withdrawn: Annotated[int, Field(title='Withdrawn')]
+    """
+    total withdrawn
+    """
+
+
 class CompleteUploadRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -569,6 +1050,10 @@ class CompleteUploadRequest(BaseModel):
     """
     every part, in order
     """
+
+
+class DeliveryList(BaseModel):
+    deliveries: Annotated[list[DeliveryView], Field(title='Deliveries')]
 
 
 class MultipartUploadResponse(BaseModel):
@@ -623,6 +1108,14 @@ class Payment(RootModel[Payment1 | Payment2]):
     root: Annotated[Payment1 | Payment2, Field(title='Payment')]
 
 
+class PaymentList(BaseModel):
+    cursor: Annotated[str | None, Field(title='Cursor')] = None
+    """
+    pass as ?cursor= for the next page; absent at the end
+    """
+    payments: Annotated[list[PaymentView], Field(title='Payments')]
+
+
 class PurchaseRequest1(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -654,7 +1147,7 @@ class PurchaseRequest(RootModel[PurchaseRequest1 | PurchaseRequest2]):
 class PurchaseView(BaseModel):
     accessToken: Annotated[str, Field(title='Accesstoken')]
     """
-    the license credential (X-License-Token)
+    the license credential secret (the buyer's copy; access does not use it: every access is signed by a usage signer, see POST /license/{licenseId}/signers)
     """
     apiKey: Annotated[str, Field(title='Apikey')]
     """
@@ -673,6 +1166,18 @@ class RevokeAnswer(RootModel[TypedDataChallenge | LicenseView]):
     """
     TypedDataChallenge or LicenseView
     """
+
+
+class SignerAnswer(RootModel[TypedDataChallenge | SignerView]):
+    root: Annotated[TypedDataChallenge | SignerView, Field(title='SignerAnswer')]
+    """
+    TypedDataChallenge or SignerView
+    """
+
+
+class SignerList(BaseModel):
+    licenseId: Annotated[str, Field(title='Licenseid')]
+    signers: Annotated[list[SignerView], Field(title='Signers')]
 
 
 class TermsAnswer(RootModel[TypedDataChallenge | TermsView]):
@@ -708,3 +1213,14 @@ class UploadPartsView(BaseModel):
     size: Annotated[int, Field(title='Size')]
     uploadId: Annotated[str, Field(title='Uploadid')]
     uploaded: Annotated[list[UploadedPart], Field(title='Uploaded')]
+
+
+class WebhookList(BaseModel):
+    webhooks: Annotated[list[WebhookView], Field(title='Webhooks')]
+
+
+class WithdrawAnswer(RootModel[WithdrawChallenge | WithdrawView]):
+    root: Annotated[WithdrawChallenge | WithdrawView, Field(title='WithdrawAnswer')]
+    """
+    WithdrawChallenge or WithdrawView
+    """

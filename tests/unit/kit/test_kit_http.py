@@ -147,3 +147,14 @@ def test_a_body_in_an_undeclared_media_type_is_a_415():
                       headers={"Content-Type": "text/plain"})
     out = handler(event, LambdaContext("license-api"))
     assert out["statusCode"] == 415 and json.loads(out["body"])["error"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+def test_a_status_without_a_model_has_no_content_in_the_document():
+    api = Api("license-api")
+
+    @api.operation("POST", "/license/quote", "quote", ok={204: ("nothing", None)})
+    def quote(req: Quote):
+        return reply(204)
+
+    op = document([api], "http://127.0.0.1:3000")["paths"]["/license/quote"]["post"]
+    assert "content" not in op["responses"]["204"]

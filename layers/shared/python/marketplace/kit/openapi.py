@@ -72,6 +72,9 @@ def document(apis: Iterable[Api], public_base_url: str, version: str = "1.0.0") 
             op = doc["paths"][declared.path][declared.method.lower()]
             # Powertools documents a 422 for every validated route; keep only the declared ones
             op["responses"] = {code: r for code, r in op["responses"].items() if int(code) in declared.responses}
+            for code, response in op["responses"].items():
+                if declared.responses[int(code)][1] is None:  # no body (e.g. 204): no content either
+                    response.pop("content", None)
             if declared.request_media:
                 content = {media: {"schema": _schema(spec, schemas)} if _is_model(spec)
                            else _with_refs(spec, schemas) for media, spec in declared.request_media.items()}
