@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from eth_utils import to_checksum_address
 from marketplace.chain.events import ChainEvent
-from marketplace.errors import ConflictError, ForbiddenError, ValidationError
+from marketplace.errors import ConflictError, ForbiddenError, NotFoundError
 from marketplace.payments.consumer import ChainEventConsumer, NotConfirmedYet, ReorganisedAway
 from marketplace.payments.fakes import (
     FakeEscrow,
@@ -224,7 +224,7 @@ def test_the_api_answers_earnings_with_pending_uses_payments_and_withdrawals():
     assert api.payments(BUYER, role="buyer").payments[0].buyer.lower() == BUYER
     assert api.payments(CREATOR.lower(), role="buyer").payments == []
     assert api.payments(CREATOR.lower(), license_id=LID).payments[0].licenseId == LID
-    with pytest.raises(ValidationError):
+    with pytest.raises(NotFoundError):
         api.payments(CREATOR.lower(), cursor="nope")
     challenge = api.withdraw(CREATOR.lower(), WithdrawRequest())
     assert challenge.transaction.data == "0x3ccfd60b" and challenge.owed == 3_900

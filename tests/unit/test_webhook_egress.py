@@ -122,3 +122,10 @@ def test_a_closed_port_is_a_connection_error():
         port = receiver.port
     out = egress.post(f"http://127.0.0.1:{port}/", b"{}", {}, LOCAL)
     assert out.status is None and "connection error" in (out.error or "")
+
+
+def test_a_host_name_that_cannot_be_encoded_is_refused_not_a_crash():
+    from marketplace.notifications.egress import UnsafeDestination, system_resolver
+
+    with pytest.raises(UnsafeDestination, match="not a valid host name"):
+        system_resolver("a" * 300 + ".example", 443)

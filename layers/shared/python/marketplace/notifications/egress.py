@@ -62,6 +62,8 @@ def system_resolver(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise UnsafeDestination(f"cannot resolve {host}: {exc.strerror or exc}") from None
+    except UnicodeError:  # not an encodable host name (IDNA: a label over 63 characters, ...)
+        raise UnsafeDestination(f"{host[:80]} is not a valid host name") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 

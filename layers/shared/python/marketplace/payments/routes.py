@@ -47,7 +47,7 @@ def earnings():
 @api.operation("GET", "/payments",
                "Payments (one per paid usage batch), newest first: the caller's as creator (role=creator) or as buyer "
                "(role=buyer)", ok={200: ("a page of payments and the next page's cursor", PaymentList)},
-               errors={400: "VALIDATION_ERROR: the cursor is not one this listing gave", 422: _QUERY_422})
+               errors={404: "NOT_FOUND: the cursor is not one this listing gave", 422: _QUERY_422})
 def list_payments(role: Annotated[Literal["creator", "buyer"], Query(description="whose view")] = "creator",
                   contentId: Annotated[str | None, Query(pattern=_HEX_ANY_CASE)] = None,
                   licenseId: Annotated[str | None, Query(pattern=_HEX_ANY_CASE)] = None,

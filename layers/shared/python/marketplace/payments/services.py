@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from marketplace.chain.events import ChainEvent
-from marketplace.errors import ConflictError, ForbiddenError, ValidationError
+from marketplace.errors import ConflictError, ForbiddenError, NotFoundError
 from marketplace.payments.consumer import apply_withdrawal, checksum
 from marketplace.payments.ports import GrantedUses, PaymentsChain, PaymentsStore
 from marketplace.payments.schemas import (
@@ -111,8 +111,8 @@ class PaymentsApi:
             else:
                 items, nxt = self.store.list_payments(buyer=caller, license_id=license_id, content_id=content_id,
                                                       status=status, cursor=cursor, limit=limit)
-        except ValueError as exc:
-            raise ValidationError(str(exc), {"field": "cursor"}) from None
+        except ValueError as exc:  # a well-formed string naming no page of this listing (404)
+            raise NotFoundError(str(exc), {"field": "cursor"}) from None
         return PaymentList(payments=[payment_view(i) for i in items], cursor=nxt)
 
     # -- withdrawal ---------------------------------------------------------------------------------
@@ -132,12 +132,12 @@ class PaymentsApi:
         if receipt is None:
             raise ConflictError("The transaction is unknown or not mined yet: retry when it is", {"txHash": req.txHash})
         if receipt.get("status") != 1:
-            raise ValidationError("The transaction reverted", {"txHash": req.txHash})
+            raise ConflictError("The transaction reverted", {"txHash": req.txHash})
         if str(receipt.get("from", "")).lower() != caller.lower():
             raise ForbiddenError("The transaction was not sent by you", {"txHash": req.txHash})
         mine = [w for w in self.chain.withdrawals(receipt) if w["account"].lower() == caller.lower()]
         if not mine:
-            raise ValidationError("The transaction withdrew nothing for you from the escrow", {"txHash": req.txHash})
+            raise ConflictError("The transaction withdrew nothing for you from the escrow", {"txHash": req.txHash})
         block_number = int(receipt["blockNumber"])
         block_hash = receipt["blockHash"]
         block_hash = hex32(block_hash) if isinstance(block_hash, (bytes, bytearray)) else str(block_hash).lower()
