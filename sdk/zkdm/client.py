@@ -7,7 +7,9 @@ OpenAPI document), signatures made locally by a ``Signer``.
     result = api.register_file("data.parquet", title="Training set")        # any size, resumable
     terms = api.create_terms(result.contentId, price_per_use=1_000, max_uses=100)
     bought = api.purchase(terms.termsId)                                      # permit signed here
-    grant = api.access(result.contentId, bought.apiKey, bought.accessToken)
+    worker = api.new_worker(bought.licenseId)          # a worker key, registered by the licensee
+    grant = api.access(result.contentId, bought.apiKey, worker)               # signed by the worker
+    api.earnings(); api.payments(role="creator")       # Flow 4 (as the creator)
 
 Every refused request raises ``ApiError`` (status, code, message, details, supportId). A new
 route is one method here: ``self._call(method, path, Model, json=...)``.
@@ -18,7 +20,8 @@ from __future__ import annotations
 import json
 import mimetypes
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -26,8 +29,9 @@ import httpx
 from pydantic import BaseModel
 
 from zkdm import models as m
-from zkdm.errors import ApiError, KeyUnavailable
+from zkdm.errors import ApiError, KeyUnavailable, SigningRefused
 from zkdm.signing import Signer
+from zkdm.workers import Worker, WorkerStore
 
 M = TypeVar("M", bound=BaseModel)
 USER_AGENT = "zkdm-sdk/0.1"
@@ -250,9 +254,181 @@ class Client:
     def revoke_keys(self, license_id: str) -> m.KeysRevokedView:
         return self._call("DELETE", f"/license/{license_id}/keys", m.KeysRevokedView)
 
-    # -- Flow 3: access ---------------------------------------------------------------------------
+    # -- Flow 3: access, signed by a worker key ---------------------------------------------------
 
-    def access(self, content_id: str, api_key: str, access_token: str) -> m.AccessGrantView:
-        """One use of a license: a presigned URL (1 hour) to the content."""
-        return self._call("POST", f"/content/{content_id}/access", m.AccessGrantView, auth=None,
-                          headers={"Authorization": f"Bearer {api_key}", "X-License-Token": access_token})
+    def access(self, content_id: str, api_key: str, worker: Worker) -> m.AccessGrantView:
+        """One use of a license: a presigned URL (1 hour) to the content, the request signed by
+        ``worker`` (a usage signer of the license) for its next counter.
+
+        The worker's counter advances only when the use is served (200). A 409 whose
+        ``details.expectedCounter`` says the local counter is behind or ahead (``replayed_counter``,
+        ``counter_skipped``: another machine used the key, or a state file was lost) resyncs to it
+        and signs once more."""
+        path = f"/content/{content_id}/access"
+        with worker.locked():
+            counter = worker.served + 1
+            for attempt in (1, 2):
+                try:
+                    grant = self._call("POST", path, m.AccessGrantView, auth=None, headers={
+                        "Authorization": f"Bearer {api_key}", **worker.headers(counter, path=path)})
+                except ApiError as exc:
+                    expected = exc.details.get("expectedCounter")
+                    if (attempt == 1 and exc.status == 409 and isinstance(expected, int) and expected >= 1
+                            and exc.details.get("reason") in ("replayed_counter", "counter_skipped")):
+                        counter = expected
+                        continue
+                    raise
+                worker.record_served(counter)
+                return grant
+        raise AssertionError("unreachable")
+
+    # -- Flow 4: usage signers (worker keys) -----------------------------------------------------
+
+    def add_signer(self, license_id: str, signer: str) -> SignerAdded:
+        """The licensee registers ``signer`` (a worker key's address): ``AddUsageSigner`` typed data,
+        checked and signed here with the licensee's key, relayed by the platform (201). The answer
+        carries the typed data's domain: the LicenseManager (chainId, verifyingContract) that
+        accesses are signed for."""
+        path = f"/license/{license_id}/signers"
+        answer = self._call("POST", path, m.SignerAnswer, json={"signer": signer}).root
+        if isinstance(answer, m.SignerView):  # registered already: no typed data to sign
+            return SignerAdded(answer, None)
+        signature = self._signer().sign_typed_data(answer.typedData, "AddUsageSigner",
+                                                   {"licenseId": license_id, "signer": signer})
+        view = self._call("POST", path, m.SignerView, expect=(201,), json={
+            "signer": signer, "signature": signature, "deadline": answer.deadline})
+        return SignerAdded(view, answer.typedData.get("domain"))
+
+    def new_worker(self, license_id: str, workers: WorkerStore | None = None) -> Worker:
+        """A fresh worker key for the license, kept in ``workers`` (default: the user's folder;
+        written before it is registered, so a registered key is never lost), registered by the
+        licensee (our key) as a usage signer; the domain its accesses are signed for is kept with it."""
+        store = workers if workers is not None else WorkerStore()
+        worker = store.create(license_id)
+        added = self.add_signer(license_id, worker.address)
+        if added.domain is None:
+            raise ApiError(None, "UNEXPECTED_ANSWER", f"the API knew the new key {worker.address} already")
+        store.activate(worker, added.domain, added.signer.state, added.signer.txHash)
+        return worker
+
+    def list_signers(self, license_id: str) -> m.SignerList:
+        return self._call("GET", f"/license/{license_id}/signers", m.SignerList)
+
+    def revoke_signer(self, license_id: str, signer: str) -> m.SignerView:
+        """The licensee revokes a worker key: ``RevokeUsageSigner`` typed data signed here, relayed."""
+        path = f"/license/{license_id}/signers/{signer}"
+        answer = self._call("DELETE", path, m.SignerAnswer).root
+        if isinstance(answer, m.SignerView):
+            return answer
+        signature = self._signer().sign_typed_data(answer.typedData, "RevokeUsageSigner",
+                                                   {"licenseId": license_id, "signer": signer})
+        return self._call("DELETE", path, m.SignerView, json={"signature": signature, "deadline": answer.deadline})
+
+    # -- Flow 4: payments and earnings -------------------------------------------------------------
+
+    def earnings(self) -> m.EarningsView:
+        """The caller's earnings as a creator: owed (withdrawable), withdrawn, pending, per content."""
+        return self._call("GET", "/creator/earnings", m.EarningsView)
+
+    def payments(self, *, role: str = "creator", content_id: str | None = None, license_id: str | None = None,
+                 status: str | None = None, cursor: str | None = None, limit: int = 50) -> m.PaymentList:
+        """One page of payments (one per paid usage batch), newest first; ``cursor`` of the next page."""
+        params = {"role": role, "contentId": content_id, "licenseId": license_id, "status": status,
+                  "cursor": cursor, "limit": limit}
+        return self._call("GET", "/payments", m.PaymentList, params={k: v for k, v in params.items() if v is not None})
+
+    def iter_payments(self, **filters: Any) -> Iterator[m.PaymentView]:
+        """Every payment matching ``filters`` (those of ``payments``), following the cursors."""
+        cursor = filters.pop("cursor", None)
+        while True:
+            page = self.payments(cursor=cursor, **filters)
+            yield from page.payments
+            if not page.cursor:
+                return
+            cursor = page.cursor
+
+    def withdraw_transaction(self) -> m.WithdrawChallenge:
+        """The unsigned ``withdraw()`` transaction to send from your wallet (409 if nothing is owed)."""
+        answer = self._call("POST", "/creator/withdraw", m.WithdrawAnswer, json={}).root
+        if not isinstance(answer, m.WithdrawChallenge):
+            raise ApiError(None, "UNEXPECTED_ANSWER", "the API recorded a withdrawal without a transaction")
+        return answer
+
+    def record_withdrawal(self, tx_hash: str, *, attempts: int = 10, interval: float = 1.0) -> m.WithdrawView:
+        """Post a mined ``withdraw()`` transaction's hash: verified on chain and recorded (a 409
+        "not mined yet" from a lagging node is retried)."""
+        for attempt in range(attempts):
+            try:
+                return self._call("POST", "/creator/withdraw", m.WithdrawView, json={"txHash": tx_hash.lower()})
+            except ApiError as exc:
+                if exc.status != 409 or "mined" not in exc.message or attempt == attempts - 1:
+                    raise
+                time.sleep(interval)
+        raise AssertionError("unreachable")
+
+    def withdraw(self, rpc_url: str, *, on_sent: Callable[[str], None] | None = None,
+                 timeout: float = 120.0) -> m.WithdrawView:
+        """Withdraw what the escrow owes you: the API's unsigned ``withdraw()`` transaction, signed
+        here with your key and sent to ``rpc_url`` (your node), waited for, then its hash posted."""
+        from zkdm.chain import ChainError, Rpc
+
+        challenge = self.withdraw_transaction()
+        tx = challenge.transaction
+        if tx.data[:10].lower() != "0x3ccfd60b":  # withdraw(): the only call this method sends
+            raise SigningRefused(f"asked to send {tx.function} ({tx.data[:10]}), expected withdraw()")
+        rpc = Rpc(rpc_url)
+        try:
+            tx_hash = rpc.send(self._signer(), tx.to, tx.data, value=int(tx.value or "0"), chain_id=tx.chainId)
+            if on_sent is not None:
+                on_sent(tx_hash)
+            rpc.wait(tx_hash, timeout=timeout)
+        except httpx.HTTPError as exc:
+            raise ChainError(f"the chain node at {rpc_url} is unreachable: {exc}") from exc
+        finally:
+            rpc.close()
+        return self.record_withdrawal(tx_hash)
+
+    # -- Flow 4: notifications ---------------------------------------------------------------------
+
+    def add_webhook(self, url: str, events: Iterable[str], description: str | None = None) -> m.WebhookCreated:
+        """Register a webhook (Standard Webhooks); its ``whsec_`` secret is in the answer, shown once."""
+        body = m.WebhookRequest.model_validate({"url": url, "events": list(events), "description": description})
+        return self._call("POST", "/webhooks", m.WebhookCreated, expect=(201,),
+                          json=body.model_dump(mode="json", exclude_none=True))
+
+    def list_webhooks(self) -> m.WebhookList:
+        return self._call("GET", "/webhooks", m.WebhookList)
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        self.request("DELETE", f"/webhooks/{webhook_id}", expect=(204,))
+
+    def rotate_webhook(self, webhook_id: str) -> m.SecretRotated:
+        """A new signing secret (shown once); the previous one keeps signing until the grace ends."""
+        return self._call("POST", f"/webhooks/{webhook_id}/rotate", m.SecretRotated)
+
+    def test_webhook(self, webhook_id: str) -> m.DeliveryView:
+        """Send a webhook.test event now: the delivery with the attempt's outcome."""
+        return self._call("POST", f"/webhooks/{webhook_id}/test", m.DeliveryView)
+
+    def webhook_deliveries(self, webhook_id: str) -> m.DeliveryList:
+        return self._call("GET", f"/webhooks/{webhook_id}/deliveries", m.DeliveryList)
+
+    def replay_delivery(self, webhook_id: str, delivery_id: str) -> m.DeliveryView:
+        return self._call("POST", f"/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", m.DeliveryView)
+
+    def set_email(self, email: str) -> m.EmailView:
+        """Set the notification email (SES sends a verification link; only a verified one gets mail)."""
+        return self._call("PUT", "/creator/notifications/email", m.EmailView,
+                          json=m.EmailRequest(email=email).model_dump(mode="json"))
+
+    def get_email(self) -> m.EmailView:
+        return self._call("GET", "/creator/notifications/email", m.EmailView)
+
+
+@dataclass(frozen=True)
+class SignerAdded:
+    """A registered usage signer and the EIP-712 domain its accesses are signed for (None when the
+    signer was registered already and nothing was signed)."""
+
+    signer: m.SignerView
+    domain: dict[str, Any] | None

@@ -103,3 +103,7 @@ class Signer:
             if str(message.get(name)).lower() != str(value).lower():
                 raise SigningRefused(f"{primary_type}.{name} is {message.get(name)!r}, expected {value!r}")
         return _hex(self._account.sign_message(encode_typed_data(full_message=typed_data)).signature)
+
+    def sign_transaction(self, tx: dict[str, Any]) -> bytes:
+        """The raw signed transaction (EIP-1559 when ``tx`` has ``maxFeePerGas``), to send to a chain node."""
+        return bytes(self._account.sign_transaction(tx).raw_transaction)
