@@ -11,7 +11,7 @@ PORT ?= 3000
 
 .PHONY: install install-system build build-circuits build-contracts dev test test-fast test-unit test-contract test-integration \
         test-infra test-e2e test-contracts test-zk typecheck synth slither bench bench-register bench-gas bench-zk \
-        bench-access bench-chain bench-upload test-sdk clean
+        bench-access bench-chain bench-upload test-sdk test-schema clean
 
 ## install: Python (uv, from uv.lock) and npm (from package-lock.json) dependencies, system tools
 install: .venv/.installed node_modules/.installed install-system
@@ -60,6 +60,10 @@ test-contracts: build
 	$(PY) -m pytest tests/contracts
 test-zk: build
 	$(PY) -m pytest tests/zk
+## test-schema: schemathesis (--checks all, stateful phase) against a local stack with a signed-in creator's
+## token; part of test-e2e (SCHEMATHESIS_EXAMPLES=30 by default)
+test-schema: build
+	$(PY) -m pytest tests/e2e/test_api_schema.py
 ## test-sdk: the client package (sdk/): models against the OpenAPI document, signing, exit codes, a fresh install
 test-sdk: .venv/.installed
 	$(PY) -m pytest tests/sdk
