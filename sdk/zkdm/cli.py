@@ -38,13 +38,16 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from zkdm.chain import ChainError
 from zkdm.client import Client
 from zkdm.errors import ApiError, KeyUnavailable, SigningRefused, TransferError, ZkdmError
 from zkdm.signing import DEFAULT_KEY_ENV, PASSWORD_ENV, Signer
 from zkdm.store import Store
+from zkdm.workers import WORKERS_DIR_ENV, WorkerStore
 
 COMMAND_MODULES = ("zkdm.commands.auth", "zkdm.commands.content", "zkdm.commands.licensing",
-                   "zkdm.commands.access")
+                   "zkdm.commands.signers", "zkdm.commands.access", "zkdm.commands.payments",
+                   "zkdm.commands.notifications")
 DEFAULT_API = "http://127.0.0.1:3000"
 
 OK, FAILURE, USAGE, NOT_ALLOWED, NOT_FOUND, REFUSED, FUNDS, UNAVAILABLE, TRANSFER, INTERRUPTED = (
@@ -52,8 +55,9 @@ OK, FAILURE, USAGE, NOT_ALLOWED, NOT_FOUND, REFUSED, FUNDS, UNAVAILABLE, TRANSFE
 EXIT_CODES = {
     OK: "done", FAILURE: "unexpected failure (500: quote the supportId)", USAGE: "wrong usage",
     NOT_ALLOWED: "not allowed: no key, not signed in, or not yours (401, 403)", NOT_FOUND: "not found (404)",
-    REFUSED: "refused: invalid input or wrong state (400, 409, 413, 415, 422), or the registration FAILED",
-    FUNDS: "insufficient funds (402)", UNAVAILABLE: "temporarily unavailable: try again later (429, 503)",
+    REFUSED: "refused: invalid input or wrong state (400, 409, 413, 415, 422), the registration FAILED, or a "
+             "transaction reverted",
+    FUNDS: "insufficient funds (402)", UNAVAILABLE: "temporarily unavailable: try again later (429, 503, the chain node unreachable)",
     TRANSFER: "a transfer failed its integrity check (checksum, size)",
     INTERRUPTED: "interrupted: run the command again to resume",
 }
@@ -76,6 +80,7 @@ class Cli:
     key_env: str
     quiet: bool = False
     get: str | None = None
+    workers_dir: Path | None = None
     err: Console = field(default_factory=lambda: Console(stderr=True))
     _client: Client | None = None
 
@@ -86,6 +91,10 @@ class Cli:
                 password = typer.prompt(f"password of {self.keystore}", hide_input=True)
             return Signer.from_keystore(self.keystore, password)
         return Signer.from_env(self.key_env)
+
+    def workers(self) -> WorkerStore:
+        """Where worker keys (usage signers) and their counters are kept."""
+        return WorkerStore(self.workers_dir)
 
     def client(self, *, signed: bool = True) -> Client:
         """The API client; ``signed``: with the key (sessions cached in the store, signed in on demand)."""
@@ -152,8 +161,11 @@ def main_options(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
     get: str | None = typer.Option(None, "--get", help="print only this field of the result (for scripts: "
                                    "CONTENT=$(zkdm --get contentId register f.bin))"),
+    workers_dir: Path | None = typer.Option(None, "--workers-dir", envvar=WORKERS_DIR_ENV,
+                                            help="where worker keys and their counters are kept (default "
+                                                 "~/.config/zkdm/workers)"),
 ) -> None:
-    ctx.obj = Cli(api.rstrip("/"), json_output, Store(home), keystore, key_env, quiet, get)
+    ctx.obj = Cli(api.rstrip("/"), json_output, Store(home), keystore, key_env, quiet, get, workers_dir)
 
 
 for _module in COMMAND_MODULES:
@@ -169,6 +181,8 @@ def exit_code(exc: BaseException) -> int:
         return NOT_ALLOWED
     if isinstance(exc, TransferError):
         return TRANSFER
+    if isinstance(exc, ChainError):
+        return REFUSED if exc.reverted else UNAVAILABLE
     return FAILURE
 
 

@@ -1,5 +1,5 @@
-"""Flow 3: ``zkdm access`` (one use of a license: a presigned URL; downloaded with progress,
-resumed with HTTP Range, checked against the registered SHA-256)."""
+"""Flow 3: ``zkdm access`` (one use of a license, signed by the license's worker key: a presigned
+URL; downloaded with progress, resumed with HTTP Range, checked against the registered SHA-256)."""
 
 from __future__ import annotations
 
@@ -20,19 +20,24 @@ def register(app: typer.Typer) -> None:
         output: Path | None = typer.Option(None, "--output", "-o", help="where to save (default: <contentId>.bin)"),
         license_id: str | None = typer.Option(None, "--license", help="which kept license (default: the "
                                               "latest bought here for this content)"),
-        api_key: str | None = typer.Option(None, "--api-key", envvar="ZKDM_API_KEY", help="instead of a kept license"),
-        token: str | None = typer.Option(None, "--token", envvar="ZKDM_LICENSE_TOKEN", help="with --api-key"),
+        api_key: str | None = typer.Option(None, "--api-key", envvar="ZKDM_API_KEY",
+                                           help="instead of a kept license's (with --license)"),
+        worker_address: str | None = typer.Option(None, "--worker", help="which worker key signs (default: the "
+                                                  "newest active one kept for the license)"),
         url_only: bool = typer.Option(False, "--url-only", help="print the presigned URL, do not download"),
     ) -> None:
-        """Access licensed content (one use) and download it; run again to resume a download
-        (the URL is reused while it is valid, so a resume costs no use)."""
+        """Access licensed content (one use, signed by the license's worker key: `zkdm signers add`
+        first) and download it; run again to resume a download (the URL is reused while it is
+        valid, so a resume costs no use)."""
         cli = ctx.obj
-        if api_key is None or token is None:
+        if api_key is None:
             kept = cli.store.license(license_id) if license_id else cli.store.license_for_content(content_id)
             if kept is None:
                 raise typer.BadParameter("no kept license for this content: buy one (zkdm buy) or give "
-                                         "--api-key and --token")
-            api_key, token = kept["apiKey"], kept["accessToken"]
+                                         "--api-key and --license")
+            api_key, license_id = kept["apiKey"], kept["licenseId"]
+        elif license_id is None:
+            raise typer.BadParameter("--api-key needs --license (the license its worker key signs for)")
         client = cli.client(signed=False)
         dest = output or Path(f"{content_id}.bin")
         grant_file = dest.with_name(dest.name + ".grant.json")
@@ -43,13 +48,15 @@ def register(app: typer.Typer) -> None:
                 grant = saved
                 cli.note(f"resuming with the URL of use {saved['use']} (no new use)")
         if grant is None:
-            view = client.access(content_id, api_key, token)
+            worker = cli.workers().load(license_id, worker_address)
+            view = client.access(content_id, api_key, worker)
             grant = {**view.model_dump(mode="json"), "validUntil": time.time() + view.expiresIn}
             if url_only:
                 cli.emit(view, lambda out: out.print(view.url))
                 return
             write_json_atomic(grant_file, grant)
-            cli.note(f"use {view.use} of license {view.licenseId} ({view.usesRemaining} left)")
+            cli.note(f"use {view.use} of license {view.licenseId} ({view.usesRemaining} left), signed by worker "
+                     f"{worker.address} (counter {worker.served})")
         content = client.get_content(content_id)
         with cli.progress() as progress:
             task = progress.add_task(f"{dest.name}: download", total=content.size)
