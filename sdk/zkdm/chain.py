@@ -56,7 +56,9 @@ class Rpc:
         node_chain = self.chain_id()
         if chain_id is not None and chain_id != node_chain:
             raise ChainError(f"the transaction is for chain {chain_id}, the node at {self.url} is chain {node_chain}")
-        tx: dict[str, Any] = {"from": signer.address, "to": to, "data": data, "value": value}
+        from eth_utils import to_checksum_address
+
+        tx: dict[str, Any] = {"from": signer.address, "to": to_checksum_address(to), "data": data, "value": value}
         estimate = self.call("eth_estimateGas", {**tx, "value": hex(value)})
         base = int(self.call("eth_getBlockByNumber", "latest", False).get("baseFeePerGas") or "0x0", 16)
         tip = 10**9

@@ -1,5 +1,6 @@
-"""The README's quickstart, run as written: its ``sh`` block (register → terms → buy → access) in
-bash against the local stack, with the ``zkdm`` CLI of this environment."""
+"""The README's quickstart, run as written: its ``sh`` block (register → terms → buy → a worker key →
+signed access → the creator's pending earnings) in bash against the local stack, with the ``zkdm``
+CLI of this environment."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def quickstart_block() -> str:
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Quickstart"):]
-    match = re.search(r"```sh\n(.*?)```", section, re.S)
+    match = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
     assert match, "README's quickstart has no sh block"
     return match.group(1)
 
@@ -32,6 +33,7 @@ def test_the_readme_quickstart_runs_end_to_end(stack, tmp_path):
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZKDM_")}
     env["ZKDM_HOME"] = str(tmp_path / "zkdm-home")
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")  # the block's ~/.config: worker keys land here
     run = subprocess.run(["bash", "-euo", "pipefail", "-c", quickstart_block()], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=900, check=False)
     assert run.returncode == 0, f"stdout:\n{run.stdout}\nstderr:\n{run.stderr[-4000:]}"
@@ -40,3 +42,14 @@ def test_the_readme_quickstart_runs_end_to_end(stack, tmp_path):
     assert len(licenses) == 1 and oct(licenses[0].stat().st_mode & 0o777) == "0o600"
     kept = json.loads(licenses[0].read_text())
     assert kept["apiKey"].startswith("sk_live_") and kept["accessToken"].startswith("zkcred_")
+    # the worker key: kept readable by its owner only, its counter advanced by the one served use
+    workers = tmp_path / "config" / "zkdm" / "workers" / kept["licenseId"]
+    keys = [p for p in workers.glob("0x*.json") if not p.name.endswith(".state.json")]
+    assert len(keys) == 1 and oct(keys[0].stat().st_mode & 0o777) == "0o600"
+    assert oct(workers.stat().st_mode & 0o777) == "0o700"
+    worker = json.loads(keys[0].read_text())
+    assert worker["state"] == "ACTIVE" and worker["address"] in run.stdout
+    assert json.loads((workers / f"{worker['address']}.state.json").read_text())["served"] == 1
+    # the creator sees the use pending (not yet logged in a batch) and no payment yet
+    assert "for 1 use served, not yet logged" in run.stdout
+    assert "no payment (creator's view)" in run.stdout

@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "sdk" / "tools"))
 
-import generate_models  # noqa: E402  (sdk/tools is not a package)
+import generate_models
 
 pytestmark = pytest.mark.sdk
 

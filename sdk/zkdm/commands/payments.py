@@ -32,7 +32,8 @@ def register(app: typer.Typer) -> None:
             out.print(f"[bold]{view.account}[/]: owed {amount(view.owed)} (on chain {amount(view.owedOnChain)}), "
                       f"withdrawn {amount(view.withdrawn)}, earned {amount(view.earned)} over {view.uses} uses in "
                       f"{view.payments} payments")
-            out.print(f"pending: {amount(view.pending)} for {view.pendingUses} uses served, not yet logged "
+            out.print(f"pending: {amount(view.pending)} for {view.pendingUses} "
+                      f"use{'' if view.pendingUses == 1 else 's'} served, not yet logged in a batch "
                       f"(fee {view.platformFeeBps / 100:g} %)")
             if view.perContent:
                 table = Table("contentId", "earned", "uses", "payments", "pending", "pending uses")
