@@ -15,7 +15,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 HARDHAT_CHAIN_ID = 31337
@@ -116,6 +116,34 @@ def _patch_moto_start_execution() -> None:
 
     start_execution._names_executions = True  # type: ignore[attr-defined]
     StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]  # moto patched, as below
+
+
+def _patch_moto_docker_client() -> None:
+    """Let ``/moto-api/data.json`` answer when Lambda functions exist and Docker does not.
+
+    moto 5.2.5's data.json serialises every public attribute of every tracked model and skips only
+    those raising TypeError, AttributeError or ValueError; a Lambda function's ``docker_client``
+    property connects to Docker and, with no Docker (here: ``local.lambdas`` runs every function in
+    process), raises ``DockerException``, so the whole answer was a 500 (and tests could not read
+    what moto's SES sent). Without Docker the property now raises AttributeError: data.json skips
+    it, and a function nobody routed still fails to run, with the same cause in the message.
+    """
+    from moto.utilities.docker_utilities import DockerModel
+
+    original: Any = vars(DockerModel)["docker_client"]  # the property itself
+    if getattr(original.fget, "_no_docker_is_attribute_error", False):
+        return
+
+    def docker_client(self: Any) -> Any:
+        from docker.errors import DockerException  # type: ignore[import-untyped]
+
+        try:
+            return original.fget(self)
+        except DockerException as exc:
+            raise AttributeError(f"docker_client: Docker is not available ({exc})") from exc
+
+    docker_client._no_docker_is_attribute_error = True  # type: ignore[attr-defined]
+    setattr(DockerModel, "docker_client", property(docker_client))  # noqa: B010 - moto patched, as above
 
 
 def _serialize_moto_dynamodb() -> None:
@@ -252,6 +280,7 @@ class MotoServer:
         _patch_moto_start_execution()
         _serialize_moto_dynamodb()
         _patch_moto_kms_digest()
+        _patch_moto_docker_client()
         os.environ["MOTO_PORT"] = str(self.port)
         # boto3 clients in this process (handlers, moto's own Step Functions tasks) need some
         # credentials and a region; they are never checked by moto.

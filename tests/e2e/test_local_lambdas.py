@@ -121,3 +121,20 @@ def test_state_machine_from_asl_invokes_the_routed_handler_and_catches_its_error
     assert task_failed and task_failed[0]["taskFailedEventDetails"]["error"] == "InsufficientCheese"
     assert any(e["type"] == "PassStateExited" and e["stateExitedEventDetails"]["name"] == "Compensate"
                for e in history)
+
+
+def test_moto_api_data_json_answers_with_functions_and_no_docker(moto):
+    """moto's /moto-api/data.json (how tests read what SES sent) serialises every model's attributes:
+    a Lambda function's docker_client used to raise DockerException there (500) without Docker."""
+    import requests
+
+    ses = boto3.client("ses", endpoint_url=moto.url)
+    ses.verify_email_identity(EmailAddress="router-test@zkdm.test")
+    ses.send_raw_email(Source="router-test@zkdm.test", Destinations=["router-test@zkdm.test"],
+                       RawMessage={"Data": b"From: router-test@zkdm.test\nTo: router-test@zkdm.test\n"
+                                           b"Subject: data.json\n\nhello"})
+    reply = requests.get(f"{moto.url}/moto-api/data.json", timeout=30)
+    assert reply.status_code == 200, reply.text[:200]
+    data = reply.json()
+    assert any(f.get("function_name") == "router-test-worker" for f in data["awslambda"]["LambdaFunction"])
+    assert any("Subject: data.json" in m["raw_data"] for m in data["ses"]["RawMessage"])
