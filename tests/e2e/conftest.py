@@ -91,6 +91,19 @@ def creator_token(stack, client) -> str:
     return client.login(stack_account(stack, "creator1")["privateKey"])
 
 
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory):
+    """stack.json of a local stack of the module's own, stopped at the module's end: for tests that
+    move the chain's clock (``evm_increaseTime``), which would break other tests' wall-clock
+    deadlines (permits, quotes, terms) on the session's shared chain. Always started, even with
+    ``E2E_STACK_JSON``, so a ``make dev`` chain's time is never moved."""
+    process = StackProcess(tmp_path_factory.mktemp("own-stack"))
+    try:
+        yield process.wait_ready()
+    finally:
+        process.stop()
+
+
 @pytest.fixture
 def start_stack(tmp_path):
     """Start another local stack (for tests that stop it themselves); any left running is stopped."""
