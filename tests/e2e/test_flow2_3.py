@@ -1,12 +1,15 @@
 """Flows 2 and 3 end to end, over HTTP against the local stack, as clients do them: a creator
 registers content and offers terms; buyers purchase with a permit and with their own
 transactions, access the content and download it; limits, revocations and other buyers' licenses.
+
+Every access is signed by a worker key the licensee registered (``LicenseClient.access``: one
+worker per license client, registered on its first access); parallel requests come from several
+workers, since one worker's counter is sequential.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +24,7 @@ from local.license_client import LicenseClient
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DEFAULT_RATE_LIMIT = 300  # ACCESS_RATE_LIMIT's default (per key per 60 s window)
+PARALLEL_WORKERS = 16  # workers (usage signers) of one license sending at once
 
 
 @pytest.fixture(scope="module")
@@ -62,16 +66,25 @@ def terms(stack, lc, creator_token, content):
                            duration_seconds=24 * 3600)
 
 
-def _threads(n: int, call, workers: int = 32) -> list:
-    local = threading.local()
+def _workers(lc: LicenseClient, token: str, private_key: str, license_id: str, n: int) -> list[LicenseClient]:
+    """``n`` workers of one license, each a license client with its own worker key, registered by
+    the licensee one after another (each AddUsageSigner signature takes the licensee's next nonce)."""
+    clients = [LicenseClient(lc.api) for _ in range(n)]
+    for c in clients:
+        c.worker(license_id, token, private_key)
+    return clients
 
-    def run(_):
-        if not hasattr(local, "session"):
-            local.session = requests.Session()
-        return call(local.session)
 
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(run, range(n)))
+def _burst(n: int, workers: list[LicenseClient], call) -> list:
+    """``n`` requests in parallel over the workers: ``call(worker, session)``; one worker's requests
+    run one after another (its counter is sequential: each request signs its served uses + 1), the
+    workers side by side."""
+    def run(i: int) -> list:
+        with requests.Session() as session:
+            return [call(workers[i], session) for _ in range(i, n, len(workers))]
+
+    with ThreadPoolExecutor(len(workers)) as pool:
+        return [reply for replies in pool.map(run, range(len(workers))) for reply in replies]
 
 
 def test_register_offer_purchase_access_and_download(stack, client, lc, jwt, creator_token, content, terms):
@@ -82,6 +95,8 @@ def test_register_offer_purchase_access_and_download(stack, client, lc, jwt, cre
     by_tx = lc.purchase_with_transaction(jwt("buyer1"), key(stack, "buyer1"), terms["termsId"], stack["rpcUrl"])
     for bought in (by_permit, by_tx):
         assert bought["apiKey"].startswith("sk_live_") and bought["terms"]["termsId"] == terms["termsId"]
+        unsigned = lc.access(content_id, bought["apiKey"], bought["accessToken"], signed=False, expect=(401,)).json()
+        assert unsigned["details"]["reason"] == "signature_missing"  # the API key alone opens nothing
         grant = lc.access(content_id, bought["apiKey"], bought["accessToken"]).json()
         assert grant["expiresIn"] == 3600 and grant["use"] == 1
         assert requests.get(grant["url"], timeout=60).content == data
@@ -110,25 +125,29 @@ def test_max_uses_50_with_200_parallel_requests_grants_exactly_50(stack, lc, jwt
     content_id = content[0]
     terms = lc.create_terms(creator_token, key(stack, "creator1"), content_id, price_per_use=100, max_uses=50)
     bought = lc.purchase_with_permit(jwt("buyer1"), key(stack, "buyer1"), terms["termsId"])
-    replies = _threads(200, lambda s: lc.access(content_id, bought["apiKey"], bought["accessToken"], expect=None,
-                                                session=s))
+    workers = _workers(lc, jwt("buyer1"), key(stack, "buyer1"), bought["licenseId"], PARALLEL_WORKERS)
+    replies = _burst(200, workers, lambda w, s: w.access(content_id, bought["apiKey"], bought["accessToken"],
+                                                         expect=None, session=s))
     statuses = Counter(r.status_code for r in replies)
     assert statuses == {200: 50, 400: 150}, statuses
     assert {r.json()["details"]["reason"] for r in replies if r.status_code == 400} == {"exhausted"}
     assert sorted(r.json()["use"] for r in replies if r.status_code == 200) == list(range(1, 51))
+    assert sum(w.worker(bought["licenseId"]).served for w in workers) == 50
     assert lc.get_license(jwt("buyer1"), bought["licenseId"]).json()["status"] == "EXHAUSTED"
 
 
 def test_rate_limit_is_exact_under_parallel_requests(stack, lc, jwt, creator_token, content):
-    """DEFAULT_RATE_LIMIT + 40 parallel requests with one key inside one 60 s window: exactly
-    DEFAULT_RATE_LIMIT pass the limiter (a 1-use license answers them 200 or 400), 40 get 429."""
+    """DEFAULT_RATE_LIMIT + 40 parallel requests (PARALLEL_WORKERS workers) with one key inside one
+    60 s window: exactly DEFAULT_RATE_LIMIT pass the limiter (a 1-use license answers them 200 or
+    400), 40 get 429."""
     content_id = content[0]
     terms = lc.create_terms(creator_token, key(stack, "creator1"), content_id, price_per_use=100, max_uses=1)
     for _attempt in range(3):
         bought = lc.purchase_with_permit(jwt("buyer1"), key(stack, "buyer1"), terms["termsId"])
+        workers = _workers(lc, jwt("buyer1"), key(stack, "buyer1"), bought["licenseId"], PARALLEL_WORKERS)
         time.sleep(60 - time.time() % 60 + 0.5)  # start at the beginning of a window
         window = int(time.time()) // 60
-        replies = _threads(DEFAULT_RATE_LIMIT + 40, lambda s, b=bought: lc.access(
+        replies = _burst(DEFAULT_RATE_LIMIT + 40, workers, lambda w, s, b=bought: w.access(
             content_id, b["apiKey"], b["accessToken"], expect=None, session=s))
         if int(time.time()) // 60 != window:
             continue  # the burst outlived its window (a very slow machine): try again
