@@ -11,7 +11,7 @@ PORT ?= 3000
 
 .PHONY: install install-system build build-circuits build-contracts dev test test-fast test-unit test-contract test-integration \
         test-infra test-e2e test-contracts test-zk typecheck synth slither bench bench-register bench-gas bench-zk \
-        bench-access bench-chain bench-upload test-sdk test-schema clean
+        bench-access bench-chain bench-upload bench-settlement test-sdk test-schema clean
 
 ## install: Python (uv, from uv.lock) and npm (from package-lock.json) dependencies, system tools
 install: .venv/.installed node_modules/.installed install-system
@@ -78,7 +78,7 @@ synth: build
 slither: build
 	$(PY) contracts/slither.py
 
-bench: bench-register bench-gas bench-zk bench-access bench-chain bench-upload
+bench: bench-register bench-gas bench-zk bench-access bench-chain bench-upload bench-settlement
 bench-register: build
 	$(PY) bench/register.py
 bench-gas: build
@@ -93,6 +93,9 @@ bench-upload: build
 bench-chain: build
 	node contracts/build.mjs --test
 	$(PY) bench/chain.py
+## bench-settlement: Flow 4 on the local stack: 64th access -> payment.completed webhook (p50), uses settled per minute, gas per use at 64 (bench/results/settlement.json)
+bench-settlement: build
+	$(PY) bench/settlement.py
 
 clean:
 	rm -rf build cdk.out .local
