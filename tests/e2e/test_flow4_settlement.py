@@ -202,6 +202,10 @@ def test_signed_uses_are_proved_logged_paid_notified_and_withdrawn(world, bought
         assert logged["windowEnd"] - logged["windowStart"] >= 15 * 60
         assert (released["uses"], released["creatorAmount"], released["platformFee"]) == (N, share, N * PRICE - share)
         assert released["payee"].lower() == creator.lower() and released["batchId"] == logged["batchId"]
+        manager = w3.eth.contract(address=stack["contracts"]["LicenseManager"], abi=artifact("LicenseManager")["abi"])
+        settled = [manager.functions.usageSigner(bytes.fromhex(license_id[2:]),
+                                                 Web3.to_checksum_address(w.key.address)).call()[2] for w in workers]
+        assert settled == list(USES_BY_WORKER)  # each worker billed up to the highest counter it signed
         buyer_view = api.request("GET", f"/payments?role=buyer&licenseId={license_id}", jwt["buyer1"]).json()
         assert [p["txHash"] for p in buyer_view["payments"]] == [payment["txHash"]]
         earnings = api.request("GET", "/creator/earnings", jwt["creator1"]).json()
