@@ -4,9 +4,12 @@
 
 Starts the local stack in this process (Hardhat node, moto, the API on a free port; the per-key
 rate limit raised so the limiter never refuses), registers a file, offers terms, buys one license
-with a permit, then drives ``POST /content/{id}/access`` over HTTP from a separate load process
-(``bench/access.py load ...``: N threads, one keep-alive session each, so the load generator does
-not share the server's interpreter) at each concurrency:
+with a permit, registers one worker key per client thread as a usage signer of the license (a
+worker's counter is sequential, so parallel clients never share one), then drives
+``POST /content/{id}/access`` over HTTP from a separate load process (``bench/access.py load ...``:
+N threads, one keep-alive session and one worker key each, so the load generator does not share the
+server's interpreter) at each concurrency. Every access is signed (EIP-712 ``AccessRequest``, the
+worker's next counter) before its clock starts; ``sign_ms`` is that signing time on its own:
 
 - ``p50_ms``/``p99_ms``: client-side round trip of one access (API gateway emulation + handler +
   moto), ``rps``: successful accesses per second over the run;
@@ -48,38 +51,56 @@ DDB_TARGET = 4
 # --------------------------------------------------------------------------------------------
 
 
-def load(url: str, api_key: str, token: str, concurrency: int, per_client: int) -> dict:
-    """``concurrency`` threads, each sending ``per_client`` accesses back to back on its own session."""
+def load(url: str, api_key: str, workers_file: str, concurrency: int, per_client: int) -> dict:
+    """``concurrency`` threads, each sending ``per_client`` signed accesses back to back on its own
+    session with its own worker key (``workers_file``: keys, served counters and the signing domain;
+    the counters reached are written back)."""
     import requests
+    from marketplace.usage.client_signing import WorkerKey, access_headers
 
+    spec = json.loads(Path(workers_file).read_text())
+    license_id, chain_id, manager = spec["licenseId"], int(spec["chainId"]), spec["verifyingContract"]
+    workers = spec["workers"][:concurrency]
+    path = url.split("://", 1)[1].split("/", 1)[1]
     latencies: list[float] = []
+    signing: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
     start = threading.Barrier(concurrency + 1)
-    headers = {"Authorization": f"Bearer {api_key}", "X-License-Token": token}
 
-    def client() -> None:
+    def client(worker: dict) -> None:
         session = requests.Session()
-        mine, codes = [], {}
+        key = WorkerKey(bytes.fromhex(worker["privateKey"][2:]))
+        mine, signed_ms, codes = [], [], {}
         start.wait()
         for _ in range(per_client):
+            s0 = time.perf_counter()
+            usage = access_headers(key, license_id, worker["served"] + 1, chain_id, manager, path="/" + path)
+            signed_ms.append((time.perf_counter() - s0) * 1000)
             t0 = time.perf_counter()
-            status = session.post(url, headers=headers, timeout=60).status_code
+            resp = session.post(url, headers={"Authorization": f"Bearer {api_key}", **usage}, timeout=60)
             mine.append((time.perf_counter() - t0) * 1000)
-            codes[status] = codes.get(status, 0) + 1
+            codes[resp.status_code] = codes.get(resp.status_code, 0) + 1
+            if resp.status_code == 200:
+                worker["served"] += 1
+            elif resp.status_code == 409:  # out of step: resync from the API's expectedCounter
+                worker["served"] = resp.json()["details"]["expectedCounter"] - 1
         with lock:
             latencies.extend(mine)
+            signing.extend(signed_ms)
             for k, v in codes.items():
                 statuses[k] = statuses.get(k, 0) + v
 
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    threads = [threading.Thread(target=client, args=(w,)) for w in workers]
     for t in threads:
         t.start()
     start.wait()
     t0 = time.perf_counter()
     for t in threads:
         t.join()
-    return {"latencies_ms": latencies, "statuses": statuses, "elapsed_s": time.perf_counter() - t0}
+    elapsed = time.perf_counter() - t0
+    Path(workers_file).write_text(json.dumps(spec))
+    return {"latencies_ms": latencies, "sign_ms": signing, "statuses": statuses, "elapsed_s": elapsed}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -100,18 +121,25 @@ print((time.perf_counter() - t) * 1000)
 """
 
 _FIRST_CALL = """
-import json, sys, time
+import json, sys, time, types
 sys.path.insert(0, {folder!r})
+context = types.SimpleNamespace(  # what Powertools reads of the runtime's context object
+    function_name="zkdm-local-access", memory_limit_in_mb=512, function_version="$LATEST",
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:zkdm-local-access",
+    aws_request_id="bench-first-call", get_remaining_time_in_millis=lambda: 29000)
 t = time.perf_counter()
 import handler
-out = handler.handler(json.loads(sys.stdin.read()), None)
+out = handler.handler(json.loads(sys.stdin.read()), context)
 print(json.dumps({{"ms": (time.perf_counter() - t) * 1000, "status": out["statusCode"]}}))
 """
 
 
 def _python(code: str, env: dict[str, str], stdin: str = "") -> str:
-    return subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True, text=True, check=True,
-                          cwd=ROOT, env=env).stdout.strip().splitlines()[-1]
+    done = subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True, text=True, check=False,
+                          cwd=ROOT, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"a fresh interpreter failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return done.stdout.strip().splitlines()[-1]
 
 
 def import_ms() -> list[float]:
@@ -120,7 +148,7 @@ def import_ms() -> list[float]:
     return [float(_python(_IMPORT.format(folder=folder), env)) for _ in range(IMPORT_RUNS)]
 
 
-def first_call_ms(stack, content_id: str, api_key: str, token: str) -> dict:
+def first_call_ms(stack, content_id: str, api_key: str, usage_headers: dict[str, str]) -> dict:
     from marketplace import resources
 
     from tests.events import api_event
@@ -129,7 +157,7 @@ def first_call_ms(stack, content_id: str, api_key: str, token: str) -> dict:
     env = {**os.environ, **stack.functions["access"].env,
            "PYTHONPATH": str(ROOT / "layers" / "shared" / "python")}
     event = api_event("POST", f"/content/{content_id}/access", resource=spec.routes[0].path,
-                      headers={"Authorization": f"Bearer {api_key}", "X-License-Token": token})
+                      headers={"Authorization": f"Bearer {api_key}", **usage_headers})
     return json.loads(_python(_FIRST_CALL.format(folder=str(ROOT / "functions" / "access")), env,
                               stdin=json.dumps(event)))
 
@@ -143,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
     lp = sub.add_parser("load", help="(internal) the load generator")
-    for name in ("url", "key", "token"):
+    for name in ("url", "key", "workers"):
         lp.add_argument(f"--{name}", required=True)
     lp.add_argument("--concurrency", type=int, required=True)
     lp.add_argument("--per-client", type=int, required=True)
@@ -152,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-requests", type=int, default=200, help="at least this many per level")
     args = parser.parse_args(argv)
     if args.command == "load":
-        print(json.dumps(load(args.url, args.key, args.token, args.concurrency, args.per_client)))
+        print(json.dumps(load(args.url, args.key, args.workers, args.concurrency, args.per_client)))
         return 0
     return bench([int(c) for c in args.concurrency.split(",")], args.requests_per_client, args.min_requests)
 
@@ -187,6 +215,20 @@ def bench(levels: list[int], per_client: int, min_requests: int) -> int:
         for _ in range(20):  # warm: handler imported, clients and connections made
             lc.access(content_id, bought["apiKey"], bought["accessToken"])
 
+        # one worker key per client thread, registered by the licensee (AddUsageSigner, relayed)
+        from marketplace.usage.client_signing import access_headers, new_worker_key
+
+        keys = [new_worker_key() for _ in range(max(levels))]
+        domain: dict = {}
+        for key in keys:
+            domain = lc.add_signer(buyer_jwt, buyer.privateKey, bought["licenseId"], key.address)["domain"]
+        workers_file = Path(tempfile.mkdtemp(prefix="bench-access-workers-")) / "workers.json"
+        workers_file.write_text(json.dumps({
+            "licenseId": bought["licenseId"], "chainId": domain["chainId"],
+            "verifyingContract": domain["verifyingContract"],
+            "workers": [{"privateKey": "0x" + k.private_key.hex(), "address": k.address, "served": 0} for k in keys]}))
+        print(f"{len(keys)} worker keys registered as usage signers", flush=True)
+
         calls = {"n": 0}
 
         def count(**_kwargs):
@@ -199,19 +241,28 @@ def bench(levels: list[int], per_client: int, min_requests: int) -> int:
             each = max(per_client, -(-min_requests // n))
             out = json.loads(subprocess.run(
                 [sys.executable, str(Path(__file__).resolve()), "load", "--url", url, "--key", bought["apiKey"],
-                 "--token", bought["accessToken"], "--concurrency", str(n), "--per-client", str(each)],
-                capture_output=True, text=True, check=True, cwd=ROOT).stdout)
+                 "--workers", str(workers_file), "--concurrency", str(n), "--per-client", str(each)],
+                capture_output=True, text=True, check=True, cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
+                    str(ROOT / "layers" / "shared" / "python"), os.environ.get("PYTHONPATH")]))}).stdout)
             granted = out["statuses"].get("200", 0)
             granted_total += granted
             lat = out["latencies_ms"]
             results[str(n)] = {"p50_ms": round(percentile(lat, 50), 1), "p99_ms": round(percentile(lat, 99), 1),
                                "rps": round(granted / out["elapsed_s"], 1), "requests": len(lat),
+                               "sign_ms_p50": round(percentile(out["sign_ms"], 50), 2),
                                "statuses": out["statuses"]}
             print(f"concurrency {n:>2}: p50 {results[str(n)]['p50_ms']:7.1f} ms  p99 {results[str(n)]['p99_ms']:7.1f} "
                   f"ms  {results[str(n)]['rps']:6.1f} rps  ({len(lat)} requests, statuses {out['statuses']})",
                   flush=True)
         ddb = calls["n"] / granted_total
-        cold = first_call_ms(stack, content_id, bought["apiKey"], bought["accessToken"])
+        spec = json.loads(workers_file.read_text())
+        first = spec["workers"][0]
+        from marketplace.usage.client_signing import WorkerKey
+
+        cold = first_call_ms(stack, content_id, bought["apiKey"], access_headers(
+            WorkerKey(bytes.fromhex(first["privateKey"][2:])), spec["licenseId"], first["served"] + 1,
+            int(spec["chainId"]), spec["verifyingContract"], path=f"/content/{content_id}/access"))
     finally:
         stack.stop()
 
@@ -224,7 +275,8 @@ def bench(levels: list[int], per_client: int, min_requests: int) -> int:
         "targets": {"ddb_calls_per_access": DDB_TARGET, "import_ms": IMPORT_TARGET_MS},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "notes": "local stack on one machine: API gateway emulation, in-process handlers, moto server (its "
-                 "DynamoDB serialised by a lock), load from a separate process; latencies are client-side",
+                 "DynamoDB serialised by a lock), load from a separate process; latencies are client-side; every "
+                 "access signed by its thread's worker key before its clock starts (sign_ms_p50: that signing)",
     }
     print(f"DynamoDB calls per access: {ddb:.3f} (target ≤ {DDB_TARGET}); first call in a fresh interpreter "
           f"{cold['ms']:.0f} ms (status {cold['status']})")

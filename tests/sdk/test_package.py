@@ -45,5 +45,6 @@ def test_the_sdk_installs_alone_into_a_fresh_venv(tmp_path):
     helped = subprocess.run([str(venv / "bin" / "zkdm"), "--help"], capture_output=True, text=True, check=False,
                             cwd=tmp_path)
     assert helped.returncode == 0, helped.stderr
-    for command in ("register", "terms", "buy", "access", "keys", "license", "login", "uploads"):
+    for command in ("register", "terms", "buy", "access", "keys", "license", "login", "uploads", "signers",
+                    "earnings", "payments", "withdraw", "webhooks", "email"):
         assert command in helped.stdout

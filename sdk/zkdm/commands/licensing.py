@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
         cli.emit(bought, lambda out: out.print(
             f"license [bold]{bought.licenseId}[/] for {bought.terms.contentId}\n"
             f"  tx {bought.txHash}\n  apiKey {bought.apiKey[:14]}… (shown once: kept in {path})\n"
-            f"  access: zkdm access {bought.terms.contentId}"))
+            f"  next: zkdm signers add {bought.licenseId} (a worker key), then zkdm access {bought.terms.contentId}"))
 
     license_ = typer.Typer(help="Licenses (their buyer and the content's creator).", no_args_is_help=True)
     app.add_typer(license_, name="license")
