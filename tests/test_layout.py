@@ -111,3 +111,10 @@ def test_the_folder_marker_and_the_synth_marker_are_applied_at_collection():
     synthesizing = _collected("-m", "synth", "tests/infra/test_packaging.py")
     assert synthesizing and synthesizing == _collected("tests/infra/test_packaging.py")
     assert _collected("-m", "synth", module) == []
+
+
+def test_test_module_names_are_unique_across_tiers():
+    """pytest imports test modules by basename (no packages in tests/): two tiers with the same
+    file name break collecting the whole suite (``make test``) although each tier runs alone."""
+    names = [p.name for p in TESTS.rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
