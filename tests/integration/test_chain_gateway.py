@@ -210,3 +210,17 @@ def test_the_relayer_role_can_be_moved_to_the_stacks_kms_address(stack, tmp_path
         assert contract.functions.hasRole(role, newcomer).call()
         assert contract.functions.hasRole(role, stack.relayer).call()  # kept: revoke_previous=False
         stack.send_as("deployer", contract.functions.revokeRole(role, newcomer))
+
+
+def test_a_send_after_a_lost_transaction_takes_the_chains_nonce_before_any_monitor_run(world, stack, manual_mining):
+    """A dropped (or reorged-away) relayer transaction leaves the lease's next nonce above the
+    chain's count; the next send must not wait for the monitor, or every later send is refused as
+    'nonce too high' (seen when one test dropped a transaction and the next saga could not send)."""
+    w3 = manual_mining
+    gateway = world.gateway()
+    lost = gateway.send("EventEmitter", "emitMany", 9, 1, purpose="test.lost")
+    rpc(w3, "hardhat_dropTransaction", lost.tx_hash)
+    rpc(w3, "evm_setAutomine", True)
+    receipt = world.gateway().transact("EventEmitter", "emitMany", 9, 1, purpose="test.after-lost")
+    assert receipt["status"] == 1
+    assert w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == lost.nonce

@@ -90,6 +90,11 @@ class RelayerSender:
                 accepted, reason = self._broadcast(signed)
                 if accepted:
                     next_nonce = nonce + 1
+                elif reason == "nonce-gap":
+                    # the transactions at the nonces below ours are gone (dropped from the pool, or
+                    # un-mined by a reorg; the journal and the monitor follow them): the chain's
+                    # count is the next nonce, or nothing this relayer sends is ever mined again
+                    next_nonce = int(self.w3.eth.get_transaction_count(self.address, "pending"))
             finally:
                 if not self.lease.release(lease, next_nonce):
                     log.warning("nonce lease %s was taken over while held", key)
@@ -98,8 +103,9 @@ class RelayerSender:
                                         add={"broadcasts": 1})
                 return Sent(signed.hash, nonce, {**tx, "nonce": nonce})
             self.journal.transition(signed.hash, J.REJECTED, "refused", from_states=(J.SIGNED,))
-            if reason == "nonce-used" and attempt < SEND_ATTEMPTS:
-                log.info("nonce %s was used by another sender; building again", nonce)
+            if reason in ("nonce-used", "nonce-gap") and attempt < SEND_ATTEMPTS:
+                log.info("nonce %s %s; building again", nonce,
+                         "was used by another sender" if reason == "nonce-used" else "is past a gap the chain lost")
                 continue
             raise BlockchainError("Transaction not accepted", {"txHash": signed.hash, "nonce": nonce})
         raise AssertionError("unreachable")
@@ -113,8 +119,11 @@ class RelayerSender:
             log.warning("broadcast of %s (nonce %s) refused: %r", signed.hash, signed.nonce, exc)
         if self.knows(signed.hash):
             return True, ""
-        if int(self.w3.eth.get_transaction_count(self.address, "pending")) > signed.nonce:
+        pending = int(self.w3.eth.get_transaction_count(self.address, "pending"))
+        if pending > signed.nonce:
             return False, "nonce-used"
+        if pending < signed.nonce:
+            return False, "nonce-gap"
         return False, "refused"
 
     def knows(self, tx_hash: str) -> bool:
