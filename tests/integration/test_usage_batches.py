@@ -71,9 +71,14 @@ def signed_access(api, stack, content_id: str, bought: dict, key, counter: int):
 
 
 def wait_until_chain_time(stack, t: int) -> None:
-    """Wait for wall time ``t`` and mine a block, so the latest block's time is past it."""
-    time.sleep(max(0.0, t - time.time()) + 1.5)
-    stack.w3().provider.make_request("evm_mine", [])
+    """Wait until the chain's clock passes ``t`` and mine a block, so the latest block's time is past
+    it. The chain's clock, not the wall clock: another test of the session may have moved the
+    shared node's time (Hardhat keeps the offset), and then a wall-clock wait never ends."""
+    w3 = stack.w3()
+    w3.provider.make_request("evm_mine", [])
+    behind = t - int(w3.eth.get_block("latest")["timestamp"])
+    time.sleep(max(0.0, behind) + 1.5)  # the node's clock runs with the wall clock, offset kept
+    w3.provider.make_request("evm_mine", [])
 
 
 def run_batches(stack, licenses: list[str], timeout: float = 240) -> dict:
