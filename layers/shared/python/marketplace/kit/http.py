@@ -341,13 +341,7 @@ class HttpFunction:
         self.app = http_app(api)
         self.config_model = config_model
         self.handler = observability.wrap(self._resolve, api.function, correlation_id_path=CORRELATION_PATH,
-                                          before=self._check_env)
-
-    def _check_env(self) -> None:
-        if self.config_model is not None:
-            from marketplace import config
-
-            config.load(self.config_model)  # a missing or malformed variable fails here, before any work
+                                          before=observability.env_check(config_model))
 
     def _resolve(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return self.app.resolve(event, context)

@@ -88,6 +88,20 @@ def current_logger() -> Logger | None:
     return t.logger if t is not None else None
 
 
+def env_check(config_model: type | None) -> Callable[[], None] | None:
+    """What every entry point runs first: the function's environment model validated (and cached),
+    so a missing or malformed variable fails before any work."""
+    if config_model is None:
+        return None
+
+    def check() -> None:
+        from marketplace import config
+
+        config.load(config_model)
+
+    return check
+
+
 def wrap(handler: Callable[[Any, Any], Any], service: str, *, correlation_id_path: str | None = None,
          before: Callable[[], None] | None = None, trace: bool = True) -> Callable[[Any, Any], Any]:
     """``handler`` wrapped in Logger (context + correlation id), Metrics and Tracer (unless

@@ -32,13 +32,8 @@ class ScheduledFunction:
         self.service = service
         self.run = run
         self.config_model = config_model
-        self.handler = observability.wrap(self._run, service, correlation_id_path="id", before=self._check_env)
-
-    def _check_env(self) -> None:
-        if self.config_model is not None:
-            from marketplace import config
-
-            config.load(self.config_model)
+        self.handler = observability.wrap(self._run, service, correlation_id_path="id",
+                                          before=observability.env_check(self.config_model))
 
     def _run(self, event: Any, context: Any) -> Any:
         out = self.run(scheduled_time(event))

@@ -56,13 +56,7 @@ class SqsConsumer(Generic[M]):
         self._cfg = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=idempotency_seconds,
                                       raise_on_no_idempotency_key=True)
         self.handler = observability.wrap(self._run, service, correlation_id_path="Records[0].messageId",
-                                          before=self._check_env)
-
-    def _check_env(self) -> None:
-        if self.config_model is not None:
-            from marketplace import config
-
-            config.load(self.config_model)
+                                          before=observability.env_check(self.config_model))
 
     @functools.cached_property
     def _once(self) -> Callable[..., Any]:

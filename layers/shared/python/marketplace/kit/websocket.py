@@ -74,13 +74,7 @@ class WebSocketFunction:
         self.routes = dict(routes)
         self.config_model = config_model
         self.handler = observability.wrap(self._run, service, correlation_id_path="requestContext.requestId",
-                                          before=self._check_env)
-
-    def _check_env(self) -> None:
-        if self.config_model is not None:
-            from marketplace import config
-
-            config.load(self.config_model)
+                                          before=observability.env_check(self.config_model))
 
     def _run(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger = observability.telemetry(self.service).logger
