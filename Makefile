@@ -15,10 +15,13 @@ PORT ?= 3000
 
 ## install: Python (uv, from uv.lock) and npm (from package-lock.json) dependencies, system tools
 install: .venv/.installed node_modules/.installed install-system
-## install-system: Debian packages the tests use (ipfs_cid: the reference CIDs of tests/unit/test_ipfs_reference.py)
+## install-system: Debian packages the tests use, checked like a user would: ipfs_cid (reference CIDs), chromium
+## (headless: the verification page and the dashboard), pdftotext from poppler-utils (compliance reports)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SYSTEM_TOOLS := ipfs_cid:ipfs-cid chromium:chromium pdftotext:poppler-utils
 install-system:
-	@command -v ipfs_cid >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq ipfs-cid; }
+	@missing="$$(for t in $(SYSTEM_TOOLS); do command -v $${t%%:*} >/dev/null || echo $${t#*:}; done)"; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
 .venv/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv==0.13.9 \
 		|| python3 -m pip install --user --quiet uv==0.13.9
