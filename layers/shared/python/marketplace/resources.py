@@ -17,8 +17,10 @@ Auth = Literal["none", "jwt", "apikey"]
 # "jwt" routes pass API Gateway's Lambda authorizer first; "apikey" routes (sk_live_ keys) and
 # public routes have no authorizer: an "apikey" handler checks the key itself (hash lookup).
 HANDLER_CHECKED_AUTH: tuple[str, ...] = ("none", "apikey")
-# Request bodies API Gateway hands to Lambda base64-encoded (the REST API's binaryMediaTypes).
-BINARY_MEDIA_TYPES: tuple[str, ...] = ("multipart/form-data",)
+# The REST API's binaryMediaTypes: request bodies API Gateway hands to Lambda base64-encoded, and
+# response bodies (isBase64Encoded, kit.http documents: PNG images, PDF reports) it turns back into
+# bytes for a client whose Accept header names the type.
+BINARY_MEDIA_TYPES: tuple[str, ...] = ("multipart/form-data", "image/png", "application/pdf")
 
 
 @dataclass(frozen=True)

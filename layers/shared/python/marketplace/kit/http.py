@@ -23,6 +23,13 @@ A route is declared on an ``Api`` (a Powertools router bound to one function of
   declare, or a body that does not fit the declared model, is logged as a defect, counted
   (``UndeclaredResponses``) and answered 500 with a ``supportId``, so the OpenAPI document (built
   from these declarations by ``kit.openapi``) cannot drift from what the code answers.
+- **Documents** (not JSON: an HTML page, a PNG or SVG image, a PDF, a JSON file to download): the
+  route declares ``ok={200: ("the page", Media("text/html"))}`` (one or more media types per
+  status) and returns ``document(status, content, media_type, headers)``. The kit checks the
+  status and media type against the declaration (a defect otherwise, as above); the OpenAPI
+  document lists the media type (binary ones as ``format: binary``). Binary media types
+  (``resources.BINARY_MEDIA_TYPES``: PNG, PDF) are answered base64 with ``isBase64Encoded``, which
+  API Gateway turns back into bytes because they are the REST API's binaryMediaTypes.
 - **Errors**: ``MarketplaceError`` subclasses answer with their status and body
   (``marketplace.errors``: the only mapping); anything else is a 500 with a ``supportId``.
 """
@@ -61,7 +68,8 @@ from marketplace.kit import observability
 from marketplace.shared.schemas import ErrorBody
 from marketplace.validation import parse_json
 
-__all__ = ["Api", "ErrorBody", "HttpFunction", "caller", "one_of", "parse_body", "raw_body", "reply"]
+__all__ = ["Api", "Document", "ErrorBody", "HttpFunction", "Media", "caller", "document", "one_of", "parse_body",
+           "raw_body", "reply"]
 
 M = typing.TypeVar("M", bound=BaseModel)
 JSON = "application/json"
@@ -90,6 +98,46 @@ def reply(status: int, body: BaseModel | None = None, headers: Mapping[str, str]
     return Reply(status, body, dict(headers or {}))
 
 
+# Media types a route may answer as a document (not a JSON model), and whether they are binary.
+DOCUMENT_MEDIA: dict[str, bool] = {"text/html": False, "image/svg+xml": False, "application/json": False,
+                                   "text/plain": False, "text/csv": False,
+                                   "image/png": True, "application/pdf": True}
+
+
+@dataclass(frozen=True, init=False)
+class Media:
+    """A declared document answer: ``Media("text/html")``, ``Media("image/png", "image/svg+xml")``."""
+
+    types: tuple[str, ...]
+
+    def __init__(self, *types: str) -> None:
+        if not types:
+            raise ValueError("Media needs at least one media type")
+        for t in types:
+            if t not in DOCUMENT_MEDIA:
+                raise ValueError(f"{t!r} is not a document media type of the kit ({sorted(DOCUMENT_MEDIA)})")
+        object.__setattr__(self, "types", tuple(types))
+
+    @property
+    def __name__(self) -> str:  # named like a model in messages
+        return "Media(" + ", ".join(self.types) + ")"
+
+
+@dataclass
+class Document:
+    """A non-JSON answer: a declared status, the content, its media type and headers."""
+
+    status: int
+    content: str | bytes
+    media_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def document(status: int, content: str | bytes, media_type: str,
+             headers: Mapping[str, str] | None = None) -> Document:
+    return Document(status, content, media_type, dict(headers or {}))
+
+
 @dataclass(frozen=True)
 class Declared:
     """What one route answers: status -> (description, model or None), response headers by status."""
@@ -98,7 +146,7 @@ class Declared:
     path: str
     auth: resources.Auth
     summary: str
-    responses: dict[int, tuple[str, type[BaseModel] | None]]
+    responses: dict[int, tuple[str, type[BaseModel] | Media | None]]
     headers: dict[int, tuple[str, ...]]
     request: type[BaseModel] | None
     description: str | None = None
@@ -114,7 +162,8 @@ class Declared:
         return media in accepted
 
     def model_for(self, value: BaseModel) -> int:
-        matches = [s for s, (_, m) in self.responses.items() if m is not None and type(value) in members(m)]
+        matches = [s for s, (_, m) in self.responses.items()
+                   if m is not None and not isinstance(m, Media) and type(value) in members(m)]
         if len(matches) != 1:
             raise UndeclaredResponse(f"{self.method} {self.path} returned {type(value).__name__}, declared for "
                                      f"{matches or 'no status'}: return reply(status, model) or declare it")
@@ -154,7 +203,7 @@ class Api(APIGatewayRouter):
         self.declared: dict[tuple[str, str], Declared] = {}
 
     def operation(self, method: str, path: str, summary: str, *,
-                  ok: Mapping[int, tuple[str, type[BaseModel] | None]],
+                  ok: Mapping[int, tuple[str, type[BaseModel] | Media | None]],
                   errors: Mapping[int, str] | None = None,
                   headers: Mapping[int, Iterable[str]] | None = None,
                   description: str | None = None,
@@ -170,7 +219,7 @@ class Api(APIGatewayRouter):
             signature = inspect.signature(fn, eval_str=True)
             request = next((p.annotation for p in signature.parameters.values()
                             if inspect.isclass(p.annotation) and issubclass(p.annotation, BaseModel)), None)
-            responses: dict[int, tuple[str, type[BaseModel] | None]] = dict(ok)
+            responses: dict[int, tuple[str, type[BaseModel] | Media | None]] = dict(ok)
             error_statuses: dict[int, str] = dict(COMMON_ERRORS)
             if request is not None or request_media:
                 error_statuses.update(BODY_ERRORS)
@@ -201,9 +250,12 @@ class Api(APIGatewayRouter):
         return decorate
 
 
-def _oa_response(description: str, model: type[BaseModel] | None, headers: Iterable[str]) -> dict[str, Any]:
+def _oa_response(description: str, model: type[BaseModel] | Media | None, headers: Iterable[str]) -> dict[str, Any]:
     out: dict[str, Any] = {"description": description}
-    if model is not None:
+    if isinstance(model, Media):
+        out["content"] = {t: {"schema": {"type": "string", "format": "binary"} if DOCUMENT_MEDIA[t]
+                              else {"type": "string"}} for t in model.types}
+    elif model is not None:
         out["content"] = {JSON: {"model": model}}
     if headers:
         out["headers"] = {h: {"schema": {"type": "string"}} for h in headers}
@@ -219,7 +271,27 @@ def _json_response(status: int, body: Any, headers: Mapping[str, str] | None = N
     return Response(status_code=status, content_type=JSON, body=json.dumps(body), headers=dict(headers or {}))
 
 
+def _document(declared: Declared, result: Document) -> Response:
+    where = f"{declared.method} {declared.path} {result.status}"
+    if result.status not in declared.responses:
+        raise UndeclaredResponse(f"{declared.method} {declared.path} answered undeclared status {result.status}")
+    _, media = declared.responses[result.status]
+    media_type = result.media_type.split(";")[0].strip().lower()
+    if not isinstance(media, Media) or media_type not in media.types:
+        raise UndeclaredResponse(f"{where} answered a {media_type} document, declared {getattr(media, '__name__', media)}")
+    content = result.content
+    if DOCUMENT_MEDIA[media_type]:
+        body: str | bytes = content if isinstance(content, bytes) else content.encode("utf-8")  # base64 by Powertools
+    else:
+        body = content.decode("utf-8") if isinstance(content, bytes) else content
+    content_type = result.media_type if ";" in result.media_type or DOCUMENT_MEDIA[media_type] \
+        else f"{media_type}; charset=utf-8"
+    return Response(status_code=result.status, content_type=content_type, body=body, headers=result.headers)
+
+
 def _answer(declared: Declared, result: Any) -> Response:
+    if isinstance(result, Document):
+        return _document(declared, result)
     if isinstance(result, Reply):
         status, body, headers = result.status, result.body, result.headers
     elif isinstance(result, BaseModel):
@@ -229,6 +301,9 @@ def _answer(declared: Declared, result: Any) -> Response:
     if status not in declared.responses:
         raise UndeclaredResponse(f"{declared.method} {declared.path} answered undeclared status {status}")
     _, model = declared.responses[status]
+    if isinstance(model, Media):
+        raise UndeclaredResponse(f"{declared.method} {declared.path} {status} declares {model.__name__}: "
+                                 f"return document(status, content, media_type)")
     if model is None:
         if body is not None:
             raise UndeclaredResponse(f"{declared.method} {declared.path} {status} declares no body")
