@@ -148,34 +148,20 @@ def matches(credential: Credential, license_id: str, stored_commitment: int | st
 # Sealing the secret at rest
 # --------------------------------------------------------------------------------------------
 
-_SEAL_VERSION = "v1"
-
-
-def _seal_key(key_material: str) -> bytes:
-    """The AES-256 key derived from the ``credential-key`` secret's value."""
-    return hmac.new(key_material.encode("utf-8"), b"zkdm credential seal v1", hashlib.sha256).digest()
+_SEAL_PURPOSE = b"zkdm credential seal v1"
 
 
 def seal(secret: int, key_material: str, bound_to: int) -> str:
-    """AES-256-GCM of the secret, bound (associated data) to its commitment."""
-    from Crypto.Cipher import AES  # pycryptodome: only the purchase path seals
+    """AES-256-GCM of the secret (marketplace.shared.sealing), bound (associated data) to its commitment."""
+    from marketplace.shared import sealing
 
-    nonce = secrets.token_bytes(12)
-    cipher = AES.new(_seal_key(key_material), AES.MODE_GCM, nonce=nonce)
-    cipher.update(str(bound_to).encode("ascii"))
-    ct, tag = cipher.encrypt_and_digest(secret.to_bytes(32, "big"))
-    return _SEAL_VERSION + "." + base64.urlsafe_b64encode(nonce + ct + tag).decode("ascii")
+    key = sealing.derive_key(key_material.encode("utf-8"), _SEAL_PURPOSE)
+    return sealing.seal(secret.to_bytes(32, "big"), key, str(bound_to).encode("ascii"))
 
 
 def unseal(sealed: str, key_material: str, bound_to: int) -> int:
     """The secret ``seal`` encrypted; ValueError if the key, the binding or the bytes are wrong."""
-    from Crypto.Cipher import AES
+    from marketplace.shared import sealing
 
-    version, _, body = sealed.partition(".")
-    if version != _SEAL_VERSION:
-        raise ValueError(f"unknown sealed-secret version {version!r}")
-    raw = base64.urlsafe_b64decode(body)
-    nonce, ct, tag = raw[:12], raw[12:-16], raw[-16:]
-    cipher = AES.new(_seal_key(key_material), AES.MODE_GCM, nonce=nonce)
-    cipher.update(str(bound_to).encode("ascii"))
-    return int.from_bytes(cipher.decrypt_and_verify(ct, tag), "big")
+    key = sealing.derive_key(key_material.encode("utf-8"), _SEAL_PURPOSE)
+    return int.from_bytes(sealing.unseal(sealed, key, str(bound_to).encode("ascii")), "big")

@@ -19,7 +19,6 @@ from collections.abc import Iterable
 
 PREFIX = "whsec_"
 SECRET_BYTES = 32
-_SEAL_VERSION = "v1"
 
 
 def new_secret() -> str:
@@ -47,30 +46,18 @@ def headers(secrets: Iterable[str], msg_id: str, timestamp: int, body: str) -> d
             "content-type": "application/json"}
 
 
-def _seal_key(key_material: bytes) -> bytes:
-    return hmac.new(key_material, b"zkdm webhook secret seal v1", hashlib.sha256).digest()
+_SEAL_PURPOSE = b"zkdm webhook secret seal v1"
 
 
 def seal(secret: str, key_material: bytes, webhook_id: str) -> str:
-    """AES-256-GCM of the secret, bound to its webhook."""
-    from Crypto.Cipher import AES
+    """AES-256-GCM of the secret (marketplace.shared.sealing), bound to its webhook."""
+    from marketplace.shared import sealing
 
-    nonce = pysecrets.token_bytes(12)
-    cipher = AES.new(_seal_key(key_material), AES.MODE_GCM, nonce=nonce)
-    cipher.update(webhook_id.encode())
-    ct, tag = cipher.encrypt_and_digest(secret.encode())
-    return _SEAL_VERSION + "." + base64.urlsafe_b64encode(nonce + ct + tag).decode("ascii")
+    return sealing.seal(secret.encode(), sealing.derive_key(key_material, _SEAL_PURPOSE), webhook_id.encode())
 
 
 def unseal(sealed: str, key_material: bytes, webhook_id: str) -> str:
     """The secret ``seal`` sealed; ValueError for another key, another webhook or altered bytes."""
-    from Crypto.Cipher import AES
+    from marketplace.shared import sealing
 
-    version, _, body = sealed.partition(".")
-    if version != _SEAL_VERSION:
-        raise ValueError(f"unknown sealed-secret version {version!r}")
-    raw = base64.urlsafe_b64decode(body)
-    nonce, ct, tag = raw[:12], raw[12:-16], raw[-16:]
-    cipher = AES.new(_seal_key(key_material), AES.MODE_GCM, nonce=nonce)
-    cipher.update(webhook_id.encode())
-    return cipher.decrypt_and_verify(ct, tag).decode()
+    return sealing.unseal(sealed, sealing.derive_key(key_material, _SEAL_PURPOSE), webhook_id.encode()).decode()
