@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.common import machine, percentile
+
 OUT = ROOT / "bench" / "results" / "access.json"
 IMPORT_RUNS = 5
 IMPORT_TARGET_MS = 300
@@ -102,10 +103,6 @@ def load(url: str, api_key: str, workers_file: str, concurrency: int, per_client
     Path(workers_file).write_text(json.dumps(spec))
     return {"latencies_ms": latencies, "sign_ms": signing, "statuses": statuses, "elapsed_s": elapsed}
 
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
 # --------------------------------------------------------------------------------------------
@@ -273,7 +270,7 @@ def bench(levels: list[int], per_client: int, min_requests: int) -> int:
         "import_ms_samples": [round(v, 1) for v in imports],
         "first_call_ms": round(cold["ms"], 1),
         "targets": {"ddb_calls_per_access": DDB_TARGET, "import_ms": IMPORT_TARGET_MS},
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": machine(),
         "notes": "local stack on one machine: API gateway emulation, in-process handlers, moto server (its "
                  "DynamoDB serialised by a lock), load from a separate process; latencies are client-side; every "
                  "access signed by its thread's worker key before its clock starts (sign_ms_p50: that signing)",

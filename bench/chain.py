@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import tempfile
@@ -39,13 +38,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "layers" / "shared" / "python"))
+from bench.common import machine, percentile
+
 OUT = ROOT / "bench" / "results" / "chain.json"
 PREFIX = "zkdm-bench"
 
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 class LeaseTimer:
@@ -211,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         node.stop()
 
     report = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": machine(),
         "runs": args.runs,
         "send": send,
         "outbox_fifo_round_trip_ms": round(fifo_ms, 1),

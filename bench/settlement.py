@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import signal
 import statistics
 import subprocess
@@ -51,6 +50,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "layers" / "shared" / "python"))
+from bench.common import machine
+
 OUT = ROOT / "bench" / "results" / "settlement.json"
 GAS = ROOT / "bench" / "results" / "gas.json"
 
@@ -59,10 +60,6 @@ PRICE, MAX_USES = 1_000, 128
 CHAIN_ADVANCE = 16 * 60  # past the local minimum window (local.stack.LOCAL_MIN_WINDOW, 15 min)
 SETTLE_TIMEOUT = 300.0
 
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 class Stack:
@@ -231,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "what": "Flow 4 on the local stack (python -m local.stack, 2 cores shared by client, API, prover, node, moto)",
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": machine(),
         "batch": BATCH,
         "usage_batches_schedule_s": args.schedule_seconds,
         "started_by": "the access path's nudge at 64 pending uses",
