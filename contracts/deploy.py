@@ -12,8 +12,9 @@ the node's chain id is not the network's. ``--rpc-url URL --out FILE`` target an
 
 Order: the four Groth16 verifiers, the stablecoin (MockStablecoin, minted to demo accounts, only
 when no token is given), ContentRegistry, PaymentEscrow, LicenseManager, UsageTracker; then the
-wiring: the escrow accepts deposits from the LicenseManager, and the UsageTracker gets
-TRACKER_ROLE on the LicenseManager and the escrow. The deployer keeps DEFAULT_ADMIN_ROLE and
+wiring: the escrow accepts deposits and settlements from the LicenseManager alone, and the
+UsageTracker gets TRACKER_ROLE on the LicenseManager (nothing else: the escrow checks no role for
+settlement, so granting one there would only widen what a stolen tracker could be given). The deployer keeps DEFAULT_ADMIN_ROLE and
 PAUSER_ROLE (hand them to a multisig on a real chain); the relayer gets RELAYER_ROLE. The relayer
 is the address of the platform's KMS key (``ECC_SECG_P256K1``): ``PYTHONPATH=layers/shared/python
 uv run python -m marketplace.chain.kms <key ARN>`` prints it (from ``GetPublicKey``); ``fund``
@@ -198,9 +199,7 @@ def deploy(
                        contracts["UsageBatchVerifier"].address, contracts["ComplianceVerifier"].address,
                        contracts["AggregateVerifier"].address)
     d.call(escrow.functions.setLicenseManager(manager.address))
-    tracker_role = escrow.functions.TRACKER_ROLE().call()
-    d.call(escrow.functions.grantRole(tracker_role, tracker.address))
-    d.call(manager.functions.grantRole(tracker_role, tracker.address))
+    d.call(manager.functions.grantRole(manager.functions.TRACKER_ROLE().call(), tracker.address))
     if min_window is not None:
         d.call(tracker.functions.setMinWindow(min_window))
     contracts.update(ContentRegistry=registry, PaymentEscrow=escrow, LicenseManager=manager, UsageTracker=tracker)
