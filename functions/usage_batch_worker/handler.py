@@ -33,7 +33,7 @@ def steps() -> UsageBatchSteps:
     from marketplace.adapters.chain import get_chain
     from marketplace.adapters.secrets import get_secret
     from marketplace.adapters.usage_chain import UsageChain
-    from marketplace.usage.adapters import DynamoBatchLicenses, DynamoUsageLog
+    from marketplace.usage.adapters import DynamoBatchLicenses, DynamoBatchRecords, DynamoUsageLog
 
     cfg = config.load(config.UsageBatchWorkerConfig)
     return UsageBatchSteps(
@@ -42,7 +42,7 @@ def steps() -> UsageBatchSteps:
         chain=UsageChain(get_chain(cfg)),
         seal_key=lambda: get_secret(cfg.credential_secret_id),
         gap_seconds=cfg.gap_seconds, batch_licenses=cfg.batch_licenses,
-        confirmations_required=cfg.confirmations,
+        confirmations_required=cfg.confirmations, records=DynamoBatchRecords(cfg.batches_table),
     )
 
 

@@ -211,6 +211,7 @@ class UsageBatchWorkerConfig(_ChainSender):
     usage_table: str = Field(alias="USAGE_TABLE")
     usage_signers_table: str = Field(alias="USAGE_SIGNERS_TABLE")
     rate_limits_table: str = Field(alias="RATE_LIMITS_TABLE")  # the per-license batch lock
+    batches_table: str = Field(alias="BATCHES_TABLE")  # one record per proven batch (Flows 5-6 open them)
     credential_secret_id: str = Field(alias="CREDENTIAL_SECRET_ID")
     confirmations: int = Field(3, alias="CHAIN_CONFIRMATIONS", ge=1, le=1000)
     # a claimed use is recorded within the access function's 10 s timeout, or never

@@ -148,6 +148,8 @@ TABLES: tuple[TableSpec, ...] = (
     # Flow 4: the worker keys (usage signers) a licensee registered, ACTIVE | REVOKED, with the last
     # counter each was served and that access's signature (marketplace.usage.models.UsageSigner)
     TableSpec("usage-signers", "USAGE_SIGNERS_TABLE", pk="licenseId", sk="signer"),
+    # one record per proven usage batch (digest, count, window): compliance and aggregate proofs open them
+    TableSpec("batches", "BATCHES_TABLE", pk="licenseId", sk="startIndex", numeric=("startIndex",)),
     TableSpec("ratelimits", "RATE_LIMITS_TABLE", pk="pk"),
     # Flow 2: a pending credential secret per quote (quoteId = its commitment), until purchase or ttl
     TableSpec("quotes", "QUOTES_TABLE", pk="quoteId"),
@@ -307,7 +309,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # Flow 4: the usage-batches state machine's tasks (gather, prove, submit, confirm, mark), and the
     # schedule that starts it (the access path also starts it for a license with a full batch pending)
     FunctionSpec("usage-batch-worker", "usage_batch_worker", memory=3008, timeout=300,
-                 tables=("licenses", "usage", "usage-signers", "ratelimits") + CHAIN_SENDER_TABLES,
+                 tables=("licenses", "usage", "usage-signers", "ratelimits", "batches") + CHAIN_SENDER_TABLES,
                  secrets=("credential-key",), keys=("relayer-key",), chain=True, prover=True,
                  settings=CHAIN_SENDER_SETTINGS + ("CHAIN_CONFIRMATIONS", "USAGE_GAP_SECONDS",
                                                    "USAGE_BATCH_LICENSES")),

@@ -222,3 +222,44 @@ class DynamoBatchLicenses:
                           remove=("batchClaim",),
                           condition="attribute_not_exists(usesProven) OR usesProven <= :n",
                           values={":n": uses_proven})
+
+
+class DynamoBatchRecords:
+    """The batches table (``licenseId`` + numeric ``startIndex``): one record per proven batch."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    @property
+    def _ddb(self):
+        return client("dynamodb")
+
+    def put(self, license_id: str, start_index: int, record: dict, *, batch_id: str, tx_hash: str | None) -> None:
+        item = {"licenseId": license_id, "startIndex": start_index, "digest": str(record["digest"]),
+                "count": int(record["count"]), "windowStart": int(record["window_start"]),
+                "windowEnd": int(record["window_end"]), "batchId": batch_id}
+        if tx_hash:
+            item["txHash"] = tx_hash
+        try:
+            self._ddb.put_item(TableName=self.table, Item=to_ddb(item),
+                               ConditionExpression="attribute_not_exists(licenseId)")
+        except Exception as exc:
+            if error_code(exc) not in CONDITION_FAILED:
+                raise  # else already recorded (a recovered run): a batch record never changes
+
+    def list(self, license_id: str) -> list[dict]:
+        out: list[dict] = []
+        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "licenseId = :l",
+                                  "ExpressionAttributeValues": to_ddb({":l": license_id}), "ConsistentRead": True}
+        while True:
+            page = self._ddb.query(**kwargs)
+            out += [_record(from_ddb(i)) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _record(item: dict[str, Any]) -> dict[str, Any]:
+    return {"startIndex": int(item["startIndex"]), "digest": int(item["digest"]), "count": int(item["count"]),
+            "window_start": int(item["windowStart"]), "window_end": int(item["windowEnd"]),
+            "batchId": item.get("batchId"), "txHash": item.get("txHash")}

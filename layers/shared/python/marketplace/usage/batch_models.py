@@ -61,6 +61,8 @@ class Batch(_Msg):
 class Proved(Batch):
     chainNew: str
     proof: list[str] = Field(min_length=8, max_length=8)
+    digest: str | None = Field(None, description="the batch record's digest (BatchRecord.from_usage_inputs): "
+                               "stored in the batches table when the batch is marked")
 
 
 class Submitted(Proved):

@@ -11,6 +11,12 @@ logged: its events are marked PROVEN with the transaction found in the ``UsageLo
 its transaction still pending → wait; otherwise the claim is dropped and the batch built again.
 ``submit`` itself looks for the batch's ``UsageLogged`` before sending. One run works on a license
 at a time (a lock in the ratelimits table, ``lock#usage-batch#<licenseId>``).
+
+**Batch records.** ``prove`` computes the batch record's digest (``BatchRecord.from_usage_inputs``:
+the fold of the batch's nullifiers, times and call hashes, which never leave the worker) and carries
+it to ``submit``, which keeps it in the claim; ``mark`` (or ``prepare`` recovering a logged claim)
+stores ``(digest, count, windowStart, windowEnd)`` in the batches table (``BatchRecords``), the
+records compliance and aggregate proofs (Flows 5-6) open against the license's on-chain chain.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from marketplace.usage.batches import (
     prefix_within,
     select_events,
 )
-from marketplace.usage.ports import UsageLog
+from marketplace.usage.ports import BatchRecords, UsageLog
 
 log = logging.getLogger(__name__)
 LOCK_SECONDS = 900  # > the longest branch: prove (≤ 300 s) + submit + confirmations with their retries
@@ -94,6 +100,7 @@ class UsageBatchSteps:
     confirmations_required: int = 3
     clock: Callable[[], float] = time.time
     prove_batch: Callable[[dict[str, Any]], tuple[list[int], list[int]]] | None = None
+    records: BatchRecords | None = None  # the batches table (the worker always has it)
 
     def _now(self) -> int:
         return int(self.clock())
@@ -162,8 +169,8 @@ class UsageBatchSteps:
 
     def prove(self, batch: Batch) -> Proved:
         from marketplace.licensing import credential as cred
+        from marketplace.zk.inputs import BatchRecord, usage_batch_inputs
         from marketplace.zk.inputs import UsageEvent as ZkEvent
-        from marketplace.zk.inputs import usage_batch_inputs
 
         lic = self.licenses.get(batch.licenseId)
         if lic is None:
@@ -176,11 +183,13 @@ class UsageBatchSteps:
                                         batch.startIndex, [ZkEvent(e.timestamp, e.call_hash) for e in events],
                                         batch.windowStart, batch.windowEnd, self.chain.domain())
             proof, signals = (self.prove_batch or _prove)(inputs)
+            digest = BatchRecord.from_usage_inputs(inputs).digest
         except Exception as exc:
             log.exception("usage batch proof failed for %s", batch.licenseId)
             raise ProofGenerationError("The usage batch proof could not be generated",
                                        {"licenseId": batch.licenseId}) from exc
-        return Proved(**batch.model_dump(), chainNew=str(signals[0]), proof=[str(p) for p in proof])
+        return Proved(**batch.model_dump(), chainNew=str(signals[0]), proof=[str(p) for p in proof],
+                      digest=str(digest))
 
     # -- submit --------------------------------------------------------------------------------
 
@@ -188,7 +197,8 @@ class UsageBatchSteps:
         license_id, start = proved.licenseId, proved.startIndex
         bid = batch_id(license_id, start)
         claim = {"startIndex": start, "count": proved.count, "seqs": proved.seqs, "nextCursor": proved.nextCursor,
-                 "batchId": bid}
+                 "batchId": bid, "digest": proved.digest, "windowStart": proved.windowStart,
+                 "windowEnd": proved.windowEnd}
         found = self.chain.logged(license_id, start)
         if found is None:
             if self.chain.license(license_id)["uses"] != start:
@@ -221,6 +231,14 @@ class UsageBatchSteps:
 
     def _mark(self, license_id: str, claim: dict[str, Any], tx_hash: str | None) -> int:
         start = int(claim["startIndex"])
+        if self.records is not None:
+            if claim.get("digest") is None:  # a claim from before batch records: the record is lost
+                log.error("batch %s#%d has no digest: its batch record cannot be stored", license_id, start)
+            else:
+                self.records.put(license_id, start, {"digest": claim["digest"], "count": claim["count"],
+                                                     "window_start": claim["windowStart"],
+                                                     "window_end": claim["windowEnd"]},
+                                 batch_id=batch_id(license_id, start), tx_hash=tx_hash)
         moved = self.usage.mark_proven(license_id, [int(s) for s in claim["seqs"]], batch_id=batch_id(license_id, start),
                                        tx_hash=tx_hash, first_index=start)
         self.licenses.complete(license_id, start + int(claim["count"]), int(claim["nextCursor"]))
@@ -228,7 +246,8 @@ class UsageBatchSteps:
 
     def mark(self, sub: Submitted) -> Marked:
         moved = self._mark(sub.licenseId, {"startIndex": sub.startIndex, "count": sub.count, "seqs": sub.seqs,
-                                            "nextCursor": sub.nextCursor}, sub.txHash)
+                                            "nextCursor": sub.nextCursor, "digest": sub.digest,
+                                            "windowStart": sub.windowStart, "windowEnd": sub.windowEnd}, sub.txHash)
         self.licenses.unlock(sub.licenseId)
         return Marked(licenseId=sub.licenseId, batchId=sub.batchId, txHash=sub.txHash, count=sub.count,
                       proven=moved, skipped=sub.skipped)

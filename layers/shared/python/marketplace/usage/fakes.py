@@ -107,3 +107,21 @@ class MemoryUsageSigners:
             self.table.update(key, lambda i: i.update(lastCounter=access.counter, lastSignature=access.signature,
                                                       lastRequestHash=access.request_hash, lastSeq=event.seq))
             self.usage.record(event)
+
+
+class MemoryBatchRecords:
+    """In-memory ``BatchRecords`` (same contract as ``DynamoBatchRecords``)."""
+
+    def __init__(self, table: MemoryTable | None = None) -> None:
+        self.table = table if table is not None else MemoryTable("licenseId", "startIndex")
+
+    def put(self, license_id: str, start_index: int, record: dict, *, batch_id: str, tx_hash: str | None) -> None:
+        self.table.put({"licenseId": license_id, "startIndex": start_index, "digest": int(record["digest"]),
+                        "count": int(record["count"]), "window_start": int(record["window_start"]),
+                        "window_end": int(record["window_end"]), "batchId": batch_id, "txHash": tx_hash},
+                       condition=lambda old: old is None)
+
+    def list(self, license_id: str) -> list[dict]:
+        items = ({"txHash": None, **{k: v for k, v in i.items() if k != "licenseId"}}
+                 for i in self.table.query("licenseId", license_id))
+        return sorted(items, key=lambda i: i["startIndex"])

@@ -28,6 +28,22 @@ class UsageLog(Protocol):
         ...
 
 
+class BatchRecords(Protocol):
+    """One record per proven usage batch (table ``batches``: ``licenseId`` + numeric ``startIndex``):
+    ``(digest, count, windowStart, windowEnd)``, what compliance and aggregate proofs open against
+    the license's on-chain chain value (a record that disagrees with the chain fails the proof)."""
+
+    def put(self, license_id: str, start_index: int, record: dict, *, batch_id: str, tx_hash: str | None) -> None:
+        """Store the record of the batch at ``start_index`` (``record``: ``BatchRecord.to_dict()``);
+        writing the same batch again is a no-op (a recovered run)."""
+        ...
+
+    def list(self, license_id: str) -> list[dict]:
+        """The license's records in ``startIndex`` order: ``{startIndex, digest, count, window_start,
+        window_end, batchId, txHash}`` (numbers as ints)."""
+        ...
+
+
 class UsageSigners(Protocol):
     """The licenses' usage signers (worker keys) and the last access each was served."""
 
