@@ -77,6 +77,8 @@ def _create_bucket(s3, prefix: str, spec: resources.BucketSpec) -> str:
         "RestrictPublicBuckets": True})
     s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
         "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    if spec.versioned:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     if spec.expire_days:
         s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [{
             "ID": "expire-staging", "Status": "Enabled", "Filter": {"Prefix": ""},

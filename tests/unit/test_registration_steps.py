@@ -225,7 +225,7 @@ def test_unknown_step_is_refused():
 
 def test_internal_error_type_for_store_failures():
     s, _, objects = steps()
-    objects.open = lambda *a: (_ for _ in ()).throw(OSError("disk"))
+    objects.open_version = lambda *a: (_ for _ in ()).throw(OSError("disk"))
     with pytest.raises(InternalError):
         s.run("store", STATE)
 

@@ -48,6 +48,9 @@ class BucketSpec:
     env: str
     expire_days: int | None = None  # lifecycle expiry (staging buckets)
     cors_post: bool = False  # browsers POST presigned uploads to it
+    # the code reads and copies exact object versions (VersionId): versioning is on in AWS (every
+    # bucket there) and in the local stack (only these)
+    versioned: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,11 +177,15 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("deliveries", "DELIVERIES_TABLE", pk="deliveryId",
               indexes=(Index("byWebhook", "webhookId", "createdAt"),)),
     TableSpec("creator-settings", "CREATOR_SETTINGS_TABLE", pk="creator"),
+    # Flow 7's live stream: one item per open WebSocket connection (its creator, the content it
+    # follows), expiring with API Gateway's 2 h connection limit (marketplace.streaming)
+    TableSpec("ws-connections", "WS_CONNECTIONS_TABLE", pk="connectionId", indexes=(Index("byCreator", "creator"),)),
 )
 
 BUCKETS: tuple[BucketSpec, ...] = (
     BucketSpec("content", "CONTENT_BUCKET"),
-    BucketSpec("uploads", "UPLOADS_BUCKET", expire_days=1, cors_post=True),
+    # versioned: the registration saga copies exactly the version it hashed (marketplace.content.saga)
+    BucketSpec("uploads", "UPLOADS_BUCKET", expire_days=1, cors_post=True, versioned=True),
     BucketSpec("reports", "REPORTS_BUCKET"),
 )
 

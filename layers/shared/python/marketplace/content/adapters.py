@@ -168,10 +168,24 @@ class S3Objects:
                 return None
             raise
 
-    def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
-        """Server-side copy (managed: multipart above 5 GB)."""
+    def open_version(self, bucket: str, key: str, version: str | None = None) -> tuple[BinaryIO, str | None] | None:
+        """One version's streaming body and its id: every byte read comes from that version, even
+        if the key is overwritten while it is read."""
+        extra = {"VersionId": version} if version else {}
         try:
-            self._s3.copy({"Bucket": src_bucket, "Key": src_key}, dst_bucket, dst_key)
+            out = self._call("get_object", Bucket=bucket, Key=key, **extra)
+        except Exception as exc:
+            if error_code(exc) in _MISSING + ("NoSuchVersion",):
+                return None
+            raise
+        return out["Body"], out.get("VersionId")
+
+    def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str,
+             version: str | None = None) -> None:
+        """Server-side copy (managed: multipart above 5 GB; every part copied from ``version``)."""
+        source = {"Bucket": src_bucket, "Key": src_key} | ({"VersionId": version} if version else {})
+        try:
+            self._s3.copy(source, dst_bucket, dst_key)
         except Exception as exc:
             if _unavailable(exc):
                 raise StorageUnavailableError() from exc

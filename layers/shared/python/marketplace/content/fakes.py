@@ -117,6 +117,7 @@ class MemoryObjects:
         self.objects: dict[tuple[str, str], bytes] = dict(objects or {})
         self.metadata: dict[tuple[str, str], dict[str, str]] = {}
         self.uploads: dict[str, tuple[str, str, dict[int, bytes]]] = {}
+        self.versions: dict[tuple[str, str, str], bytes] = {}
 
     def put(self, bucket: str, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
         self.objects[(bucket, key)] = bytes(data)
@@ -130,8 +131,32 @@ class MemoryObjects:
         data = self.objects.get((bucket, key))
         return None if data is None else len(data)
 
-    def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
-        self.objects[(dst_bucket, dst_key)] = self.objects[(src_bucket, src_key)]
+    # Versions as in a versioned bucket: an id per content (a digest), each version readable and
+    # copyable by id after the key is overwritten (``versions[(bucket, key, id)]``, kept once read).
+    @staticmethod
+    def version_id(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()[:32]
+
+    def open_version(self, bucket: str, key: str, version: str | None = None) -> tuple[BinaryIO, str | None] | None:
+        data = self._version(bucket, key, version)
+        if data is None:
+            return None
+        vid = self.version_id(data)
+        self.versions[(bucket, key, vid)] = data
+        return io.BytesIO(data), vid
+
+    def _version(self, bucket: str, key: str, version: str | None) -> bytes | None:
+        current = self.objects.get((bucket, key))
+        if version is None or (current is not None and self.version_id(current) == version):
+            return current
+        return self.versions.get((bucket, key, version))
+
+    def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str,
+             version: str | None = None) -> None:
+        data = self._version(src_bucket, src_key, version)
+        if data is None:
+            raise KeyError((src_bucket, src_key, version))
+        self.objects[(dst_bucket, dst_key)] = data
 
     def delete(self, bucket: str, key: str) -> None:
         self.objects.pop((bucket, key), None)

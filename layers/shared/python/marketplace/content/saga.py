@@ -5,10 +5,12 @@ prove?, register?, error?}`` (a step's result is at ``state[step]["value"]``) an
 result. The registrations item is the saga's journal: each step records its stage and what it
 produced, so compensation knows what to undo even when a step died half-way.
 
-- ``store``: stream the staged upload once for SHA-256 and the CIDs; claim the content id in the
-  content table (``contentId = keccak256(abi.encode(chainId, registry, contentHash))``, the id the
-  registry will give it); a taken claim is a 409 with the existing ``contentId``; copy the bytes
-  into the content bucket under the CIDv0.
+- ``store``: stream one version of the staged upload (its VersionId pinned in the journal as
+  ``uploadVersion``: the uploads bucket is versioned) once for SHA-256 and the CIDs; claim the
+  content id in the content table (``contentId = keccak256(abi.encode(chainId, registry,
+  contentHash))``, the id the registry will give it); a taken claim is a 409 with the existing
+  ``contentId``; copy exactly that version into the content bucket under the CIDv0 (an upload
+  written again meanwhile is not what gets stored).
 - ``prove``: creator secret ``HMAC-SHA256(identity key, checksummed creator) mod p``, a fresh
   timestamp and salt, the authenticity proof bound to (chainId, ContentRegistry).
 - ``register``: ``ContentRegistry.registerContent`` from the relayer; a receipt with status 1 and
@@ -148,10 +150,20 @@ class RegistrationSteps:
 
     def store(self, state: dict[str, Any]) -> dict[str, Any]:
         rid, creator = state["registrationId"], state["creator"]
-        stream = self.objects.open(self.uploads_bucket, state["uploadKey"])
-        if stream is None:
+        # The staged key can be written again while we read it (the presigned POST or the multipart
+        # upload is still valid): hash one version, pinned in the journal so that a retried step
+        # reads the same one, and copy exactly that version.
+        pinned = (self.registrations.get(rid) or {}).get("uploadVersion")
+        opened = self.objects.open_version(self.uploads_bucket, state["uploadKey"], pinned)
+        if opened is None:
             raise NotFoundError("the uploaded file is gone (uploads expire after a day)",
                                 {"registrationId": rid})
+        stream, version = opened
+        if version is None:
+            raise InternalError("the uploads bucket is not versioned: the stored bytes could differ "
+                                "from the hashed ones", {"registrationId": rid})
+        if pinned is None:
+            self.registrations.update(rid, {"uploadVersion": version})
         cid = ipfs.compute(stream)
         if cid.size == 0:
             raise ValidationError("file is empty", {"field": "file"})
@@ -168,7 +180,7 @@ class RegistrationSteps:
             if existing["state"] == ContentState.CREATED:
                 raise ConflictError("this content is being registered by another request", details)
             raise ConflictError("this content is already registered", {**details, "state": existing["state"]})
-        self.objects.copy(self.uploads_bucket, state["uploadKey"], self.content_bucket, cid.v0)
+        self.objects.copy(self.uploads_bucket, state["uploadKey"], self.content_bucket, cid.v0, version=version)
         return stored
 
     def prove(self, state: dict[str, Any]) -> dict[str, Any]:
