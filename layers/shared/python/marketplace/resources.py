@@ -177,9 +177,6 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("deliveries", "DELIVERIES_TABLE", pk="deliveryId",
               indexes=(Index("byWebhook", "webhookId", "createdAt"),)),
     TableSpec("creator-settings", "CREATOR_SETTINGS_TABLE", pk="creator"),
-    # Flow 7's live stream: one item per open WebSocket connection (its creator, the content it
-    # follows), expiring with API Gateway's 2 h connection limit (marketplace.streaming)
-    TableSpec("ws-connections", "WS_CONNECTIONS_TABLE", pk="connectionId", indexes=(Index("byCreator", "creator"),)),
 )
 
 BUCKETS: tuple[BucketSpec, ...] = (
