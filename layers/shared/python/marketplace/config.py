@@ -268,6 +268,24 @@ class RefundsConfig(_ChainSender):
     payments_table: str = Field(alias="PAYMENTS_TABLE")
 
 
+# -- Flow 7: the live stream and the dashboard ------------------------------------------------------
+
+
+class LiveStreamPush(_EnvConfig):
+    """A function that pushes to the analytics stream's connections (``analytics.live.LiveStream``):
+    the connections table and the WebSocket API's Management endpoint."""
+
+    ws_connections_table: str = Field(alias="WS_CONNECTIONS_TABLE")
+    analytics_stream_url: str = Field(alias="ANALYTICS_STREAM_URL")
+    analytics_stream_management_url: str = Field(alias="ANALYTICS_STREAM_MANAGEMENT_URL")
+
+
+class AnalyticsStreamConfig(_EnvConfig):
+    ws_connections_table: str = Field(alias="WS_CONNECTIONS_TABLE")
+    content_table: str = Field(alias="CONTENT_TABLE")  # subscribe: is the content the caller's
+    jwt_secret_id: str = Field(alias="JWT_SECRET_ID")
+
+
 C = TypeVar("C", bound=_EnvConfig)
 
 
@@ -300,4 +318,5 @@ MODELS: dict[str, type[_EnvConfig]] = {
     "notifications-api": NotificationsApiConfig,
     "notifications": NotificationsConsumerConfig,
     "webhook-delivery": WebhookDeliveryConfig,
+    "analytics-stream": AnalyticsStreamConfig,
 }

@@ -97,6 +97,24 @@ class StateMachineSpec:
 
 
 @dataclass(frozen=True)
+class WebSocketApiSpec:
+    """An API Gateway WebSocket API whose routes all go to ``function`` (``kit.websocket``).
+
+    ``routes`` are route keys: ``$connect``, ``$disconnect``, ``$default`` and actions chosen by the
+    message's ``action`` (route selection ``$request.body.action``); action routes and ``$default``
+    answer the sender with what the function returns (two-way). Functions that push to its
+    connections list it in ``FunctionSpec.websockets``: they get the URL clients connect to under
+    ``url_env`` (``wss://…/{stage}``), the Management API endpoint under ``management_env``
+    (``https://…/{stage}``) and ``execute-api:ManageConnections`` on exactly this API's stage."""
+
+    name: str
+    function: str
+    routes: tuple[str, ...]
+    url_env: str
+    management_env: str
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     path: str
@@ -135,6 +153,7 @@ class FunctionSpec:
     # SES: "verify" (VerifyEmailIdentity, any address), "send" (SendRawEmail as EMAIL_FROM only);
     # both may read verification status
     ses: tuple[Literal["verify", "send"], ...] = ()
+    websockets: tuple[str, ...] = ()  # WEBSOCKET_APIS whose connections it pushes to (or whose URL it shows)
 
 
 TABLES: tuple[TableSpec, ...] = (
@@ -177,6 +196,9 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("deliveries", "DELIVERIES_TABLE", pk="deliveryId",
               indexes=(Index("byWebhook", "webhookId", "createdAt"),)),
     TableSpec("creator-settings", "CREATOR_SETTINGS_TABLE", pk="creator"),
+    # Flow 7's live stream: one item per open WebSocket connection (its creator, the content it
+    # follows), expiring with API Gateway's 2 h connection limit (marketplace.streaming)
+    TableSpec("ws-connections", "WS_CONNECTIONS_TABLE", pk="connectionId", indexes=(Index("byCreator", "creator"),)),
 )
 
 BUCKETS: tuple[BucketSpec, ...] = (
@@ -256,6 +278,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("WEBHOOK_TIMEOUT_SECONDS", "time limit of one webhook attempt (connect, send, read)"),
     SettingSpec("WEBHOOK_SECRET_GRACE_SECONDS", "how long a rotated-out webhook secret keeps signing"),
     SettingSpec("EMAIL_FROM", "the SES identity (address) notification emails come from; unset: no email"),
+)
+
+WEBSOCKET_APIS: tuple[WebSocketApiSpec, ...] = (
+    # Flow 7: a creator's dashboard follows usage, payments and licenses of their content live
+    WebSocketApiSpec("analytics-stream", "analytics-stream", ("$connect", "$disconnect", "subscribe", "$default"),
+                     url_env="ANALYTICS_STREAM_URL", management_env="ANALYTICS_STREAM_MANAGEMENT_URL"),
 )
 
 # What every function that sends relayer transactions through the chain gateway needs
@@ -362,6 +390,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                  tables=("webhooks", "deliveries", "idempotency"), queues=("webhook-deliveries",),
                  secrets=("webhook-key",),
                  settings=("WEBHOOKS_ALLOW_LOOPBACK", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_TIMEOUT_SECONDS")),
+    # Flow 7's live stream (WEBSOCKET_APIS "analytics-stream"): $connect checks the session JWT
+    # itself (query ?token= or a "bearer.<jwt>" Sec-WebSocket-Protocol), subscribe to own content
+    FunctionSpec("analytics-stream", "analytics_stream", memory=256, timeout=10,
+                 tables=("ws-connections", "content"), secrets=("jwt-signing-key",)),
 )
 
 
@@ -395,6 +427,9 @@ def env_names(spec: FunctionSpec) -> tuple[str, ...]:
     names += [by_name(KEYS, k).env for k in spec.keys]
     names += [by_name(STATE_MACHINES, m).env for m in spec.state_machines]
     names += [by_name(SETTINGS, s, key="env").env for s in spec.settings]
+    for w in spec.websockets:
+        ws = by_name(WEBSOCKET_APIS, w)
+        names += [ws.url_env, ws.management_env]
     return tuple(names)
 
 

@@ -37,6 +37,9 @@ class WsRequest:
 class WsReply:
     status: int = 200
     body: dict[str, Any] | None = None
+    # $connect only: response headers of the handshake (``Sec-WebSocket-Protocol``: the subprotocol
+    # chosen among those the client offered, which a browser requires to be echoed)
+    headers: dict[str, str] | None = None
 
 
 Route = Callable[[WsRequest], WsReply | None]
@@ -84,7 +87,8 @@ class WebSocketFunction:
             if route is None:
                 raise NotFoundError(f"no route {req.route}")
             out = route(req) or WsReply()
-            return {"statusCode": out.status, **({"body": json.dumps(out.body)} if out.body is not None else {})}
+            return {"statusCode": out.status, **({"body": json.dumps(out.body)} if out.body is not None else {}),
+                    **({"headers": dict(out.headers)} if out.headers else {})}
         except MarketplaceError as err:
             logger.info("websocket request refused", extra={"error": err.code, "status": err.status})
             return {"statusCode": err.status, "body": json.dumps(err.body())}
