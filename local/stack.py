@@ -7,7 +7,9 @@ Starts, on 127.0.0.1 only:
    ``marketplace.resources`` (created by ``local.aws.create_local_resources``), the functions
    created in moto and routed to the real handlers in ``functions/`` (``local.lambdas``), so
    moto runs ``statemachines/*.asl.json`` against the real code;
-3. the API Gateway emulation on the API port (``local.api``), authorizer included;
+3. the API Gateway emulation on the API port (``local.api``), authorizer included, and each
+   WebSocket API of ``resources.WEBSOCKET_APIS`` on free ports (``local.websocket``: clients and
+   its Management API);
 4. the registered background workers (``local.workers``).
 
 It writes ``<state-dir>/stack.json`` (``apiUrl, rpcUrl, chainId, contracts, accounts,
@@ -35,6 +37,7 @@ from marketplace import resources
 from local.api import ApiGateway, ApiServer
 from local.lambdas import LocalFunction, create_moto_functions, install_lambda_router
 from local.processes import ROOT, HardhatNode, MotoServer, free_port, hardhat_accounts
+from local.websocket import WebSocketGateway
 from local.workers import WorkerContext, start_workers, stop_workers
 
 log = logging.getLogger("local.stack")
@@ -104,6 +107,7 @@ class LocalStack:
     node: HardhatNode | None = None
     moto: MotoServer | None = None
     api: ApiServer | None = None
+    websockets: dict[str, WebSocketGateway] = field(default_factory=dict)  # by WebSocketApiSpec.name
     functions: dict[str, LocalFunction] = field(default_factory=dict)  # by FunctionSpec.name
     env: dict[str, str] = field(default_factory=dict)  # every variable any function reads
     deployment: dict[str, Any] = field(default_factory=dict)
@@ -158,6 +162,8 @@ class LocalStack:
         except OSError as exc:
             raise RuntimeError(f"cannot listen on 127.0.0.1:{self.port} ({exc.strerror}): "
                                "choose another port (--port, or PORT= for make dev)") from None
+        # WebSocket APIs take their ports now too: their URLs go into the functions' environment
+        self.websockets = {ws.name: WebSocketGateway(ws) for ws in resources.WEBSOCKET_APIS}
         # The Hardhat node boots (a few seconds of Node.js) while moto and the resources come up.
         node = self.node = HardhatNode(log_path=self.state_dir / "hardhat.log")
         node_error: list[BaseException] = []
@@ -212,6 +218,8 @@ class LocalStack:
                 **LOCAL_CHAIN_SETTINGS,
                 **LOCAL_NOTIFICATION_SETTINGS,
             })
+            for gateway in self.websockets.values():
+                self.env.update(gateway.env())
             self.functions = {
                 spec.name: LocalFunction(resources.physical_name(self.prefix, spec.name), spec.handler,
                                          function_env(spec, self.env), spec.memory, spec.timeout)
@@ -228,6 +236,12 @@ class LocalStack:
             self.api.gateway = ApiGateway(self.functions)
             self.api.start()
 
+        for gateway in self.websockets.values():
+            with self._step(f"WebSocket API {gateway.spec.name} on {gateway.url} (Management API "
+                            f"{gateway.management_url})"):
+                gateway.function = self.functions[gateway.spec.function]
+                gateway.start()
+
         with self._step("workers"):
             ctx = WorkerContext(self.functions, self.prefix, self.moto.url)
             self._workers = start_workers(ctx)
@@ -242,6 +256,8 @@ class LocalStack:
             "contracts": self.deployment.get("contracts", {}),
             "accounts": [a.__dict__ for a in self.accounts],
             "awsEndpoint": self.moto.url if self.moto else None,
+            "websockets": {name: {"url": g.url, "managementUrl": g.management_url}
+                           for name, g in self.websockets.items()},
             "relayer": self.relayer,
             "prefix": self.prefix,
         }
@@ -259,6 +275,9 @@ class LocalStack:
         if self.api is not None:
             self.api.stop()
             self.api = None
+        for gateway in self.websockets.values():
+            gateway.stop()
+        self.websockets = {}
         if self._uninstall_router is not None:
             self._uninstall_router()
             self._uninstall_router = None
@@ -280,6 +299,8 @@ def _print_banner(stack: LocalStack, seconds: float) -> None:
     print(f"  API         {stack.api_url}   (OpenAPI: {stack.api_url}/openapi.json)")
     print(f"  chain       {stack.node.url}   chainId {stack.deployment.get('chainId')}")
     print(f"  AWS (moto)  {stack.moto.url}")
+    for name, gateway in stack.websockets.items():
+        print(f"  WebSocket   {gateway.url}   ({name}; Management API {gateway.management_url})")
     print(f"  relayer     {stack.relayer}   (KMS key {stack.env.get('RELAYER_KEY_ID')})")
     for name, address in stack.deployment.get("contracts", {}).items():
         print(f"  {name:<22} {address}")

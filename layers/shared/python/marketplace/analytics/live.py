@@ -61,7 +61,7 @@ class LiveStream:
         for creator, theirs in by_creator.items():
             try:
                 connections = self.connections.of_creator(creator)
-            except Exception:  # noqa: BLE001 - a feed failure never fails the feeder
+            except Exception:  # a feed failure never fails the feeder
                 log.exception("live stream: connections of %s unreadable", creator)
                 report.failed += len(theirs)
                 continue
@@ -85,7 +85,7 @@ class LiveStream:
                         if not self.pusher.push(cid, data):
                             return cid, sent, True, failed
                         sent += 1
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         log.exception("live stream: push to %s failed", cid)
                         failed += 1
                 return cid, sent, False, failed
@@ -105,12 +105,12 @@ class LiveStream:
         for cid in report.expired:
             try:
                 self.pusher.close(cid)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("live stream: closing expired %s failed", cid)
         for cid in report.gone + report.expired:
             try:
                 self.connections.delete(cid)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("live stream: forgetting %s failed", cid)
         return report
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from marketplace.adapters.dynamodb import Table, from_ddb, to_ddb
 from marketplace.adapters.aws import client as aws_client
+from marketplace.adapters.dynamodb import Table, from_ddb, to_ddb
 from marketplace.kit.websocket import push
 from marketplace.streaming.models import ALL, Connection
 
