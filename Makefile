@@ -11,7 +11,7 @@ PORT ?= 3000
 
 .PHONY: install install-system build build-circuits build-contracts dev test test-fast test-unit test-contract test-integration \
         test-infra test-e2e test-contracts test-zk typecheck synth slither bench bench-register bench-gas bench-zk \
-        bench-access bench-chain bench-upload bench-settlement test-sdk test-schema clean
+        bench-access bench-chain bench-upload bench-settlement bench-proofs test-sdk test-schema clean
 
 ## install: Python (uv, from uv.lock) and npm (from package-lock.json) dependencies, system tools
 install: .venv/.installed node_modules/.installed install-system
@@ -81,7 +81,7 @@ synth: build
 slither: build
 	$(PY) contracts/slither.py
 
-bench: bench-register bench-gas bench-zk bench-access bench-chain bench-upload bench-settlement
+bench: bench-register bench-gas bench-zk bench-access bench-chain bench-upload bench-settlement bench-proofs
 bench-register: build
 	$(PY) bench/register.py
 bench-gas: build
@@ -99,6 +99,9 @@ bench-chain: build
 ## bench-settlement: Flow 4 on the local stack: 64th access -> payment.completed webhook (p50), uses settled per minute, gas per use at 64 (bench/results/settlement.json)
 bench-settlement: build
 	$(PY) bench/settlement.py
+## bench-proofs: compliance and aggregate proofs end to end (chunked: 1,247 uses / 5 licensees, 10,000 / 50; compliance 1,000 and 5,000 uses) (bench/results/proofs.json)
+bench-proofs: build
+	$(PY) bench/proofs.py
 
 clean:
 	rm -rf build cdk.out .local
