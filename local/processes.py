@@ -154,7 +154,16 @@ def _serialize_moto_dynamodb() -> None:
     (``SET n = n + 1`` if ``n < max``) can both read the same ``n`` (a lost update, one use counted
     twice). One re-entrant lock around the item operations restores per-item atomicity
     (Flow 3's per-key rate limit and per-license use counter rely on it).
+
+    ``update_item`` and ``get_item`` return the table's live item, which moto's response code
+    serialises after the backend call, outside the lock: two concurrent ``SET usesGranted =
+    usesGranted + 1`` updates could both answer ``ReturnValues=ALL_NEW`` with the later count (the
+    second update landed between the first one's update and its serialisation), so two accesses
+    got the same use sequence number, and the second one's usage event hit the first one's
+    (``UsageConflict``, a 500; measured about 1 in 500 accesses at 8 clients). DynamoDB answers the
+    item as the update left it, so both return a copy made inside the lock.
     """
+    import copy
     import functools
     import threading
 
@@ -171,10 +180,19 @@ def _serialize_moto_dynamodb() -> None:
                 return method(self, *args, **kwargs)
         return run
 
-    for name in ("put_item", "get_item", "update_item", "delete_item", "query", "scan",
+    def locked_copy(method):
+        @functools.wraps(method)
+        def run(self, *args, **kwargs):
+            with lock:
+                return copy.deepcopy(method(self, *args, **kwargs))
+        return run
+
+    for name in ("put_item", "delete_item", "query", "scan",
                  "transact_write_items", "transact_get_items", "batch_get_item"):
         if hasattr(DynamoDBBackend, name):
             setattr(DynamoDBBackend, name, locked(getattr(DynamoDBBackend, name)))
+    for name in ("get_item", "update_item"):  # the item as this call left it, not as it is later
+        setattr(DynamoDBBackend, name, locked_copy(getattr(DynamoDBBackend, name)))
     DynamoDBBackend._serialized = True  # type: ignore[attr-defined]
 
 
