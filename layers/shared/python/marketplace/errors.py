@@ -122,6 +122,22 @@ class StorageUnavailableError(MarketplaceError):
         return {**super().body(), "retryAfter": self.retry_after}
 
 
+class ContentionError(MarketplaceError):
+    """A write lost to concurrent writes of the same items through every retry (DynamoDB's
+    TransactionConflict or throttling): nothing was consumed, the same request may be sent again."""
+
+    status = 503
+    code = "TRY_AGAIN"
+
+    def __init__(self, message: str = "Too many concurrent requests on this resource: try again",
+                 retry_after: int = 1, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "retryAfter": self.retry_after}
+
+
 def new_support_id() -> str:
     return "err_" + secrets.token_hex(6)
 

@@ -49,7 +49,8 @@ platform keeps it sealed for the usage proofs."""
             409: "CONFLICT: details.reason replayed_counter (a counter already served) or counter_skipped; "
                  "details.expectedCounter is the counter to sign",
             429: "RATE_LIMITED (Retry-After)",
-            503: "IPFS_UNAVAILABLE: storage unreachable after retries (retryAfter)"},
+            503: "IPFS_UNAVAILABLE: storage unreachable after retries (retryAfter); TRY_AGAIN: the use lost "
+                 "to concurrent writes through every retry, nothing consumed: send the same counter again"},
     headers={200: ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"],
              429: ["Retry-After"], 503: ["Retry-After"]})
 def access(

@@ -64,6 +64,7 @@ from marketplace.access.models import (
 from marketplace.access.ports import AccessDeps, ContentStorage, RateLimiter
 from marketplace.errors import (
     ConflictError,
+    ContentionError,
     ForbiddenError,
     InternalError,
     InvalidLicenseError,
@@ -78,7 +79,7 @@ from marketplace.licensing.models import LicenseState
 from marketplace.shared.timefmt import iso
 from marketplace.usage import access_signature
 from marketplace.usage.models import SignedAccess, SignerState, UsageEvent, UsageSigner
-from marketplace.usage.ports import SignerRefused
+from marketplace.usage.ports import SignerRefused, UsageContended
 from marketplace.usage.services import call_hash
 
 __all__ = ["access", "call_hash", "check_rate", "check_signer", "iso", "probe_storage", "rate_window",
@@ -131,6 +132,11 @@ def access(req: AccessRequest, deps: AccessDeps, settings: AccessSettings, now: 
         check_signer(refused.current, signed, key.license_id)
         raise ConflictError("The usage signer's counter moved: sign again", {
             "reason": "replayed_counter", "expectedCounter": signed.counter + 1}) from None
+    except UsageContended:
+        # the event and the counter lost to concurrent writes through every retry: nothing was
+        # written (the claim's seq is a gap), the counter is not consumed: send it again
+        log.warning("signed use contended after its claim: seq %s of %s is a gap", claim.seq, key.license_id)
+        raise ContentionError(details={"reason": "contended", "expectedCounter": signed.counter}) from None
     if deps.batches is not None and (claim.uses - claim.uses_proven) % settings.batch_size == 0:
         try:  # a full batch is pending: the prover need not wait for its schedule
             deps.batches.nudge(key.license_id, claim.seq)

@@ -130,11 +130,15 @@ def _add_condition(operation: PutTypeDef | UpdateTypeDef, condition: str | None,
 
 
 def transact(*operations: TransactWriteItemTypeDef) -> bool:
-    """All operations or none; False if a condition failed."""
+    """All operations or none; False if a condition failed. A transaction DynamoDB cancelled for a
+    conflict or throttling only is sent again (``adapters.transactions``), and raises
+    ``TransactionContended`` if it still is: it is not a failed condition."""
+    from marketplace.adapters.transactions import condition_failed, transact_write
+
     try:
-        client("dynamodb").transact_write_items(TransactItems=list(operations))
+        transact_write(operations)
     except Exception as exc:
-        if error_code(exc) in CONDITION_FAILED:
+        if condition_failed(exc):
             return False
         raise
     return True

@@ -4,10 +4,17 @@ TransactWriteItems (the event put and the signer's counter advanced together).""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from marketplace.adapters.aws import client, error_code
 from marketplace.adapters.dynamodb import CONDITION_FAILED, from_ddb, to_ddb
+from marketplace.adapters.transactions import (
+    TransactionContended,
+    cancellation_reasons,
+    condition_failed,
+    transact_write,
+)
 from marketplace.shared.lifecycle import state_in
 from marketplace.usage.models import (
     BATCH_LIFECYCLE,
@@ -17,7 +24,7 @@ from marketplace.usage.models import (
     UsageEvent,
     UsageSigner,
 )
-from marketplace.usage.ports import SignerRefused, UsageConflict
+from marketplace.usage.ports import SignerRefused, UsageConflict, UsageContended
 
 
 class DynamoUsageLog:
@@ -153,7 +160,7 @@ class DynamoUsageSigners:
         BATCH_LIFECYCLE.transition(None, event.batch)
         key = {"licenseId": event.license_id, "signer": access.signer}
         try:
-            self._ddb.transact_write_items(TransactItems=[
+            transact_write(token=hashlib.sha256(f"{event.license_id}#{event.seq}".encode()).hexdigest(), items=[
                 {"Put": {"TableName": self.usage_table, "Item": to_ddb(event.to_item()),
                          "ConditionExpression": "attribute_not_exists(seq)"}},
                 {"Update": {"TableName": self.table, "Key": to_ddb(key),
@@ -166,11 +173,14 @@ class DynamoUsageSigners:
                                 ":rh": access.request_hash, ":seq": event.seq,
                                 ":active": str(SignerState.ACTIVE)})}},
             ])
+        except TransactionContended:
+            raise UsageContended(f"{event.license_id}#{event.seq}") from None
         except Exception as exc:
-            if error_code(exc) not in CONDITION_FAILED:
+            # only a failed condition is the signer's or the seq's answer: a TransactionConflict
+            # (another request on the signer's item) was retried by transact_write
+            if not condition_failed(exc):
                 raise
-            reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
-            codes = [r.get("Code") for r in reasons]
+            codes = cancellation_reasons(exc)
             if codes and codes[0] == "ConditionalCheckFailed":
                 raise UsageConflict(f"{event.license_id}#{event.seq}") from None
             raise SignerRefused(self.get(event.license_id, access.signer)) from None

@@ -79,3 +79,9 @@ class SignerRefused(Exception):
 
 class UsageConflict(Exception):
     """An event already exists at this (license, seq)."""
+
+
+class UsageContended(Exception):
+    """The signed use was not written: its transaction lost to concurrent writes of the same items
+    (DynamoDB's TransactionConflict, or throttling) through every retry. Nothing was consumed: the
+    same counter may be sent again."""
