@@ -1,5 +1,5 @@
-"""The registration saga's tasks (``kit.tasks``): ``{"step": "store"|"prove"|"register"|"cache"|
-"compensate", "input": <execution state>}`` → the step's result (``marketplace.content.saga``;
+"""The registration saga's tasks (``kit.tasks``): ``{"step": "hash"|"claim"|"copy"|"store"|"prove"|
+"register"|"cache"|"compensate", "input": <execution state>}`` → the step's result (``marketplace.content.saga``;
 the state and each result are validated by ``marketplace.content.saga_models``).
 
 A failing step raises its ``MarketplaceError`` (Lambda reports the class name as ``errorType``);
@@ -12,7 +12,17 @@ import functools
 
 from marketplace import config
 from marketplace.content.saga import REGISTRY, RegistrationSteps
-from marketplace.content.saga_models import Cached, Compensated, Proved, RegisteredTx, SagaState, Stored
+from marketplace.content.saga_models import (
+    Cached,
+    Compensated,
+    Copied,
+    Hashed,
+    Proved,
+    RegisteredTx,
+    SagaState,
+    Stored,
+)
+from marketplace.content.staged import StoreLimits
 from marketplace.kit import observability
 from marketplace.kit.tasks import Step, TaskFunction
 from pydantic import BaseModel
@@ -32,6 +42,9 @@ def steps() -> RegistrationSteps:
         chain=lambda: get_chain(cfg),
         prove_authenticity=prove_authenticity,
         identity_key=lambda: get_secret_bytes(cfg.identity_secret_id),
+        limits=StoreLimits(range_bytes=cfg.hash_range_bytes, seconds=cfg.store_step_seconds,
+                           checkpoint_bytes=min(cfg.hash_range_bytes, StoreLimits.checkpoint_bytes),
+                           copy_multipart_bytes=cfg.copy_multipart_bytes, copy_part_bytes=cfg.copy_part_bytes),
     )
 
 
@@ -51,6 +64,7 @@ def _step(name: str, out: type[BaseModel]) -> Step:
 
 
 handler = TaskFunction("registration-worker", {
+    "hash": _step("hash", Hashed), "claim": _step("claim", Stored), "copy": _step("copy", Copied),
     "store": _step("store", Stored), "prove": _step("prove", Proved), "register": _step("register", RegisteredTx),
     "cache": _step("cache", Cached), "compensate": _step("compensate", Compensated),
 }, config_model=config.RegistrationWorkerConfig).handler

@@ -465,6 +465,18 @@ class RegistrationAccepted(BaseModel):
     """
 
 
+class RegistrationProgress(BaseModel):
+    """
+    How far the store stage is: bytes of the staged upload hashed (SHA-256 and CID) and copied
+    into the content bucket, of its size; the hash step's invocations so far.
+    """
+
+    bytesCopied: Annotated[int | None, Field(title='Bytescopied')] = None
+    bytesHashed: Annotated[int, Field(ge=0, title='Byteshashed')]
+    hashInvocations: Annotated[int | None, Field(title='Hashinvocations')] = None
+    totalBytes: Annotated[int, Field(ge=0, title='Totalbytes')]
+
+
 class RegistrationResult(BaseModel):
     blockNumber: Annotated[int, Field(title='Blocknumber')]
     cidV1: Annotated[str, Field(title='Cidv1')]
@@ -480,6 +492,10 @@ class RegistrationStatus(BaseModel):
     createdAt: Annotated[str, Field(title='Createdat')]
     error: Annotated[dict[str, Any] | None, Field(title='Error')] = None
     metadata: Metadata | None = None
+    progress: RegistrationProgress | None = None
+    """
+    while PENDING, once the store stage has started: bytes hashed and copied of the total
+    """
     registrationId: Annotated[str, Field(title='Registrationid')]
     result: RegistrationResult | None = None
     stage: Annotated[str | None, Field(title='Stage')] = None

@@ -121,6 +121,13 @@ class RegistrationWorkerConfig(_ChainSender):
     content_bucket: str = Field(alias="CONTENT_BUCKET")
     uploads_bucket: str = Field(alias="UPLOADS_BUCKET")
     identity_secret_id: str = Field(alias="IDENTITY_SECRET_ID")
+    # the store stage in pieces (marketplace.content.staged): one hash invocation reads at most
+    # HASH_RANGE_BYTES (whole 256 KiB chunks) and works at most STORE_STEP_SECONDS, as does a copy
+    # invocation; objects above COPY_MULTIPART_BYTES are copied in COPY_PART_BYTES parts
+    hash_range_bytes: int = Field(16 << 30, alias="HASH_RANGE_BYTES", ge=1 << 18)
+    store_step_seconds: float = Field(240.0, alias="STORE_STEP_SECONDS", gt=0, le=840)
+    copy_multipart_bytes: int = Field(5 << 30, alias="COPY_MULTIPART_BYTES", ge=5 << 20, le=5 << 30)
+    copy_part_bytes: int = Field(512 << 20, alias="COPY_PART_BYTES", ge=5 << 20, le=5 << 30)
 
 
 class OpenApiConfig(_PublicUrl):

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import struct
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 CHUNK_SIZE = 262_144
 MAX_LINKS = 174
@@ -170,6 +171,17 @@ class ContentId:
         return self.multihash[2:]
 
 
+class Sha256State(Protocol):
+    """What :class:`CidBuilder` needs of the whole file's SHA-256 (hashlib's, or a resumable one)."""
+
+    def update(self, data: Any, /) -> None: ...
+    def digest(self) -> bytes: ...
+
+
+_TREE_FORMAT = 1
+_LINK = struct.Struct(">34sQQ")  # multihash, tsize, filesize
+
+
 class CidBuilder:
     """Feed bytes with :meth:`update` (any piece sizes), then :meth:`finish`.
 
@@ -179,13 +191,62 @@ class CidBuilder:
     ``chunk_size`` and ``max_links`` are `ipfs add`'s defaults; tests shrink them to check deep trees.
     """
 
-    def __init__(self, chunk_size: int = CHUNK_SIZE, max_links: int = MAX_LINKS) -> None:
+    def __init__(self, chunk_size: int = CHUNK_SIZE, max_links: int = MAX_LINKS,
+                 sha: Sha256State | None = None) -> None:
         self._chunk_size = chunk_size
         self._max_links = max_links
         self._buf = bytearray()
         self._levels: list[list[_Link]] = [[]]
-        self._sha = hashlib.sha256()
+        self._sha: Sha256State = hashlib.sha256() if sha is None else sha
         self._size = 0
+
+    # -- checkpoints: the tree's open groups, so that another process can go on -------------------
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def sha(self) -> Sha256State:
+        return self._sha
+
+    def export_tree(self) -> bytes:
+        """The open groups of every level and the bytes fed so far, packed (48 bytes a link: at
+        most 173 per level, about 17 KB for 50 GiB). Only at a chunk boundary (no partial chunk
+        buffered); the whole file's SHA-256 is not in it (see ``sha``)."""
+        if self._buf:
+            raise ValueError("a tree checkpoint is taken at a chunk boundary only")
+        out = bytearray(struct.pack(">BIHQB", _TREE_FORMAT, self._chunk_size, self._max_links, self._size,
+                                    len(self._levels)))
+        for group in self._levels:
+            out += struct.pack(">H", len(group))
+            for link in group:
+                out += _LINK.pack(link.multihash, link.tsize, link.filesize)
+        return bytes(out)
+
+    @classmethod
+    def resume_tree(cls, packed: bytes, sha: Sha256State) -> CidBuilder:
+        """A builder that goes on from :meth:`export_tree`'s output, with ``sha`` holding the
+        SHA-256 state of the same bytes."""
+        fmt, chunk_size, max_links, size, levels = struct.unpack_from(">BIHQB", packed)
+        if fmt != _TREE_FORMAT:
+            raise ValueError(f"unknown tree checkpoint format {fmt}")
+        builder = cls(chunk_size, max_links, sha=sha)
+        builder._size = size
+        pos = struct.calcsize(">BIHQB")
+        builder._levels = []
+        for _ in range(levels):
+            (count,) = struct.unpack_from(">H", packed, pos)
+            pos += 2
+            group = []
+            for _ in range(count):
+                multihash, tsize, filesize = _LINK.unpack_from(packed, pos)
+                group.append(_Link(multihash, tsize, filesize))
+                pos += _LINK.size
+            builder._levels.append(group)
+        if pos != len(packed) or not builder._levels:
+            raise ValueError("malformed tree checkpoint")
+        return builder
 
     def update(self, data: bytes | bytearray | memoryview) -> None:
         # Whole chunks are hashed in place (memoryview slices, no copy); only a chunk that spans

@@ -254,6 +254,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("MAX_INLINE_UPLOAD_BYTES", "largest file accepted in a multipart POST /content/register"),
     SettingSpec("MAX_UPLOAD_BYTES", "largest file accepted through POST /content/uploads"),
     SettingSpec("UPLOAD_URL_TTL_SECONDS", "lifetime of a presigned upload"),
+    SettingSpec("HASH_RANGE_BYTES", "bytes of the staged upload one invocation of the registration's hash step reads "
+                "at most (whole 256 KiB chunks; default 16 GiB)"),
+    SettingSpec("STORE_STEP_SECONDS", "seconds one invocation of the registration's hash or copy step works at most "
+                "before it checkpoints and hands over to the next (default 240; the worker's timeout is 300)"),
+    SettingSpec("COPY_MULTIPART_BYTES", "above this size the registration copies the upload in UploadPartCopy parts "
+                "(default 5 GiB, S3's CopyObject limit)"),
+    SettingSpec("COPY_PART_BYTES", "part size of that multipart copy (default 512 MiB)"),
     SettingSpec("TX_TIMEOUT_SECONDS", "how long the registration worker waits for a transaction receipt"),
     SettingSpec("CHAIN_MAX_LOG_RANGE", "most blocks one eth_getLogs call covers (providers cap the range)"),
     SettingSpec("CHAIN_CONFIRMATIONS", "blocks on top of a transaction or log before it counts as confirmed "
@@ -310,7 +317,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("registration-worker", "registration_worker", memory=3008, timeout=300,
                  tables=("content", "registrations") + CHAIN_SENDER_TABLES, buckets=("content", "uploads"),
                  secrets=("identity-key",), keys=("relayer-key",), chain=True, prover=True,
-                 settings=CHAIN_SENDER_SETTINGS),
+                 settings=CHAIN_SENDER_SETTINGS + ("HASH_RANGE_BYTES", "STORE_STEP_SECONDS", "COPY_MULTIPART_BYTES",
+                                                   "COPY_PART_BYTES")),
     FunctionSpec("openapi", "openapi", routes=(Route("GET", "/openapi.json"),), settings=("PUBLIC_BASE_URL",)),
     # Flow 2: terms, quotes, purchases (relayed or verified on chain), licenses, keys
     FunctionSpec("license-api", "license_api",

@@ -5,7 +5,11 @@ prove?, register?, error?}`` (a step's result is at ``state[step]["value"]``) an
 result. The registrations item is the saga's journal: each step records its stage and what it
 produced, so compensation knows what to undo even when a step died half-way.
 
-- ``store``: stream one version of the staged upload (its VersionId pinned in the journal as
+- ``hash`` (looped by the state machine), ``claim``, ``copy`` (looped): the store stage in pieces
+  that fit Lambda's limits, for uploads of any size up to 50 GiB (``marketplace.content.staged``:
+  ranged reads of the pinned version, checkpoints of the SHA-256 and CID state in the journal,
+  the copy as server-side ``UploadPartCopy`` parts). ``claim`` is ``store`` without the copy.
+- ``store`` (the same work in one call, for direct callers): stream one version of the staged upload (its VersionId pinned in the journal as
   ``uploadVersion``: the uploads bucket is versioned) once for SHA-256 and the CIDs; claim the
   content id in the content table (``contentId = keccak256(abi.encode(chainId, registry,
   contentHash))``, the id the registry will give it); a taken claim is a 409 with the existing
@@ -43,7 +47,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from marketplace import ipfs
 from marketplace.content.models import ContentState, RegistrationState
 from marketplace.content.ports import (
     AuthenticityProver,
@@ -52,15 +55,15 @@ from marketplace.content.ports import (
     Registrations,
     RegistryChain,
 )
+from marketplace.content.ranges import VersionRanges, for_objects
+from marketplace.content.staged import StagedStore, StoreLimits
 from marketplace.errors import (
     BlockchainError,
     ConflictError,
     InternalError,
     MarketplaceError,
-    NotFoundError,
     ProofGenerationError,
     SupportError,
-    ValidationError,
     error_record,
 )
 from marketplace.shared.timefmt import now_iso
@@ -70,7 +73,7 @@ log = logging.getLogger(__name__)
 REGISTRY = "ContentRegistry"
 SETTLE_POLL_SECONDS = 1.0
 SETTLE_WAIT_CAP_SECONDS = 240  # compensation runs in the worker Lambda (300 s timeout)
-STEPS = ("store", "prove", "register", "cache")
+STEPS = ("hash", "claim", "copy", "store", "prove", "register", "cache")
 # What an unexpected exception in a stage becomes (the spec's error flows 3 and 4): an error that
 # carries a supportId (logged with the traceback), built as ``cls(message, details)``
 STAGE_ERRORS: dict[str, type[SupportError]] = {
@@ -104,7 +107,8 @@ class RegistrationSteps:
                  content_bucket: str, uploads_bucket: str, chain_id: int, registry: str,
                  chain: Callable[[], RegistryChain], prove_authenticity: AuthenticityProver,
                  identity_key: Callable[[], bytes], clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, ranges: VersionRanges | None = None,
+                 limits: StoreLimits | None = None):
         self.registrations = registrations
         self.content = content
         self.objects = objects
@@ -117,6 +121,9 @@ class RegistrationSteps:
         self._identity_key = identity_key
         self._clock = clock
         self._sleep = sleep
+        self.staged = StagedStore(registrations=registrations, objects=objects,
+                                  ranges=ranges if ranges is not None else for_objects(objects),
+                                  uploads_bucket=uploads_bucket, content_bucket=content_bucket, limits=limits)
 
     # -- entry point ------------------------------------------------------------------------------
 
@@ -148,39 +155,44 @@ class RegistrationSteps:
 
     # -- steps ------------------------------------------------------------------------------------
 
-    def store(self, state: dict[str, Any]) -> dict[str, Any]:
+    def hash(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The next range of the pinned upload version into the SHA-256 and CID state (the state
+        machine loops until ``done``)."""
+        return self.staged.hash(state["registrationId"], state["uploadKey"])
+
+    def claim(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Claim the content id of the hashed bytes (hashing what is left first, if the hash
+        loop did not finish: a direct call)."""
         rid, creator = state["registrationId"], state["creator"]
-        # The staged key can be written again while we read it (the presigned POST or the multipart
-        # upload is still valid): hash one version, pinned in the journal so that a retried step
-        # reads the same one, and copy exactly that version.
-        pinned = (self.registrations.get(rid) or {}).get("uploadVersion")
-        opened = self.objects.open_version(self.uploads_bucket, state["uploadKey"], pinned)
-        if opened is None:
-            raise NotFoundError("the uploaded file is gone (uploads expire after a day)",
-                                {"registrationId": rid})
-        stream, version = opened
-        if version is None:
-            raise InternalError("the uploads bucket is not versioned: the stored bytes could differ "
-                                "from the hashed ones", {"registrationId": rid})
-        if pinned is None:
-            self.registrations.update(rid, {"uploadVersion": version})
-        cid = ipfs.compute(stream)
-        if cid.size == 0:
-            raise ValidationError("file is empty", {"field": "file"})
-        stored = {"contentHash": _hex(cid.sha256), "ipfsCid": cid.v0, "cidV1": cid.v1,
-                  "contentId": content_id(self.chain_id, self.registry, cid.sha256), "size": cid.size,
-                  "cidDigest": _hex(cid.digest)}
+        hashed = (state.get("hashing") or {}).get("value") or {}
+        if not hashed.get("done"):
+            hashed = self.staged.hash(rid, state["uploadKey"], unbounded=True)
+        digest = bytes.fromhex(hashed["contentHash"][2:])
+        stored = {"contentHash": hashed["contentHash"], "ipfsCid": hashed["ipfsCid"], "cidV1": hashed["cidV1"],
+                  "contentId": content_id(self.chain_id, self.registry, digest), "size": hashed["size"],
+                  "cidDigest": hashed["cidDigest"]}
         self.registrations.update(rid, {k: stored[k] for k in ("contentHash", "ipfsCid", "cidV1", "contentId")})
         existing = self.content.claim({
-            "contentId": stored["contentId"], "contentHash": stored["contentHash"], "ipfsCid": cid.v0,
-            "cidV1": cid.v1, "size": cid.size, "creator": creator, "registrationId": rid, "createdAt": now_iso(),
+            "contentId": stored["contentId"], "contentHash": stored["contentHash"], "ipfsCid": stored["ipfsCid"],
+            "cidV1": stored["cidV1"], "size": stored["size"], "creator": creator, "registrationId": rid,
+            "createdAt": now_iso(),
         })
         if existing is not None and existing.get("registrationId") != rid:
             details = {"contentId": stored["contentId"], "contentHash": stored["contentHash"]}
             if existing["state"] == ContentState.CREATED:
                 raise ConflictError("this content is being registered by another request", details)
             raise ConflictError("this content is already registered", {**details, "state": existing["state"]})
-        self.objects.copy(self.uploads_bucket, state["uploadKey"], self.content_bucket, cid.v0, version=version)
+        return stored
+
+    def copy(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Copy the pinned version into the content bucket under the CIDv0, parts at a time (the
+        state machine loops until ``done``)."""
+        return self.staged.copy(state["registrationId"], state["uploadKey"], state["store"]["value"]["ipfsCid"])
+
+    def store(self, state: dict[str, Any]) -> dict[str, Any]:
+        """``hash``, ``claim`` and ``copy`` in one call, each to its end."""
+        stored = self.claim(state)
+        self.staged.copy(state["registrationId"], state["uploadKey"], stored["ipfsCid"], unbounded=True)
         return stored
 
     def prove(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -297,6 +309,7 @@ class RegistrationSteps:
             # them to the same key, and a later delete would take its object.
             held = self.content.get(content)
             if held is not None and held.get("registrationId") == rid and held.get("state") == ContentState.CREATED:
+                self.staged.abort_copy(item)
                 if cid:
                     self.objects.delete(self.content_bucket, cid)
                 self.content.release(content, rid)

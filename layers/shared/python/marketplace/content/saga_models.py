@@ -30,6 +30,28 @@ class Stored(_Out):
     cidDigest: HexId
 
 
+class Hashed(_Out):
+    """One hash invocation (``staged.StagedStore.hash``): how far it got; the digests once done."""
+
+    done: bool
+    bytesHashed: int
+    totalBytes: int
+    contentHash: HexId | None = None
+    ipfsCid: str | None = None
+    cidV1: str | None = None
+    cidDigest: HexId | None = None
+    size: int | None = None
+
+
+class Copied(_Out):
+    """One copy invocation: bytes of the pinned version in the content bucket so far."""
+
+    done: bool
+    bytesCopied: int
+    totalBytes: int
+    parts: int
+
+
 class Proved(_Out):
     creatorCommitment: str
     timestampCommitment: str
@@ -71,7 +93,9 @@ class SagaState(BaseModel):
     creator: str
     uploadKey: str
     metadata: dict[str, Any]
+    hashing: StepResult[Hashed] | None = None
     store: StepResult[Stored] | None = None
+    copying: StepResult[Copied] | None = None
     prove: StepResult[Proved] | None = None
     register: StepResult[RegisteredTx] | None = None
     error: dict[str, Any] | None = None

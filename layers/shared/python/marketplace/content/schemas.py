@@ -14,7 +14,7 @@ from marketplace.shared.schemas import ErrorBody, HexId
 from marketplace.shared.schemas import Strict as _Strict
 
 __all__ = ["CompleteUploadRequest", "CompletedPart", "ContentView", "ErrorBody", "Metadata", "MultipartUploadResponse", "PartUrl",
-           "RegisterUploadRequest", "RegistrationAccepted", "RegistrationResult", "RegistrationStatus",
+           "RegisterUploadRequest", "RegistrationAccepted", "RegistrationProgress", "RegistrationResult", "RegistrationStatus",
            "UploadCompleted", "UploadPartsRequest", "UploadPartsView", "UploadRequest", "UploadResponse",
            "UploadedPart"]
 
@@ -144,10 +144,22 @@ class RegistrationAccepted(BaseModel):
     location: str
 
 
+class RegistrationProgress(BaseModel):
+    """How far the store stage is: bytes of the staged upload hashed (SHA-256 and CID) and copied
+    into the content bucket, of its size; the hash step's invocations so far."""
+
+    bytesHashed: int = Field(ge=0)
+    totalBytes: int = Field(ge=0)
+    hashInvocations: int | None = None
+    bytesCopied: int | None = None
+
+
 class RegistrationStatus(BaseModel):
     registrationId: str
     state: str = Field(description="AWAITING_UPLOAD, PENDING, REGISTERED or FAILED")
     stage: str | None = None
+    progress: RegistrationProgress | None = Field(
+        None, description="while PENDING, once the store stage has started: bytes hashed and copied of the total")
     createdAt: str
     updatedAt: str | None = None
     metadata: Metadata | None = None

@@ -353,6 +353,7 @@ class ContentService:
         return RegistrationStatus(
             registrationId=registration_id, state=item["state"],
             stage=item.get("stage") if item["state"] == PENDING else None, createdAt=item["createdAt"],
+            progress=item.get("progress") if item["state"] == PENDING else None,
             updatedAt=item.get("updatedAt"), metadata=item.get("metadata"), result=result,
             error=(item.get("error") or {}).get("body") if item["state"] == FAILED else None,
         )
