@@ -17,6 +17,27 @@ STAGES = ("upload", "store", "prove", "register", "cache")
 MiB = 1024 * 1024
 
 
+# What the registration's stages are called on the progress bar; hash and copy carry byte counts
+STAGE_LABELS = {"hash": "hashing (SHA-256 + CID)", "claim": "claiming the content id", "copy": "storing",
+                "store": "hashing and storing", "prove": "proving authenticity", "register": "recording on chain",
+                "cache": "finishing"}
+
+
+def stage_progress(status: m.RegistrationStatus) -> tuple[str, int | None, int | None]:
+    """(label, bytes done, total) for the progress bar: the server's ``progress`` while it hashes
+    (bytes hashed of the upload's size) and copies (bytes copied); no byte count in other stages."""
+    stage = status.stage or status.state.lower()
+    label = STAGE_LABELS.get(stage, stage)
+    p = status.progress
+    if p is None or not p.totalBytes:
+        return label, None, None
+    if stage == "copy":
+        return label, p.bytesCopied or 0, p.totalBytes
+    if stage in ("hash", "store"):
+        return label, p.bytesHashed, p.totalBytes
+    return label, None, None
+
+
 def register(app: typer.Typer) -> None:
     @app.command("register")
     def register_(
@@ -44,8 +65,11 @@ def register(app: typer.Typer) -> None:
                     progress.update(task, completed=done, total=total)
 
                 def on_status(status: m.RegistrationStatus, task=task, file=file) -> None:
-                    stage = status.stage or status.state.lower()
-                    progress.update(task, description=f"{file.name}: {stage}")
+                    label, done, total = stage_progress(status)
+                    if done is None:
+                        progress.update(task, description=f"{file.name}: {label}")
+                    else:
+                        progress.update(task, description=f"{file.name}: {label}", completed=done, total=total)
 
                 def on_event(event: str, info: dict[str, Any], file=file) -> None:
                     if event == "resume-upload":
