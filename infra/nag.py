@@ -15,6 +15,7 @@ from constructs import IConstruct
 from marketplace.resources import FUNCTIONS, HANDLER_CHECKED_AUTH, physical_name
 
 from infra.stack import MarketplaceStack
+from infra.websockets import CONNECTION_METHODS as WS_CONNECTION_METHODS
 
 XRAY = ("X-Ray's PutTraceSegments/PutTelemetryRecords (added by tracing=ACTIVE / tracing_enabled) "
         "support no resource-level permissions, so their statement is on '*'; no other action is.")
@@ -34,8 +35,14 @@ SES_STATUS = (" SES's GetIdentityVerificationAttributes (reading whether an addr
               "resource-level permission either.")
 
 PUBLIC_ROUTE = ("{route}: no API Gateway authorizer by the API contract (architecture.md): a public route "
-                "(sign-in, public metadata and terms, OpenAPI) or one whose handler checks the licensee's "
-                "sk_live_ API key itself. Throttled at the stage.")
+                "(sign-in, public metadata and terms, OpenAPI, the dashboard page whose POST checks the session JWT "
+                "posted in its form body) or one whose handler checks the licensee's sk_live_ API key itself. "
+                "Throttled at the stage.")
+WEBSOCKET_ROUTE = ("{route}: $connect has no API Gateway authorizer because its function checks the session JWT "
+                   "itself, from the query or a Sec-WebSocket-Protocol value (an authorizer's identity sources "
+                   "cannot be alternatives), and refuses the handshake with 401; other WebSocket routes cannot "
+                   "have an authorizer in API Gateway: they run on a connection $connect accepted. Throttled at "
+                   "the stage.")
 
 
 def _ack(scope: IConstruct, rule: str, reason: str) -> None:
@@ -99,3 +106,17 @@ def suppress(stack: MarketplaceStack) -> None:
         route = next(r for s in FUNCTIONS for r in s.routes if (r.method, r.path) == (method, path))
         if route.auth in HANDLER_CHECKED_AUTH:
             _ack(m, "APIG4", PUBLIC_ROUTE.format(route=f"{method} {path}"))
+
+    # --- WebSocket APIs -------------------------------------------------------------------------
+    ws = stack.websockets
+    for (api_name, key), route in ws.routes.items():
+        _ack(route, "APIG4", WEBSOCKET_ROUTE.format(route=f"{api_name} {key}"))
+    for spec in FUNCTIONS:
+        for api_name in spec.websockets:
+            logical = stack.resolve(stack.get_logical_id(cast(CfnElement, ws.apis[api_name].node.default_child)))
+            for method in WS_CONNECTION_METHODS:
+                _ack(stack.functions.roles[spec.name],
+                     f"IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{logical}>/"
+                     f"{stack.config.stage}/{method}/@connections/*]",
+                     f"Connections of the {api_name} WebSocket API's {stack.config.stage} stage only (their ids are "
+                     "chosen by API Gateway at connect): push (POST) and close (DELETE) through the Management API.")

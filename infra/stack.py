@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Annotations, CfnOutput, Stack, Tags
+from aws_cdk import Annotations, CfnOutput, CfnResource, Stack, Tags
 from constructs import Construct
 from marketplace.resources import physical_name
 
@@ -18,6 +18,7 @@ from infra.schedules import Schedules
 from infra.secret_store import Secrets
 from infra.state_machines import StateMachines
 from infra.storage import Buckets
+from infra.websockets import WebSocketApis
 
 
 class MarketplaceStack(Stack):
@@ -51,8 +52,14 @@ class MarketplaceStack(Stack):
                                             functions=self.functions.by_name)
         self.functions.connect_state_machines(self.state_machines.by_name)
         self.api.add_routes(self.functions.by_name)
+        account = self.api.rest_api.node.try_find_child("Account")  # the account's API Gateway logging role
+        self.websockets = WebSocketApis(self, "WebSockets", config=config, functions=self.functions.by_name,
+                                        roles=self.functions.roles,
+                                        log_role_dependency=account if isinstance(account, CfnResource) else None)
 
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
+        for name in self.websockets.apis:
+            CfnOutput(self, f"WebSocket{pascal(name)}Url", value=self.websockets.url(name))
         for name, bucket in self.buckets.by_name.items():
             CfnOutput(self, f"Bucket{pascal(name)}", value=bucket.bucket_name)
         for name in self.secrets.by_name:

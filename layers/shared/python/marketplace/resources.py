@@ -153,7 +153,8 @@ class FunctionSpec:
     # SES: "verify" (VerifyEmailIdentity, any address), "send" (SendRawEmail as EMAIL_FROM only);
     # both may read verification status
     ses: tuple[Literal["verify", "send"], ...] = ()
-    websockets: tuple[str, ...] = ()  # WEBSOCKET_APIS whose connections it pushes to (or whose URL it shows)
+    websockets: tuple[str, ...] = ()  # WEBSOCKET_APIS whose connections it pushes to (URLs + ManageConnections)
+    websocket_urls: tuple[str, ...] = ()  # WEBSOCKET_APIS whose client URL it shows (url_env only)
 
 
 TABLES: tuple[TableSpec, ...] = (
@@ -438,6 +439,7 @@ def env_names(spec: FunctionSpec) -> tuple[str, ...]:
     for w in spec.websockets:
         ws = by_name(WEBSOCKET_APIS, w)
         names += [ws.url_env, ws.management_env]
+    names += [by_name(WEBSOCKET_APIS, w).url_env for w in spec.websocket_urls]
     return tuple(names)
 
 
