@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {MarketplaceBase} from "./MarketplaceBase.sol";
-import {AUTHENTICITY_SIGNALS} from "./Constants.sol";
+import {AUTHENTICITY_SIGNALS, REGISTRATION_MAX_SKEW} from "./Constants.sol";
 import {Groth16} from "./libraries/Groth16.sol";
 import {IContentRegistry} from "./interfaces/IContentRegistry.sol";
 import {IAuthenticityVerifier} from "./interfaces/IGroth16Verifiers.sol";
@@ -14,6 +14,11 @@ import {IAuthenticityVerifier} from "./interfaces/IGroth16Verifiers.sol";
 /// commitment, recorded by the first registration, which only the platform relayer may send (it
 /// derives the commitment from the creator's address). Without that rule anyone could copy a
 /// pending first registration from the mempool with their own address as creator.
+/// What a registration's proof shows: knowledge of the secret behind the creator commitment (a
+/// secret the platform derives, so: the platform registered this content for that address, not
+/// that the creator alone holds a key), the canonical content hash, and a timestamp commitment whose
+/// timestamp is inside [block.timestamp − REGISTRATION_MAX_SKEW, block.timestamp] (checked here
+/// against the proof's public window [notBefore, notAfter]). See contracts/SECURITY.md.
 contract ContentRegistry is IContentRegistry, MarketplaceBase {
     /// @notice Verifier of the authenticity circuit.
     IAuthenticityVerifier public immutable AUTHENTICITY_VERIFIER;
@@ -41,9 +46,16 @@ contract ContentRegistry is IContentRegistry, MarketplaceBase {
         address creator,
         uint256 creatorCommitment,
         uint256 timestampCommitment,
+        uint40 notBefore,
+        uint40 notAfter,
         uint256[8] calldata proof
     ) external whenNotPaused returns (bytes32 contentId) {
         if (creator == address(0)) revert Registry__ZeroCreator();
+        // The proof shows notBefore ≤ timestamp ≤ notAfter; this puts the window inside
+        // [block.timestamp − REGISTRATION_MAX_SKEW, block.timestamp] (no overflow: checked in order).
+        if (notAfter > block.timestamp || notBefore > notAfter || block.timestamp - notBefore > REGISTRATION_MAX_SKEW) {
+            revert Registry__TimestampOutOfRange(notBefore, notAfter, block.timestamp);
+        }
         bool byRelayer = hasRole(RELAYER_ROLE, msg.sender);
         if (!byRelayer && msg.sender != creator) revert Registry__NotAuthorized();
 
@@ -58,7 +70,7 @@ contract ContentRegistry is IContentRegistry, MarketplaceBase {
             revert Registry__CommitmentMismatch();
         }
 
-        _verifyAuthenticity(contentHash, creatorCommitment, timestampCommitment, proof);
+        _verifyAuthenticity(contentHash, creatorCommitment, timestampCommitment, notBefore, notAfter, proof);
 
         if (enrol) {
             creatorCommitmentOf[creator] = creatorCommitment;
@@ -116,6 +128,8 @@ contract ContentRegistry is IContentRegistry, MarketplaceBase {
         bytes32 contentHash,
         uint256 creatorCommitment,
         uint256 timestampCommitment,
+        uint40 notBefore,
+        uint40 notAfter,
         uint256[8] calldata proof
     ) private view {
         uint256[] memory signals = new uint256[](AUTHENTICITY_SIGNALS);
@@ -123,7 +137,9 @@ contract ContentRegistry is IContentRegistry, MarketplaceBase {
         signals[1] = timestampCommitment;
         signals[2] = uint256(contentHash) >> 128;
         signals[3] = uint256(contentHash) & type(uint128).max;
-        signals[4] = domain();
+        signals[4] = notBefore;
+        signals[5] = notAfter;
+        signals[6] = domain();
         bool valid = Groth16.verify(
             address(AUTHENTICITY_VERIFIER), IAuthenticityVerifier.verifyProof.selector, proof, signals
         );

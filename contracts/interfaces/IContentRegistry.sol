@@ -58,17 +58,26 @@ interface IContentRegistry is IMarketplaceBase {
     error Registry__NotCreator();
     /// @notice The content is not in the REGISTERED state (unknown or archived).
     error Registry__NotRegistered();
+    /// @notice The proof's timestamp window is not inside [block.timestamp − REGISTRATION_MAX_SKEW,
+    /// block.timestamp] (or is empty), so its committed timestamp may be outside it.
+    error Registry__TimestampOutOfRange(uint256 notBefore, uint256 notAfter, uint256 blockTime);
 
     /// @notice Registers a content item after checking its authenticity proof, whose public signals
     /// are `[creatorCommitment, timestampCommitment, contentHash >> 128, contentHash & (2^128-1),
-    /// domain()]`.
-    /// @dev Callable by RELAYER_ROLE or by `creator` themself (once the creator is enrolled).
+    /// notBefore, notAfter, domain()]`. The window must satisfy `block.timestamp −
+    /// REGISTRATION_MAX_SKEW ≤ notBefore ≤ notAfter ≤ block.timestamp`; the proof shows the committed
+    /// timestamp is inside it, so it is at most REGISTRATION_MAX_SKEW (1 hour) before this block.
+    /// @dev Callable by RELAYER_ROLE or by `creator` themself (once the creator is enrolled). The
+    /// proof shows knowledge of the secret behind `creatorCommitment`, which the platform derives
+    /// from the creator's address: it does not show that the creator alone holds it (SECURITY.md).
     /// @param contentHash SHA-256 of the content bytes.
     /// @param cidDigest SHA-256 digest inside the CIDv0 multihash.
     /// @param creator the creator's address; the content is theirs.
     /// @param creatorCommitment Poseidon(creatorSecret); recorded with the first registration and
     /// required to match after.
     /// @param timestampCommitment Poseidon(timestamp, salt, contentHashHi, contentHashLo).
+    /// @param notBefore lower bound of the committed timestamp (unix seconds, public signal).
+    /// @param notAfter upper bound of the committed timestamp (unix seconds, public signal).
     /// @param proof `[a0, a1, b00, b01, b10, b11, c0, c1]`.
     /// @return contentId `keccak256(abi.encode(block.chainid, address(this), contentHash))`.
     function registerContent(
@@ -77,6 +86,8 @@ interface IContentRegistry is IMarketplaceBase {
         address creator,
         uint256 creatorCommitment,
         uint256 timestampCommitment,
+        uint40 notBefore,
+        uint40 notAfter,
         uint256[8] calldata proof
     ) external returns (bytes32 contentId);
 

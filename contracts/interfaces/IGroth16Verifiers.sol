@@ -5,13 +5,14 @@ pragma solidity 0.8.28;
 // template) each expose `verifyProof(a, b, c, input)` with their circuit's public signal count.
 // Public signals are in circuits/registry.json order: outputs first, then public inputs.
 
-/// @notice authenticity: [creatorCommitment, timestampCommitment, contentHashHi, contentHashLo, domain]
+/// @notice authenticity: [creatorCommitment, timestampCommitment, contentHashHi, contentHashLo,
+/// notBefore, notAfter, domain]
 interface IAuthenticityVerifier {
     function verifyProof(
         uint256[2] calldata a,
         uint256[2][2] calldata b,
         uint256[2] calldata c,
-        uint256[5] calldata input
+        uint256[7] calldata input
     ) external view returns (bool);
 }
 

@@ -17,7 +17,7 @@ class TestRegisterContent:
         args = market.registration_args(chain.creator, b"second item")
         receipt = chain.send(market.registry.functions.registerContent(*args), chain.relayer)
 
-        digest, cid_digest, creator, _, ts_commitment, _ = args
+        digest, cid_digest, creator, _, ts_commitment, _, _, _ = args
         content_id = keccak(encode(["uint256", "address", "bytes32"],
                                    [chain.w3.eth.chain_id, market.registry.address, digest]))
         (event,) = chain.events(market.registry, receipt, "ContentRegistered")
@@ -87,9 +87,9 @@ class TestRegisterContent:
     @pytest.mark.parametrize("word", [0, 3, 7])
     def test_tampered_proof_is_rejected(self, chain, market, word):
         args = list(market.registration_args(chain.creator, b"tampered proof"))
-        proof = list(args[5])
+        proof = list(args[7])
         proof[word] = (proof[word] + 1) % 2**256
-        args[5] = proof
+        args[7] = proof
         chain.expect_revert(market.registry.functions.registerContent(*args), chain.relayer,
                             "Registry__InvalidProof")
 
@@ -121,6 +121,73 @@ class TestRegisterContent:
         chain.expect_revert(market.registry.functions.registerContent(*args), chain.relayer, "EnforcedPause")
         chain.send(market.registry.functions.unpause(), chain.deployer)
         chain.send(market.registry.functions.registerContent(*args), chain.relayer)
+
+
+MAX_SKEW = 3600  # Constants.sol REGISTRATION_MAX_SKEW
+
+
+def set_next_block_time(chain, t: int) -> None:
+    """The next block's time is ``t``. Pending-block calls (expect_revert) see it; gas estimation
+    does not, so transactions after it are sent with an explicit gas limit (GAS)."""
+    chain.node.rpc("evm_setNextBlockTimestamp", [t])
+
+
+GAS = 1_000_000
+
+
+class TestTimestampBinding:
+    """The committed timestamp is inside the public window [notBefore, notAfter] (the circuit),
+    and the registry accepts the window only inside [block.timestamp − 1 hour, block.timestamp]."""
+
+    def test_window_edges_at_the_block_time(self, chain, market):
+        block_time = chain.now() + 100
+        # notBefore exactly maxSkew before the block, notAfter exactly at it: accepted.
+        args = market.registration_args(chain.creator, b"edges", timestamp=block_time - MAX_SKEW,
+                                        window=(block_time - MAX_SKEW, block_time))
+        set_next_block_time(chain, block_time)
+        receipt = chain.send(market.registry.functions.registerContent(*args), chain.relayer, gas=GAS)
+        assert chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"] == block_time
+
+    def test_a_timestamp_after_the_block_is_refused(self, chain, market):
+        block_time = chain.now() + 100
+        args = market.registration_args(chain.creator, b"from the future", timestamp=block_time + 1)
+        set_next_block_time(chain, block_time)
+        assert chain.expect_revert(market.registry.functions.registerContent(*args), chain.relayer,
+                                   "Registry__TimestampOutOfRange") == (block_time + 1, block_time + 1, block_time)
+        # the same proof lands once the chain's time reaches it
+        set_next_block_time(chain, block_time + 1)
+        chain.send(market.registry.functions.registerContent(*args), chain.relayer, gas=GAS)
+
+    def test_a_timestamp_more_than_max_skew_old_is_refused(self, chain, market):
+        block_time = chain.now() + 100
+        stale = market.registration_args(chain.creator, b"stale", timestamp=block_time - MAX_SKEW - 1)
+        set_next_block_time(chain, block_time)
+        chain.expect_revert(market.registry.functions.registerContent(*stale), chain.relayer,
+                            "Registry__TimestampOutOfRange")
+        # a window reaching a second too far back is refused too, whatever the timestamp inside it
+        wide = market.registration_args(chain.creator, b"stale", timestamp=block_time - 10,
+                                        window=(block_time - MAX_SKEW - 1, block_time - 10))
+        chain.expect_revert(market.registry.functions.registerContent(*wide), chain.relayer,
+                            "Registry__TimestampOutOfRange")
+
+    def test_an_empty_window_is_refused(self, chain, market):
+        args = list(market.registration_args(chain.creator, b"empty window"))
+        args[5], args[6] = args[5], args[5] - 1
+        chain.expect_revert(market.registry.functions.registerContent(*args), chain.relayer,
+                            "Registry__TimestampOutOfRange")
+
+    def test_the_window_is_a_public_signal_of_the_proof(self, chain, market):
+        # Moving either bound (still a window the registry accepts) breaks the proof: the registry
+        # passes the window it checked to the verifier.
+        t = chain.now() - 600
+        args = list(market.registration_args(chain.creator, b"window bound", timestamp=t, window=(t - 10, t)))
+        for index, value in ((5, t - 11), (6, t + 1)):
+            moved = list(args)
+            moved[index] = value
+            chain.expect_revert(market.registry.functions.registerContent(*moved), chain.relayer,
+                                "Registry__InvalidProof")
+        receipt = chain.send(market.registry.functions.registerContent(*args), chain.relayer)
+        assert chain.events(market.registry, receipt, "ContentRegistered")[0]["timestampCommitment"] == args[4]
 
 
 class TestArchive:
@@ -165,7 +232,7 @@ class TestRolesAndPause:
         deadline, zero32 = chain.now() + 3600, b"\x00" * 32
         r, m, e, t = (c.functions for c in (market.registry, market.manager, market.escrow, market.tracker))
         stopped = {
-            market.registry: [(r.registerContent(b"\x01" * 32, b"\x02" * 32, chain.creator, 1, 2, junk_proof),
+            market.registry: [(r.registerContent(b"\x01" * 32, b"\x02" * 32, chain.creator, 1, 2, 0, 0, junk_proof),
                                 chain.relayer),
                                (r.archive(cid), chain.creator)],
             market.manager: [(m.createTerms(cid, 0, 1, 1, 0), chain.creator),

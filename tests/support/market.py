@@ -162,16 +162,23 @@ class Market:
     def creator_secret(self, creator: str) -> int:
         return _secret("creator", creator)
 
-    def registration_args(self, creator: str, data: bytes, *, secret: int | None = None) -> tuple:
-        """registerContent's arguments for ``data`` by ``creator``, with a real authenticity proof."""
+    def registration_args(self, creator: str, data: bytes, *, secret: int | None = None,
+                          timestamp: int | None = None, window: tuple[int, int] | None = None) -> tuple:
+        """registerContent's arguments for ``data`` by ``creator``, with a real authenticity proof:
+        ``(contentHash, cidDigest, creator, creatorCommitment, timestampCommitment, notBefore,
+        notAfter, proof)``. The timestamp defaults to the latest block's time (the next block's
+        is later, so the registry accepts it), the window to [timestamp, timestamp]."""
         digest = content_hash(data)
+        timestamp = self.chain.now() if timestamp is None else timestamp
+        not_before, not_after = window or (timestamp, timestamp)
         inputs = authenticity_inputs(
             self.creator_secret(creator) if secret is None else secret, digest,
-            timestamp=1_700_000_000 + len(data), salt=_secret("salt", data),
-            domain=self.registry.functions.domain().call())
+            timestamp=timestamp, salt=_secret("salt", data),
+            domain=self.registry.functions.domain().call(), not_before=not_before, not_after=not_after)
         proof, signals = prove_cached("authenticity", inputs)
+        assert signals[4:6] == [not_before, not_after]
         cid_digest = hashlib.sha256(b"dag-pb" + data).digest()
-        return digest, cid_digest, creator, signals[0], signals[1], proof
+        return digest, cid_digest, creator, signals[0], signals[1], not_before, not_after, proof
 
     def register(self, creator: str, data: bytes, sender: str | None = None) -> bytes:
         """Registers ``data`` for ``creator`` (sent by the relayer unless ``sender``); the contentId."""

@@ -11,7 +11,7 @@ from eth_utils import keccak
 from marketplace import ipfs
 from marketplace.content.adapters import ProvedAuthenticity
 from marketplace.content.fakes import MemoryContent, MemoryObjects, MemoryRegistrations
-from marketplace.content.saga import RegistrationSteps, content_id, creator_secret
+from marketplace.content.saga import CLOCK_MARGIN_SECONDS, RegistrationSteps, content_id, creator_secret
 from marketplace.errors import (
     BlockchainError,
     ConflictError,
@@ -19,7 +19,8 @@ from marketplace.errors import (
     MarketplaceError,
     ProofGenerationError,
 )
-from marketplace.zk.field import P
+from marketplace.zk.field import P, split_256
+from marketplace.zk.inputs import creator_commitment, timestamp_commitment
 
 pytestmark = pytest.mark.unit
 
@@ -74,14 +75,81 @@ CID = ipfs.compute_bytes(DATA)
 CONTENT_ID = content_id(31337, REGISTRY, CID.sha256)
 
 
-def steps(content=None, prove=None, chain=None, sleep=None):
+class ClockChain:
+    """A node that only tells its latest block's time."""
+
+    def __init__(self, now=1_750_000_000):
+        self.now = now
+
+    def block_timestamp(self):
+        return self.now
+
+
+def steps(content=None, prove=None, chain=None, sleep=None, clock=None):
     regs = Registrations({"registrationId": "r1", "creator": CREATOR, "state": "PENDING"})
     objects = Objects({("uploads", "uploads/r1"): DATA})
     s = RegistrationSteps(registrations=regs, content=content or Content(), objects=objects,
                           content_bucket="content", uploads_bucket="uploads", chain_id=31337, registry=REGISTRY,
-                          chain=chain or (lambda: None), prove_authenticity=prove or (lambda **kw: None),
-                          identity_key=lambda: b"k" * 32, sleep=sleep or (lambda seconds: None))
+                          chain=chain or ClockChain, prove_authenticity=prove or (lambda **kw: None),
+                          identity_key=lambda: b"k" * 32, sleep=sleep or (lambda seconds: None),
+                          clock=clock or (lambda: 1_750_000_000.5))
     return s, regs, objects
+
+
+def honest_prover(calls):
+    """Public signals as the circuit computes them (Python Poseidon), for the window [t, t]."""
+
+    def prove(*, creator_secret, content_hash, timestamp, salt, domain):
+        calls.append(timestamp)
+        return ProvedAuthenticity([creator_commitment(creator_secret), timestamp_commitment(timestamp, salt, content_hash),
+                                   *split_256(content_hash), timestamp, timestamp, domain], list(range(8)))
+
+    return prove
+
+
+@pytest.mark.parametrize(("chain_now", "clock", "expected"), [
+    (1_750_000_000, 1_750_000_000.9, 1_750_000_000),           # the chain's latest block: in step
+    (1_750_000_000 + 86_400, 1_750_000_000.0, 1_750_086_400),  # a chain moved ahead (evm_increaseTime)
+    (1_700_000_000, 1_750_000_000.0, 1_750_000_000 - CLOCK_MARGIN_SECONDS),  # an idle node's old block
+])
+def test_prove_commits_to_the_chain_time_and_exposes_the_window(chain_now, clock, expected):
+    calls = []
+    s, regs, _ = steps(prove=honest_prover(calls), chain=lambda: ClockChain(chain_now), clock=lambda: clock)
+    stored = s.run("store", STATE)
+    out = s.run("prove", {**STATE, "store": {"value": stored}})
+    assert calls == [expected]
+    assert (out["notBefore"], out["notAfter"]) == (expected, expected)
+    assert regs.item["timestampOpening"]["timestamp"] == expected
+    # the registry will check that window against its block time: it never starts after the
+    # latest block the step saw, nor later than its own clock minus the margin
+    assert expected <= max(chain_now, clock)
+
+
+def test_prove_refuses_a_proof_for_another_window():
+    calls = []
+    honest = honest_prover(calls)
+
+    def shifted(**kw):  # a proof of the same commitment for the window [t - 1, t]
+        signals = honest(**kw).public_signals
+        signals[4] -= 1
+        return ProvedAuthenticity(signals, [0] * 8)
+
+    s, _, _ = steps(prove=shifted)
+    stored = s.run("store", STATE)
+    with pytest.raises(ProofGenerationError, match="Unable to generate proof"):
+        s.run("prove", {**STATE, "store": {"value": stored}})
+
+
+def test_prove_with_the_node_down_is_blockchain_error():
+    class Down:
+        def block_timestamp(self):
+            raise ConnectionError("node down")
+
+    s, regs, _ = steps(prove=honest_prover([]), chain=Down)
+    stored = s.run("store", STATE)
+    with pytest.raises(BlockchainError):
+        s.run("prove", {**STATE, "store": {"value": stored}})
+    assert regs.item["lastError"]["body"]["error"] == "BLOCKCHAIN_ERROR"
 
 
 STATE = {"registrationId": "r1", "creator": CREATOR, "uploadKey": "uploads/r1", "metadata": {"title": "t"}}
@@ -193,10 +261,14 @@ def test_someone_elses_registration_of_the_hash_is_not_taken_for_ours():
     regs.item["registerFromBlock"] = 41
     state = {**REGISTER_STATE, "store": {"value": {"contentId": CONTENT_ID, "contentHash": "0x" + "00" * 32,
                                                     "cidDigest": "0x" + "00" * 32}},
-             "prove": {"value": {"timestampCommitment": "77", "creatorCommitment": "5", "proof": ["0"] * 8}}}
+             "prove": {"value": {"timestampCommitment": "77", "creatorCommitment": "5", "notBefore": 1_750_000_000,
+                                 "notAfter": 1_750_000_001, "proof": ["0"] * 8}}}
     with pytest.raises(BlockchainError):
         s.run("register", state)
     assert len(chain.sent) == 1 and "txHash" not in regs.item
+    # registerContent(contentHash, cidDigest, creator, creatorCommitment, timestampCommitment,
+    # notBefore, notAfter, proof): the window the proof was made for
+    assert chain.sent[0][2:] == (bytes(32), bytes(32), CREATOR, 5, 77, 1_750_000_000, 1_750_000_001, [0] * 8)
 
 
 def test_a_failure_without_a_recorded_error_maps_by_stage():
@@ -331,7 +403,8 @@ def test_the_register_step_journals_its_transaction_before_sending_it():
     s, regs, _ = steps(chain=TimingOut)
     state = {**REGISTER_STATE, "store": {"value": {"contentId": CONTENT_ID, "contentHash": "0x" + "00" * 32,
                                                     "cidDigest": "0x" + "00" * 32}},
-             "prove": {"value": {"timestampCommitment": "77", "creatorCommitment": "5", "proof": ["0"] * 8}}}
+             "prove": {"value": {"timestampCommitment": "77", "creatorCommitment": "5", "notBefore": 1,
+                                 "notAfter": 1, "proof": ["0"] * 8}}}
     with pytest.raises(BlockchainError):
         s.run("register", state)
     assert journaled == [SENT] and regs.item["registerTx"] == SENT

@@ -20,7 +20,7 @@ def test_valid_witness_outputs_the_commitments():
     assert out == {
         "creatorCommitment": creator_commitment(987654321),
         "timestampCommitment": timestamp_commitment(T0 + 123, 555, CONTENT),
-        "contentHashHi": hi, "contentHashLo": lo, "domain": DOMAIN,
+        "contentHashHi": hi, "contentHashLo": lo, "notBefore": T0 + 123, "notAfter": T0 + 123, "domain": DOMAIN,
     }
 
 
@@ -32,9 +32,44 @@ def test_extreme_content_hashes_are_accepted(content):
 
 def test_timestamp_range_is_40_bits():
     inputs = sample_inputs("authenticity")
-    public_of("authenticity", {**inputs, "timestamp": 2**40 - 1})
-    assert_unsatisfiable("authenticity", {**inputs, "timestamp": 2**40})
-    assert_unsatisfiable("authenticity", {**inputs, "timestamp": P - 1})
+    top = {**inputs, "notAfter": 2**40 - 1}
+    public_of("authenticity", {**top, "timestamp": 2**40 - 1})
+    assert_unsatisfiable("authenticity", {**top, "timestamp": 2**40})
+    assert_unsatisfiable("authenticity", {**top, "timestamp": P - 1})
+
+
+def window_inputs(timestamp: int, not_before: int, not_after: int) -> dict:
+    # built by hand: authenticity_inputs refuses a timestamp outside its window
+    return {**sample_inputs("authenticity"), "timestamp": timestamp, "notBefore": not_before, "notAfter": not_after}
+
+
+def test_the_timestamp_is_inside_the_public_window():
+    t = T0 + 123
+    for lo, hi in ((t, t), (t - 1, t), (t, t + 1), (t - 3600, t + 3600), (0, 2**40 - 1)):
+        out = public_of("authenticity", window_inputs(t, lo, hi))
+        assert (out["notBefore"], out["notAfter"]) == (lo, hi)
+        assert out["timestampCommitment"] == timestamp_commitment(t, 555, CONTENT)
+    assert_unsatisfiable("authenticity", window_inputs(t, t + 1, t + 3600))  # before the window
+    assert_unsatisfiable("authenticity", window_inputs(t, t - 3600, t - 1))  # after it
+    assert_unsatisfiable("authenticity", window_inputs(t, t + 1, t - 1))     # empty window
+
+
+@pytest.mark.parametrize("bound", ["notBefore", "notAfter"])
+def test_window_bounds_are_40_bits(bound):
+    # A bound of p − k would put a "negative" timestamp difference in range without the bound's
+    # own range check; with it, every bound ≥ 2^40 is refused.
+    t = T0 + 123
+    for value in (2**40, P - 1, P - (2**40 - t)):
+        inputs = window_inputs(t, value, t) if bound == "notBefore" else window_inputs(t, t, value)
+        assert_unsatisfiable("authenticity", inputs)
+
+
+def test_authenticity_inputs_check_the_window():
+    with pytest.raises(ValueError, match="inside"):
+        authenticity_inputs(1, CONTENT, T0, 0, DOMAIN, not_before=T0 + 1, not_after=T0 + 2)
+    with pytest.raises(ValueError, match="not_after"):
+        authenticity_inputs(1, CONTENT, T0, 0, DOMAIN, not_before=T0, not_after=2**40)
+    assert authenticity_inputs(1, CONTENT, T0, 0, DOMAIN)["notBefore"] == T0
 
 
 @pytest.mark.parametrize("limb", ["contentHashHi", "contentHashLo"])
@@ -56,6 +91,8 @@ def test_commitment_depends_on_every_private_input():
     base = public_of("authenticity", sample_inputs("authenticity"))
     for name in ("timestamp", "salt"):
         inputs = sample_inputs("authenticity")
+        inputs["notAfter"] += 1  # room for timestamp + 1 (the window is a public signal: compared below)
+        base = public_of("authenticity", inputs)
         changed = public_of("authenticity", {**inputs, name: inputs[name] + 1})
         assert changed["timestampCommitment"] != base["timestampCommitment"]
         assert changed["creatorCommitment"] == base["creatorCommitment"]

@@ -209,6 +209,10 @@ class ChainGateway:
     def block_number(self) -> int:
         return int(self.w3.eth.block_number)
 
+    def block_timestamp(self) -> int:
+        """The latest block's timestamp (what the next block's ``block.timestamp`` is at least)."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
     def events(self, contract_name: str, event: str, receipt: dict[str, Any]) -> list[dict[str, Any]]:
         """The decoded ``event`` logs of ``contract_name`` in a receipt."""
         from web3.logs import DISCARD

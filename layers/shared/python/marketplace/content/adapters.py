@@ -290,7 +290,8 @@ class ProvedAuthenticity:
     """An authenticity proof as ContentRegistry takes it."""
 
     def __init__(self, public_signals: list[int], proof: list[int]) -> None:
-        self.public_signals = public_signals  # [creatorCommitment, timestampCommitment, hashHi, hashLo, domain]
+        # [creatorCommitment, timestampCommitment, hashHi, hashLo, notBefore, notAfter, domain]
+        self.public_signals = public_signals
         self.proof = proof  # [a0, a1, b00, b01, b10, b11, c0, c1]
 
     @property

@@ -16,7 +16,13 @@ produced, so compensation knows what to undo even when a step died half-way.
   ``contentId``; copy exactly that version into the content bucket under the CIDv0 (an upload
   written again meanwhile is not what gets stored).
 - ``prove``: creator secret ``HMAC-SHA256(identity key, checksummed creator) mod p``, a fresh
-  timestamp and salt, the authenticity proof bound to (chainId, ContentRegistry).
+  salt, the timestamp ``max(latest block time, clock − CLOCK_MARGIN_SECONDS)`` proven inside the
+  public window ``[timestamp, timestamp]``, the authenticity proof bound to (chainId,
+  ContentRegistry). The registry accepts the window only if it lies inside [block.timestamp −
+  REGISTRATION_MAX_SKEW (1 hour), block.timestamp]: a register step that lands more than an hour
+  after its proof reverts (``Registry__TimestampOutOfRange``) and the saga compensates. The proof
+  shows that the platform, which derives the secret, registered the content for this address; not
+  that the creator holds a secret of their own (circuits/README.md, "authenticity").
 - ``register``: ``ContentRegistry.registerContent`` from the relayer; a receipt with status 1 and
   a ``ContentRegistered`` event for our content id, else BLOCKCHAIN_ERROR. The signed
   transaction's hash and nonce are journaled (``registerTx``) before it is sent.
@@ -74,6 +80,11 @@ REGISTRY = "ContentRegistry"
 SETTLE_POLL_SECONDS = 1.0
 SETTLE_WAIT_CAP_SECONDS = 240  # compensation runs in the worker Lambda (300 s timeout)
 STEPS = ("hash", "claim", "copy", "store", "prove", "register", "cache")
+# The committed timestamp must not be after the registering block's time (ContentRegistry). The
+# chain's clock is the latest block's time, which an idle node (Hardhat automine) lets fall far
+# behind: the step takes the later of it and its own clock minus this margin, which absorbs a
+# platform clock running ahead of the chain's.
+CLOCK_MARGIN_SECONDS = 60
 # What an unexpected exception in a stage becomes (the spec's error flows 3 and 4): an error that
 # carries a supportId (logged with the traceback), built as ``cls(message, details)``
 STAGE_ERRORS: dict[str, type[SupportError]] = {
@@ -203,8 +214,19 @@ class RegistrationSteps:
         content_hash = bytes.fromhex(stored["contentHash"][2:])
         secret = creator_secret(self._identity_key(), state["creator"])
         dom = domain(self.chain_id, self.registry)
-        timestamp, salt = int(self._clock()), secrets.randbelow(P)
         try:
+            chain_time = int(self._chain().block_timestamp())
+        except MarketplaceError:
+            raise
+        except Exception as exc:  # the node: a chain failure, not a proving one
+            err = BlockchainError("Unable to read the chain's time", {"circuit": "authenticity"})
+            log.exception("latest block unavailable", extra={"supportId": err.support_id,
+                                                             "registrationId": state["registrationId"]})
+            raise err from exc
+        timestamp = max(chain_time, int(self._clock()) - CLOCK_MARGIN_SECONDS)
+        salt = secrets.randbelow(P)
+        try:
+            # the window defaults to [timestamp, timestamp] (authenticity_inputs)
             proof = self._prove(creator_secret=secret, content_hash=content_hash, timestamp=timestamp,
                                 salt=salt, domain=dom)
         except Exception as exc:
@@ -213,7 +235,7 @@ class RegistrationSteps:
                                                               "registrationId": state["registrationId"]})
             raise err from exc
         expected = [creator_commitment(secret), timestamp_commitment(timestamp, salt, content_hash),
-                    *split_256(content_hash), dom]
+                    *split_256(content_hash), timestamp, timestamp, dom]
         if list(proof.public_signals) != expected:
             raise ProofGenerationError("Unable to generate proof",
                                        {"circuit": "authenticity", "reason": "public signals mismatch"})
@@ -222,6 +244,7 @@ class RegistrationSteps:
                                   {"timestampOpening": {"timestamp": timestamp, "salt": str(salt)}})
         return {"creatorCommitment": str(proof.creator_commitment),
                 "timestampCommitment": str(proof.timestamp_commitment),
+                "notBefore": timestamp, "notAfter": timestamp,
                 "proof": [str(x) for x in proof.proof]}
 
     def register(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -243,7 +266,8 @@ class RegistrationSteps:
         receipt = chain.transact(
             REGISTRY, "registerContent", bytes.fromhex(stored["contentHash"][2:]),
             bytes.fromhex(stored["cidDigest"][2:]), state["creator"], int(proved["creatorCommitment"]),
-            ts_commitment, [int(x) for x in proved["proof"]], on_signed=journal_sent,
+            ts_commitment, int(proved["notBefore"]), int(proved["notAfter"]), [int(x) for x in proved["proof"]],
+            on_signed=journal_sent,
         )
         tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
         events = chain.events(REGISTRY, "ContentRegistered", receipt)

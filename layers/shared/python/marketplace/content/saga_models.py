@@ -55,6 +55,8 @@ class Copied(_Out):
 class Proved(_Out):
     creatorCommitment: str
     timestampCommitment: str
+    notBefore: int
+    notAfter: int
     proof: list[str]
 
 
