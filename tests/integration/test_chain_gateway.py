@@ -180,7 +180,8 @@ def test_reverts_are_decoded_by_custom_error_abi_and_nothing_is_sent(world, stac
     stack.send_as("deployer", registry.functions.pause())
     try:  # a project contract's error (OpenZeppelin Pausable's, through ContentRegistry's ABI)
         with pytest.raises(ContractRevert) as err:
-            gateway.transact("ContentRegistry", "registerContent", b"\x01" * 32, b"\x02" * 32, buyer, 1, 2, [0] * 8)
+            gateway.transact("ContentRegistry", "registerContent", b"\x01" * 32, b"\x02" * 32, buyer, 1, 2, 0, 0,
+                             [0] * 8)
         assert err.value.error == "EnforcedPause" and err.value.reason == "EnforcedPause()"
     finally:
         stack.send_as("deployer", registry.functions.unpause())
