@@ -32,10 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from marketplace.zk import load_circuit, prove, verify
+from marketplace.zk.folds import aggregate_outputs, prove_aggregate, verify_aggregate
 from marketplace.zk.inputs import (
     BatchRecord,
     LicenseBatches,
-    aggregate_inputs,
+    fold_chain,
     usage_batch_inputs,
 )
 from tests.support.zk_samples import DOMAIN, HOUR, T0, events, sample_inputs, usage_sample
@@ -58,7 +59,7 @@ def median_time(fn, runs: int) -> tuple[float, object]:
     return statistics.median(times), out
 
 
-def aggregate_1247_inputs() -> dict:
+def aggregate_1247_licenses() -> list[LicenseBatches]:
     """1,247 events as 20 batches (19 × 64 + 31) spread over 4 licenses, proven in order per
     license; each record is what the backend keeps after a real usage-batch proof's inputs."""
     counts = [64] * 19 + [31]
@@ -73,9 +74,9 @@ def aggregate_1247_inputs() -> dict:
             record = BatchRecord.from_usage_inputs(inputs)
             records.append(record)
             chain, index = record.next_chain(chain), index + count
-        licenses.append(LicenseBatches(records, 1_000_000 * (s + 1)))
+        licenses.append(LicenseBatches(records, 1_000_000 * (s + 1), fold_chain(records)))
     assert sum(r.count for lic in licenses for r in lic.records) == 1247
-    return aggregate_inputs(licenses, DOMAIN)
+    return licenses
 
 
 def bench_inputs(name: str) -> dict:
@@ -146,10 +147,11 @@ def main(argv: list[str] | None = None) -> int:
         node.stop()
 
     if "aggregate" in circuits:
-        inputs = aggregate_1247_inputs()
-        agg_s, result = median_time(lambda: prove("aggregate", inputs), runs)
-        out = dict(zip(load_circuit("aggregate").public_signal_names, result.public_signals))
-        assert out["totalUses"] == 1247 and verify("aggregate", result.proof, result.public_signals)
+        licenses = aggregate_1247_licenses()
+        agg_s, chunks = median_time(lambda: prove_aggregate(licenses, DOMAIN), runs)
+        assert aggregate_outputs(chunks).total_uses == 1247
+        assert verify_aggregate(chunks, chains=[lic.chain for lic in licenses],
+                                prices=[lic.price_per_use for lic in licenses], domain=DOMAIN)
         results["aggregate_1247_prove_s"] = round(agg_s, 3)
     else:
         results["aggregate_1247_prove_s"] = None

@@ -14,11 +14,13 @@ from marketplace.zk.inputs import (
     BatchRecord,
     LicenseBatches,
     UsageEvent,
-    aggregate_inputs,
+    aggregate_chunk_inputs,
     authenticity_inputs,
     call_hash,
-    compliance_inputs,
+    compliance_chunk_inputs,
     credential_inputs,
+    fold_chain,
+    plan_aggregate_chunks,
     usage_batch_inputs,
 )
 
@@ -79,9 +81,23 @@ COMPLIANCE_BATCHES = [(10, T0, T0 + HOUR), (64, T0 + HOUR, T0 + 2 * HOUR), (3, T
 COMPLIANCE_TERMS = {"max_uses": 100, "price_per_use": 2_500_000, "valid_from": T0, "valid_until": T0 + 24 * HOUR}
 
 
+SAMPLE_SALT = 0x5A17  # fixed, so that a sample's public signals (its stateOut) are reproducible
+
+
 def compliance_sample(**overrides) -> dict:
+    """One final ComplianceChunk over the sample license's three batches (a whole proof)."""
     terms = {**COMPLIANCE_TERMS, **overrides}
-    return compliance_inputs(records_sample(COMPLIANCE_BATCHES), domain=DOMAIN, **terms)
+    records = records_sample(COMPLIANCE_BATCHES)
+    inputs, _ = compliance_chunk_inputs(records, None, SAMPLE_SALT, final=True, chain=fold_chain(records),
+                                        domain=DOMAIN, **terms)
+    return inputs
+
+
+def aggregate_sample(licenses: list[LicenseBatches] | None = None) -> dict:
+    """The first AggregateChunk over `licenses` (default aggregate_licenses(): one final chunk)."""
+    plan = plan_aggregate_chunks(aggregate_licenses() if licenses is None else licenses)[0]
+    inputs, _ = aggregate_chunk_inputs(plan, None, SAMPLE_SALT, DOMAIN)
+    return inputs
 
 
 def aggregate_licenses() -> list[LicenseBatches]:
@@ -104,5 +120,5 @@ def sample_inputs(circuit: str) -> dict:
     if circuit == "compliance":
         return compliance_sample()
     if circuit == "aggregate":
-        return aggregate_inputs(aggregate_licenses(), DOMAIN)
+        return aggregate_sample()
     raise KeyError(circuit)
