@@ -109,8 +109,8 @@ def suppress(stack: MarketplaceStack) -> None:
 
     # --- WebSocket APIs -------------------------------------------------------------------------
     ws = stack.websockets
-    for (api_name, key), route in ws.routes.items():
-        _ack(route, "APIG4", WEBSOCKET_ROUTE.format(route=f"{api_name} {key}"))
+    for (api_name, key), ws_route in ws.routes.items():
+        _ack(ws_route, "APIG4", WEBSOCKET_ROUTE.format(route=f"{api_name} {key}"))
     for spec in FUNCTIONS:
         for api_name in spec.websockets:
             logical = stack.resolve(stack.get_logical_id(cast(CfnElement, ws.apis[api_name].node.default_child)))

@@ -34,12 +34,13 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from marketplace.resources import WebSocketApiSpec
+from websockets.typing import Subprotocol
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -220,11 +221,11 @@ class WebSocketGateway:
             self._pending[id(connection)] = (connection_id, client)
         return None
 
-    def _subprotocol(self, connection: Any, offered: list[str]) -> str | None:
+    def _subprotocol(self, connection: Any, offered: Sequence[Subprotocol]) -> Subprotocol | None:
         with self._lock:
             pending = self._pending.get(id(connection))
         chosen = pending[1].subprotocol if pending else None
-        return chosen if chosen in offered else None
+        return Subprotocol(chosen) if chosen is not None and chosen in offered else None
 
     async def _session(self, connection: Any) -> None:
         with self._lock:
