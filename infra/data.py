@@ -35,6 +35,8 @@ class Tables(Construct):
                     point_in_time_recovery_enabled=True),
                 encryption=ddb.TableEncryption.AWS_MANAGED,
                 time_to_live_attribute=spec.ttl,
+                # a stream for the function whose spec reads it (FunctionSpec.stream)
+                stream=ddb.StreamViewType(spec.stream) if spec.stream else None,
                 deletion_protection=config.is_production,
                 removal_policy=RemovalPolicy.RETAIN,
             )

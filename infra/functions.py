@@ -142,6 +142,12 @@ class Functions(Construct):
             if spec.consumes:  # the event source mapping (its consume permissions on that queue only)
                 fn.add_event_source(event_sources.SqsEventSource(
                     queues.by_name[spec.consumes], batch_size=spec.batch_size, report_batch_item_failures=True))
+            if spec.stream:  # a DynamoDB Streams mapping: new items only, retried from a failed record
+                fn.add_event_source(event_sources.DynamoEventSource(
+                    tables.by_name[spec.stream], starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                    batch_size=spec.batch_size, report_batch_item_failures=True,
+                    max_batching_window=Duration.seconds(1),
+                    filters=[lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.is_equal("INSERT")})]))
             self.by_name[spec.name] = fn
             self.roles[spec.name] = role
 

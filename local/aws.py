@@ -51,6 +51,8 @@ def _create_table(ddb, prefix: str, spec: resources.TableSpec) -> str:
         "AttributeDefinitions": [{"AttributeName": a, "AttributeType": attr_type(a)} for a in sorted(attrs)],
         "BillingMode": "PAY_PER_REQUEST",
     }
+    if spec.stream:  # moto keeps the stream's records; local.workers.StreamPoller reads them
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": spec.stream}
     if spec.indexes:
         kwargs["GlobalSecondaryIndexes"] = [
             {"IndexName": ix.name, "KeySchema": key_schema(ix.pk, ix.sk), "Projection": {"ProjectionType": "ALL"}}

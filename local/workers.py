@@ -8,6 +8,8 @@ Step Functions runs the state machines. Locally moto runs the state machines its
   (``Records``), deleting the messages it processed and leaving failed ones (whole batch on an
   exception, or those named in ``batchItemFailures``) to reappear after the visibility timeout,
   like an event source mapping with ``ReportBatchItemFailures``;
+- ``StreamPoller``: reads a table's DynamoDB stream (moto keeps its records) and invokes a function
+  with Lambda's stream event (INSERT records), retrying from a failed record;
 - ``Schedule``: invokes a function with an EventBridge "Scheduled Event" every N seconds.
 
 Later flows add their consumers to the registry::
@@ -186,6 +188,62 @@ class SqsPoller(_Loop):
         }
 
 
+class StreamPoller(_Loop):
+    """A DynamoDB Streams event source mapping: the stream of table ``table`` (a ``TableSpec.name``
+    with ``stream``) → function ``function``, INSERT records only (the mapping's filter in AWS), in
+    batches of ``batch_size`` per shard. A batch that raises is retried from its first record, one
+    that reports ``batchItemFailures`` from the failed record (``ReportBatchItemFailures``); the
+    records after a success are read next, like Lambda's poller."""
+
+    def __init__(self, ctx: WorkerContext, *, table: str, function: str, batch_size: int = 100,
+                 interval: float = 0.25, name: str | None = None) -> None:
+        import boto3
+
+        super().__init__()
+        self.name = name or f"stream-{table}-{function}"
+        self.interval = interval
+        self.function = ctx.functions[function]
+        self.batch_size = batch_size
+        self.region = ctx.region
+        ddb = boto3.client("dynamodb", endpoint_url=ctx.aws_endpoint, region_name=ctx.region)
+        self.streams = boto3.client("dynamodbstreams", endpoint_url=ctx.aws_endpoint, region_name=ctx.region)
+        self.stream_arn = ddb.describe_table(
+            TableName=resources.physical_name(ctx.prefix, table))["Table"]["LatestStreamArn"]
+        self.iterators: dict[str, str] = {}
+
+    def _iterator(self, shard: str, kind: str, sequence: str | None = None) -> str:
+        kwargs: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard, "ShardIteratorType": kind}
+        if sequence is not None:
+            kwargs["SequenceNumber"] = sequence
+        return self.streams.get_shard_iterator(**kwargs)["ShardIterator"]
+
+    def tick(self) -> None:
+        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        for shard in (s["ShardId"] for s in shards):
+            if shard not in self.iterators:
+                self.iterators[shard] = self._iterator(shard, "TRIM_HORIZON")
+            self._poll(shard)
+
+    def _poll(self, shard: str) -> None:
+        out = self.streams.get_records(ShardIterator=self.iterators[shard], Limit=self.batch_size)
+        records = out.get("Records", [])
+        inserts = [r for r in records if r.get("eventName") == "INSERT"]
+        retry_from: str | None = None
+        if inserts:
+            event = {"Records": [{**r, "eventSourceARN": self.stream_arn, "awsRegion": self.region} for r in inserts]}
+            try:
+                result = self.function(event, None)
+                failed = [f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])]
+                retry_from = min(failed, key=int) if failed else None
+            except Exception:
+                log.exception("%s: batch of %d failed; retried from its first record", self.name, len(inserts))
+                retry_from = inserts[0]["dynamodb"]["SequenceNumber"]
+        if retry_from is not None:
+            self.iterators[shard] = self._iterator(shard, "AT_SEQUENCE_NUMBER", retry_from)
+        elif out.get("NextShardIterator"):
+            self.iterators[shard] = out["NextShardIterator"]
+
+
 class Schedule(_Loop):
     """An EventBridge schedule (``rate(N seconds)``) invoking ``function``."""
 
@@ -266,3 +324,16 @@ USAGE_BATCHES_SECONDS = 15.0
 @register_worker("usage-batch-scheduler")
 def _usage_batches(ctx: WorkerContext) -> Worker:
     return Schedule(ctx, function="usage-batch-scheduler", every_seconds=USAGE_BATCHES_SECONDS)
+
+
+# Flow 7 (issue 11): the analytics aggregates' feeders: the usage table's stream (a DynamoDB Streams
+# event source mapping in AWS) and the analytics-events FIFO (the chain listener's second queue)
+@register_worker("analytics-usage")
+def _analytics_usage(ctx: WorkerContext) -> Worker:
+    spec = resources.by_name(resources.FUNCTIONS, "analytics-usage")
+    return StreamPoller(ctx, table=str(spec.stream), function="analytics-usage", batch_size=spec.batch_size)
+
+
+@register_worker("analytics-events")
+def _analytics_events(ctx: WorkerContext) -> Worker:
+    return SqsPoller(ctx, queue="analytics-events", function="analytics-events")

@@ -1,5 +1,6 @@
 """The chain listener, run on a schedule (``resources.FUNCTIONS``: ``chain-listener``): contract
-logs → ``ChainEvent`` messages on the ``chain-events`` FIFO (``marketplace.chain.listener``)."""
+logs → ``ChainEvent`` messages on the ``chain-events`` FIFO and the ``analytics-events`` FIFO
+(``marketplace.chain.listener``)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def listener():
     from marketplace.payments.adapters import queue_url
 
     cfg = config.load(config.ChainListenerConfig)
-    return ChainListener(get_chain(cfg), client("sqs"), queue_url(cfg.chain_events_queue))
+    return ChainListener(get_chain(cfg), client("sqs"),
+                         [queue_url(cfg.chain_events_queue), queue_url(cfg.analytics_events_queue)])
 
 
 def run(now: datetime) -> dict:

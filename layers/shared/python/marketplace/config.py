@@ -248,6 +248,7 @@ class _ChainReader(_EnvConfig):
 class ChainListenerConfig(_ChainReader):
     cursors_table: str = Field(alias="CHAIN_CURSORS_TABLE")
     chain_events_queue: str = Field(alias="CHAIN_EVENTS_QUEUE")
+    analytics_events_queue: str = Field(alias="ANALYTICS_EVENTS_QUEUE")  # the same events for analytics
     max_log_range: int = Field(2000, alias="CHAIN_MAX_LOG_RANGE", ge=1, le=100_000)
     confirmations: int = Field(3, alias="CHAIN_CONFIRMATIONS", ge=1, le=1000)
     reorg_depth: int = Field(12, alias="CHAIN_REORG_DEPTH", ge=1, le=1000)
@@ -293,6 +294,29 @@ class AnalyticsStreamConfig(_EnvConfig):
     jwt_secret_id: str = Field(alias="JWT_SECRET_ID")
 
 
+# -- Flow 7 (issue 11): the analytics aggregates' feeders and the dashboard API ---------------------
+
+
+class AnalyticsUsageConfig(LiveStreamPush):
+    """The usage table's stream consumer (``functions/analytics_usage``); pushes to the live stream."""
+
+    analytics_table: str = Field(alias="ANALYTICS_TABLE")
+    licenses_table: str = Field(alias="LICENSES_TABLE")  # a use's licensee and creator
+
+
+class AnalyticsEventsConfig(_ChainReader, LiveStreamPush):
+    """The ``analytics-events`` FIFO's consumer (``functions/analytics_events``); pushes to the live stream."""
+
+    analytics_table: str = Field(alias="ANALYTICS_TABLE")
+    content_table: str = Field(alias="CONTENT_TABLE")  # an event's creator (by contentId)
+    licenses_table: str = Field(alias="LICENSES_TABLE")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+
+
+class AnalyticsApiConfig(_EnvConfig):
+    analytics_table: str = Field(alias="ANALYTICS_TABLE")
+
+
 C = TypeVar("C", bound=_EnvConfig)
 
 
@@ -325,5 +349,8 @@ MODELS: dict[str, type[_EnvConfig]] = {
     "notifications-api": NotificationsApiConfig,
     "notifications": NotificationsConsumerConfig,
     "webhook-delivery": WebhookDeliveryConfig,
+    "analytics-usage": AnalyticsUsageConfig,
+    "analytics-events": AnalyticsEventsConfig,
+    "analytics-api": AnalyticsApiConfig,
     "analytics-stream": AnalyticsStreamConfig,
 }

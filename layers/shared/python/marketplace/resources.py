@@ -40,6 +40,9 @@ class TableSpec:
     ttl: str | None = "ttl"  # the attribute holding an expiry (epoch seconds) for cache-like items
     # attribute types of keys: everything is a string unless listed here as a number
     numeric: tuple[str, ...] = ()
+    # a DynamoDB stream of the table's changes (the new item), read by the function whose
+    # FunctionSpec.stream names the table (e.g. the usage table -> analytics)
+    stream: Literal["NEW_IMAGE"] | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,8 @@ class FunctionSpec:
     settings: tuple[str, ...] = ()  # SETTINGS this function reads (besides its resources' variables)
     schedule: str | None = None  # EventBridge schedule expression, e.g. "rate(1 minute)"
     consumes: str | None = None  # the QueueSpec whose messages trigger it (event source mapping)
+    # the TableSpec (with a stream) whose new items (INSERT records only) trigger it, in batches of batch_size
+    stream: str | None = None
     batch_size: int = 10  # messages per invocation when it consumes a queue
     # SES: "verify" (VerifyEmailIdentity, any address), "send" (SendRawEmail as EMAIL_FROM only);
     # both may read verification status
@@ -167,7 +172,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("licenses", "LICENSES_TABLE", pk="licenseId",
               indexes=(Index("byBuyer", "buyer"), Index("byContent", "contentId"))),
     TableSpec("apikeys", "API_KEYS_TABLE", pk="keyHash", indexes=(Index("byLicense", "licenseId"),)),
-    TableSpec("usage", "USAGE_TABLE", pk="licenseId", sk="seq", numeric=("seq",)),
+    TableSpec("usage", "USAGE_TABLE", pk="licenseId", sk="seq", numeric=("seq",), stream="NEW_IMAGE"),
     # Flow 4: the worker keys (usage signers) a licensee registered, ACTIVE | REVOKED, with the last
     # counter each was served and that access's signature (marketplace.usage.models.UsageSigner)
     TableSpec("usage-signers", "USAGE_SIGNERS_TABLE", pk="licenseId", sk="signer"),
@@ -197,6 +202,10 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("deliveries", "DELIVERIES_TABLE", pk="deliveryId",
               indexes=(Index("byWebhook", "webhookId", "createdAt"),)),
     TableSpec("creator-settings", "CREATOR_SETTINGS_TABLE", pk="creator"),
+    # Flow 7 (issue 11): per-content and per-creator counters in hour/day/month buckets, the markers of
+    # the changes applied, recent activity, active licenses, the dashboard's 5-minute cache
+    # (marketplace.analytics.adapters)
+    TableSpec("analytics", "ANALYTICS_TABLE", pk="pk", sk="sk"),
     # Flow 7's live stream: one item per open WebSocket connection (its creator, the content it
     # follows), expiring with API Gateway's 2 h connection limit (marketplace.streaming)
     TableSpec("ws-connections", "WS_CONNECTIONS_TABLE", pk="connectionId", indexes=(Index("byCreator", "creator"),)),
@@ -211,6 +220,8 @@ BUCKETS: tuple[BucketSpec, ...] = (
 
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("chain-events", "CHAIN_EVENTS_QUEUE", fifo=True),
+    # the same chain events for analytics (the listener sends each page to both FIFOs)
+    QueueSpec("analytics-events", "ANALYTICS_EVENTS_QUEUE", fifo=True),
     QueueSpec("notifications", "NOTIFICATIONS_QUEUE"),
     # one message per webhook delivery attempt (per-message delay = the retry backoff); a delivery
     # that exhausts its schedule is put on the DLQ by the delivery function (alarmed)
@@ -364,7 +375,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # Flow 4: the chain listener (contract logs -> the chain-events FIFO, marketplace.chain.listener),
     # the payments consumer (marketplace.payments.consumer), the payments API and refunds at expiry
     FunctionSpec("chain-listener", "chain_listener", memory=512, timeout=120, tables=("chain-cursors",),
-                 queues=("chain-events",), chain=True, schedule="rate(1 minute)",
+                 queues=("chain-events", "analytics-events"), chain=True, schedule="rate(1 minute)",
                  settings=("CHAIN_CONFIG", "CONTRACTS_ABI_DIR", "CHAIN_MAX_LOG_RANGE", "CHAIN_CONFIRMATIONS",
                            "CHAIN_REORG_DEPTH")),
     FunctionSpec("payments", "payments", memory=512, timeout=20, consumes="chain-events",
@@ -403,6 +414,20 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # itself (query ?token= or a "bearer.<jwt>" Sec-WebSocket-Protocol), subscribe to own content
     FunctionSpec("analytics-stream", "analytics_stream", memory=256, timeout=10,
                  tables=("ws-connections", "content"), secrets=("jwt-signing-key",)),
+)
+
+
+# Flow 7 (issue 11): the aggregates' feeders (the usage table's stream; the chain events' second FIFO)
+# and the creator's dashboard data (marketplace.analytics)
+FUNCTIONS += (
+    # both push what they applied to the dashboards following it (marketplace.analytics.live)
+    FunctionSpec("analytics-usage", "analytics_usage", memory=512, timeout=60, stream="usage", batch_size=100,
+                 tables=("analytics", "licenses", "ws-connections"), websockets=("analytics-stream",)),
+    FunctionSpec("analytics-events", "analytics_events", memory=512, timeout=30, consumes="analytics-events",
+                 tables=("analytics", "content", "licenses", "idempotency", "ws-connections"),
+                 websockets=("analytics-stream",), chain=True, settings=("CHAIN_CONFIG", "CONTRACTS_ABI_DIR")),
+    FunctionSpec("analytics-api", "analytics_api", routes=(Route("GET", "/creator/{address}/analytics", "jwt"),),
+                 tables=("analytics",)),
 )
 
 

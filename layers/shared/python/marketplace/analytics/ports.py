@@ -49,6 +49,10 @@ class AnalyticsStore(Protocol):
 
     def applied(self, event_id: str) -> bool: ...
 
+    def license(self, license_id: str) -> dict | None:
+        """A bought license as the purchase recorded it: creator, contentId, licensee, validUntil."""
+        ...
+
     def series(self, scope: str, granularity: Bucket, first: str, last: str) -> list[Counters]:
         """The buckets of ``scope`` (``creator#<address>`` or ``content#<contentId>``) of one
         granularity from ``first`` to ``last`` (bucket keys, inclusive), oldest first; buckets
@@ -67,7 +71,22 @@ class AnalyticsStore(Protocol):
         """Licenses of the creator's content bought, not revoked and not expired at ``now``."""
         ...
 
-    # the response cache (5 minutes, Flow 7 "Caching Strategy")
+    # the response cache (5 minutes, Flow 7 "Caching Strategy"); key "<creator>|<period>"
     def cached(self, key: str) -> dict | None: ...
 
     def cache(self, key: str, body: dict, ttl_seconds: int) -> None: ...
+
+
+class Directory(Protocol):
+    """Who a use or an event concerns: the content's creator, a license's licensee and creator
+    (the content and licenses tables; their fields never change, so adapters may cache them)."""
+
+    def creator_of(self, content_id: str) -> str | None: ...
+
+    def license_of(self, license_id: str) -> dict | None:
+        """``{"creator", "buyer", "contentId"}`` lowercase, or None if unknown."""
+        ...
+
+
+class BlockClock(Protocol):
+    def block_time(self, number: int) -> int: ...

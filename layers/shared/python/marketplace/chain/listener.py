@@ -1,4 +1,5 @@
-"""The chain listener (Flow 4): contract logs → ``ChainEvent`` messages on the ``chain-events`` FIFO.
+"""The chain listener (Flow 4): contract logs → ``ChainEvent`` messages on the ``chain-events`` FIFO
+(payments) and the same messages on ``analytics-events`` (Flow 7's aggregates): one sink per queue.
 
 Run on a schedule (``functions/chain_listener``: EventBridge every minute in AWS, every few seconds
 locally). An ``EventReader`` (cursor ``chain-listener`` in ``chain-cursors``) reads the
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,13 +135,17 @@ class ListenerReport:
 
 
 class ChainListener:
-    def __init__(self, gateway: Any, sqs: Any, queue_url: str, *, max_pages: int = 50,
+    def __init__(self, gateway: Any, sqs: Any, queue_url: str | Sequence[str], *, max_pages: int = 50,
                  cursor_name: str = CURSOR_NAME, start_block: int | None = None) -> None:
         contracts = list(LISTENED)
         self.decoder = EventDecoder({c: gateway.abi(c) for c in contracts},
                                     {c: gateway.deployment.address(c) for c in contracts})
         self.reader = gateway.reader(cursor_name, contracts, start_block=start_block, topics=[self.decoder.topics])
-        self.sink = SqsFifoSink(sqs, queue_url)
+        urls = [queue_url] if isinstance(queue_url, str) else list(queue_url)
+        # every page goes to each queue before the cursor moves (a failed send: the page is read and
+        # sent again to all; each queue's deduplication and its consumer's markers keep one effect)
+        self.sinks = [SqsFifoSink(sqs, url) for url in urls]
+        self.sink = self.sinks[0]
         self.max_pages = max_pages
 
     def run(self) -> ListenerReport:
@@ -150,6 +155,8 @@ class ChainListener:
             events = [e for e in (self.decoder.decode(raw) for raw in page.logs) if e is not None]
             events.sort(key=lambda e: (e.blockNumber, e.logIndex))
             report.sent += self.sink.send(events)
+            for other in self.sinks[1:]:
+                other.send(events)
             report.pages += 1
             if page.removed:
                 report.removed += len(page.removed)

@@ -1,0 +1,260 @@
+"""The analytics table in DynamoDB (``pk`` + ``sk``, both strings), on the low-level client.
+
+Items:
+
+| pk | sk | what |
+|---|---|---|
+| ``creator#<address>`` / ``content#<id>`` | ``h#…`` ``d#…`` ``m#…`` ``all`` | counters of a bucket (``models``); a creator's also the per-content split and ``licensees`` (string set) |
+| ``event#<id>`` | ``-`` | the marker of an applied change (uses: ttl 7 days, past the stream's 24 h; chain events: kept) |
+| ``activity#<creator>`` | ``<at:010d>#<event id>`` | a recent-activity entry (ttl 90 days) |
+| ``license#<licenseId>`` | ``-`` | creator, contentId, licensee, validUntil of a bought license |
+| ``active#<creator>`` | ``<validUntil:010d>#<licenseId>`` | a license not revoked (expired ones fall out of the query's range) |
+| ``cache#<creator>`` | ``<period>`` | a computed dashboard answer (``body``, ``generatedAt``; ttl) |
+
+``apply`` is one TransactWriteItems: the marker (conditional on its absence) with every counter
+update (``ADD``), the activity entry and the license items; a transaction conflict (two changes
+of one creator's bucket at once) is retried with jittered backoff, the marker keeps it one effect.
+Hour buckets expire after 35 days (a day's dashboard reads 48 hours), day and month buckets stay.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any
+
+from marketplace.adapters.aws import client, error_code
+from marketplace.adapters.dynamodb import from_ddb, to_ddb
+from marketplace.analytics.models import (
+    ALL,
+    SPLIT,
+    Bucket,
+    Change,
+    Counters,
+    bucket_key,
+    content_scope,
+    creator_scope,
+)
+
+HOUR_BUCKET_TTL = 35 * 24 * 3600
+USE_MARKER_TTL = 7 * 24 * 3600
+ACTIVITY_TTL = 90 * 24 * 3600
+MAX_ATTEMPTS = 8
+
+
+def bucket_updates(change: Change) -> list[tuple[str, str, dict[str, int], dict[str, int], str | None, int | None]]:
+    """(pk, sk, counters, split attributes, licensee, ttl) of every bucket item a change touches."""
+    deltas = {k: v for k, v in change.deltas.items() if v}
+    split = {SPLIT[k] + change.content_id: v for k, v in deltas.items() if k in SPLIT}
+    out = []
+    for scope, with_split in ((creator_scope(change.creator), True), (content_scope(change.content_id), False)):
+        for granularity in (Bucket.HOUR, Bucket.DAY, Bucket.MONTH, None):
+            sk = ALL if granularity is None else bucket_key(granularity, change.at)
+            ttl = change.at + HOUR_BUCKET_TTL if granularity is Bucket.HOUR else None
+            out.append((scope, sk, deltas, split if with_split else {}, change.licensee, ttl))
+    return out
+
+
+def marker_item(change: Change, now: int) -> dict[str, Any]:
+    item: dict[str, Any] = {"pk": f"event#{change.event_id}", "sk": "-", "kind": change.kind, "at": change.at,
+                            "appliedAt": now}
+    if change.kind == "usage":
+        item["ttl"] = now + USE_MARKER_TTL
+    return item
+
+
+def activity_item(change: Change) -> dict[str, Any] | None:
+    if change.activity is None:
+        return None
+    return {"pk": f"activity#{change.creator}", "sk": f"{change.at:010d}#{change.event_id}",
+            "entry": json.dumps(change.activity, separators=(",", ":")), "ttl": change.at + ACTIVITY_TTL}
+
+
+def active_key(creator: str, valid_until: int, license_id: str) -> dict[str, str]:
+    return {"pk": f"active#{creator}", "sk": f"{min(valid_until, 9_999_999_999):010d}#{license_id}"}
+
+
+class DynamoAnalyticsStore:
+    def __init__(self, table: str, *, clock=time.time) -> None:
+        self.table = table
+        self.clock = clock
+
+    @property
+    def _ddb(self):
+        return client("dynamodb")
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def _transaction(self, change: Change) -> list[dict[str, Any]]:
+        now = int(self.clock())
+        items: list[dict[str, Any]] = [{"Put": {
+            "TableName": self.table, "Item": to_ddb(marker_item(change, now)),
+            "ConditionExpression": "attribute_not_exists(pk)"}}]
+        for pk, sk, deltas, split, licensee, ttl in bucket_updates(change):
+            names: dict[str, str] = {}
+            values: dict[str, Any] = {}
+            adds, sets = [], []
+            for i, (attr, value) in enumerate(list(deltas.items()) + list(split.items())):
+                names[f"#a{i}"] = attr
+                values[f":a{i}"] = value
+                adds.append(f"#a{i} :a{i}")
+            if licensee and deltas.get("uses") and pk.startswith("creator#"):
+                names["#l"] = "licensees"
+                values[":l"] = {licensee}
+                adds.append("#l :l")
+            if ttl is not None:
+                names["#t"] = "ttl"
+                values[":t"] = ttl
+                sets.append("#t = if_not_exists(#t, :t)")
+            if not adds and not sets:
+                continue
+            expression = " ".join(part for part in (
+                ("ADD " + ", ".join(adds)) if adds else "", ("SET " + ", ".join(sets)) if sets else "") if part)
+            items.append({"Update": {"TableName": self.table, "Key": to_ddb({"pk": pk, "sk": sk}),
+                                     "UpdateExpression": expression, "ExpressionAttributeNames": names,
+                                     "ExpressionAttributeValues": to_ddb(values)}})
+        activity = activity_item(change)
+        if activity is not None:
+            items.append({"Put": {"TableName": self.table, "Item": to_ddb(activity)}})
+        if change.kind == "purchase" and change.license_id:
+            valid_until = int(change.valid_until or 0)
+            items.append({"Put": {"TableName": self.table, "Item": to_ddb({
+                "pk": f"license#{change.license_id}", "sk": "-", "creator": change.creator,
+                "contentId": change.content_id, "licensee": change.licensee, "validUntil": valid_until})}})
+            items.append({"Put": {"TableName": self.table, "Item": to_ddb({
+                **active_key(change.creator, valid_until, change.license_id), "contentId": change.content_id})}})
+        if change.kind == "revocation" and change.license_id and change.valid_until is not None:
+            items.append({"Delete": {"TableName": self.table,
+                                     "Key": to_ddb(active_key(change.creator, change.valid_until, change.license_id))}})
+        return items
+
+    def apply(self, change: Change) -> bool:
+        items = self._transaction(change)
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                self._ddb.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+                return True
+            except Exception as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code") for r in getattr(exc, "response", {}).get("CancellationReasons", [])]
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    return False  # the marker exists: applied before
+                if attempt == MAX_ATTEMPTS - 1 or not any(r in ("TransactionConflict", "ThrottlingError")
+                                                          for r in reasons):
+                    raise
+                time.sleep(random.uniform(0, 0.02 * 2 ** attempt))
+        return False  # unreachable
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def applied(self, event_id: str) -> bool:
+        return "Item" in self._ddb.get_item(TableName=self.table, Key=to_ddb({"pk": f"event#{event_id}", "sk": "-"}),
+                                            ConsistentRead=True)
+
+    def license(self, license_id: str) -> dict[str, Any] | None:
+        item = self._ddb.get_item(TableName=self.table, Key=to_ddb({"pk": f"license#{license_id}", "sk": "-"}),
+                                  ConsistentRead=True).get("Item")
+        return from_ddb(item) if item else None
+
+    def _query(self, **kwargs) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        while True:
+            page = self._ddb.query(TableName=self.table, **kwargs)
+            out += [from_ddb(i) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page or ("Limit" in kwargs and len(out) >= kwargs["Limit"]):
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def series(self, scope: str, granularity: Bucket, first: str, last: str) -> list[Counters]:
+        del granularity  # the keys carry it
+        items = self._query(KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
+                            ExpressionAttributeValues=to_ddb({":p": scope, ":a": first, ":b": last}))
+        return [Counters.from_item(i) for i in items]
+
+    def totals(self, scope: str) -> Counters | None:
+        item = self._ddb.get_item(TableName=self.table, Key=to_ddb({"pk": scope, "sk": ALL})).get("Item")
+        return Counters.from_item(from_ddb(item)) if item else None
+
+    def recent(self, creator: str, limit: int) -> list[dict]:
+        items = self._query(KeyConditionExpression="pk = :p", ScanIndexForward=False, Limit=limit,
+                            ExpressionAttributeValues=to_ddb({":p": f"activity#{creator.lower()}"}))
+        return [json.loads(i["entry"]) for i in items[:limit]]
+
+    def active_licenses(self, creator: str, now: int) -> int:
+        kwargs: dict[str, Any] = {"TableName": self.table, "Select": "COUNT",
+                                  "KeyConditionExpression": "pk = :p AND sk > :n",
+                                  "ExpressionAttributeValues": to_ddb({":p": f"active#{creator.lower()}",
+                                                                       ":n": f"{now:010d}~"})}
+        count = 0
+        while True:
+            page = self._ddb.query(**kwargs)
+            count += int(page.get("Count", 0))
+            if "LastEvaluatedKey" not in page:
+                return count
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # -- the response cache ----------------------------------------------------------------------
+
+    def cached(self, key: str) -> dict | None:
+        creator, period = key.split("|", 1)
+        item = self._ddb.get_item(TableName=self.table,
+                                  Key=to_ddb({"pk": f"cache#{creator}", "sk": period})).get("Item")
+        return json.loads(from_ddb(item)["body"]) if item else None
+
+    def cache(self, key: str, body: dict, ttl_seconds: int) -> None:
+        creator, period = key.split("|", 1)
+        self._ddb.put_item(TableName=self.table, Item=to_ddb({
+            "pk": f"cache#{creator}", "sk": period, "body": json.dumps(body, separators=(",", ":")),
+            "ttl": int(self.clock()) + ttl_seconds}))
+
+
+class DynamoDirectory:
+    """``Directory`` over the licenses table (creator, buyer, contentId of a license the API sold),
+    then the analytics table's own license items (licenses bought on chain directly), and the
+    content table (a content's creator). These fields never change: each answer is kept for the
+    container's life."""
+
+    def __init__(self, *, licenses_table: str, content_table: str | None = None,
+                 analytics: DynamoAnalyticsStore | None = None) -> None:
+        self.licenses_table = licenses_table
+        self.content_table = content_table
+        self.analytics = analytics
+        self._licenses: dict[str, dict[str, Any]] = {}
+        self._creators: dict[str, str] = {}
+
+    @property
+    def _ddb(self):
+        return client("dynamodb")
+
+    def license_of(self, license_id: str) -> dict[str, Any] | None:
+        if license_id in self._licenses:
+            return self._licenses[license_id]
+        item = self._ddb.get_item(TableName=self.licenses_table, Key=to_ddb({"licenseId": license_id}),
+                                  ProjectionExpression="creator, buyer, contentId").get("Item")
+        found: dict[str, Any] | None = None
+        if item:
+            plain = from_ddb(item)
+            if plain.get("creator") and plain.get("buyer"):
+                found = {"creator": plain["creator"].lower(), "buyer": plain["buyer"].lower(),
+                         "contentId": str(plain.get("contentId", "")).lower()}
+        if found is None and self.analytics is not None:
+            known = self.analytics.license(license_id)
+            if known:
+                found = {"creator": known["creator"], "buyer": known.get("licensee"), "contentId": known["contentId"]}
+        if found is not None:
+            self._licenses[license_id] = found
+        return found
+
+    def creator_of(self, content_id: str) -> str | None:
+        if content_id in self._creators:
+            return self._creators[content_id]
+        if self.content_table is None:
+            return None
+        item = self._ddb.get_item(TableName=self.content_table, Key=to_ddb({"contentId": content_id}),
+                                  ProjectionExpression="creator").get("Item")
+        creator = str(from_ddb(item).get("creator") or "").lower() if item else ""
+        if creator:
+            self._creators[content_id] = creator
+        return creator or None
