@@ -276,6 +276,25 @@ class RefundsConfig(_ChainSender):
     payments_table: str = Field(alias="PAYMENTS_TABLE")
 
 
+# -- Flows 5-6: proofs ---------------------------------------------------------------------------------
+
+
+class ProofsWorkerConfig(_ChainSender, _PublicUrl):
+    proofs_table: str = Field(alias="PROOFS_TABLE")
+    batches_table: str = Field(alias="BATCHES_TABLE")
+    licenses_table: str = Field(alias="LICENSES_TABLE")
+    usage_table: str = Field(alias="USAGE_TABLE")  # served uses (counted, never shown one by one)
+    content_table: str = Field(alias="CONTENT_TABLE")
+    reports_bucket: str = Field(alias="REPORTS_BUCKET")
+    # ~1 s per chunk on 2 cores (bench/results/proofs.json): 8 leave room in API Gateway's 29 s
+    sync_max_chunks: int = Field(8, alias="PROOF_SYNC_MAX_CHUNKS", ge=0, le=20)
+    report_url_ttl_seconds: int = Field(3600, alias="REPORT_URL_TTL_SECONDS", gt=0, le=7 * 24 * 3600)
+
+
+class ProofsApiConfig(ProofsWorkerConfig):
+    proof_jobs_arn: str = Field(alias="PROOF_JOBS_ARN")
+
+
 # -- Flow 7: the live stream and the dashboard ------------------------------------------------------
 
 
@@ -346,6 +365,8 @@ MODELS: dict[str, type[_EnvConfig]] = {
     "refunds": RefundsConfig,
     "usage-batch-worker": UsageBatchWorkerConfig,
     "usage-batch-scheduler": UsageBatchSchedulerConfig,
+    "proofs-api": ProofsApiConfig,
+    "proofs-worker": ProofsWorkerConfig,
     "notifications-api": NotificationsApiConfig,
     "notifications": NotificationsConsumerConfig,
     "webhook-delivery": WebhookDeliveryConfig,

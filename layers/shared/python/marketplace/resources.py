@@ -178,6 +178,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("usage-signers", "USAGE_SIGNERS_TABLE", pk="licenseId", sk="signer"),
     # one record per proven usage batch (digest, count, window): compliance and aggregate proofs open them
     TableSpec("batches", "BATCHES_TABLE", pk="licenseId", sk="startIndex", numeric=("startIndex",)),
+    # Flows 5-6: cached compliance reports and verification results, recorded proofs, proof jobs
+    TableSpec("proofs", "PROOFS_TABLE", pk="pk"),
     TableSpec("ratelimits", "RATE_LIMITS_TABLE", pk="pk"),
     # Flow 2: a pending credential secret per quote (quoteId = its commitment), until purchase or ttl
     TableSpec("quotes", "QUOTES_TABLE", pk="quoteId"),
@@ -249,6 +251,9 @@ STATE_MACHINES: tuple[StateMachineSpec, ...] = (
     # Flow 4: per license with pending uses, prove a usage batch and log it with the buyer's signatures
     StateMachineSpec("usage-batches", "USAGE_BATCHES_ARN", "usage-batches.asl.json",
                      functions={"UsageBatchWorkerArn": "usage-batch-worker"}),
+    # Flows 5-6: a compliance or aggregate proof too long for one API call (202 + its job)
+    StateMachineSpec("proof-jobs", "PROOF_JOBS_ARN", "proof-jobs.asl.json",
+                     functions={"ProofsWorkerArn": "proofs-worker"}),
 )
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -289,6 +294,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("USAGE_GAP_SECONDS", "after how long a missing usage seq (a use claimed, never recorded) is "
                 "skipped as a gap by the batch prover"),
     SettingSpec("USAGE_BATCH_LICENSES", "most licenses one usage-batches run proves a batch for"),
+    # Flows 5-6 (proofs)
+    SettingSpec("PROOF_SYNC_MAX_CHUNKS", "most chunk proofs an API call proves itself; more become a job (202)"),
+    SettingSpec("REPORT_URL_TTL_SECONDS", "lifetime of a compliance report's presigned download link"),
     # notifications (issue 9)
     SettingSpec("WEBHOOKS_ALLOW_LOOPBACK", "local only: webhooks may use http and loopback addresses "
                 "(never private, link-local or metadata ones)"),
@@ -309,6 +317,10 @@ WEBSOCKET_APIS: tuple[WebSocketApiSpec, ...] = (
 CHAIN_SENDER_TABLES: tuple[str, ...] = ("chain-nonces", "chain-txs")
 CHAIN_SENDER_SETTINGS: tuple[str, ...] = ("CHAIN_CONFIG", "CONTRACTS_ABI_DIR", "TX_TIMEOUT_SECONDS",
                                           "CHAIN_MAX_LOG_RANGE")
+
+# What the proofs functions (Flows 5-6) read besides the chain sender's
+PROOF_TABLES: tuple[str, ...] = ("proofs", "batches", "licenses", "usage", "content")
+PROOF_SETTINGS: tuple[str, ...] = ("PUBLIC_BASE_URL", "PROOF_SYNC_MAX_CHUNKS", "REPORT_URL_TTL_SECONDS")
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("auth", "auth", routes=(Route("POST", "/auth/nonce"), Route("POST", "/auth/login")),
@@ -410,6 +422,20 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                  tables=("webhooks", "deliveries", "idempotency"), queues=("webhook-deliveries",),
                  secrets=("webhook-key",),
                  settings=("WEBHOOKS_ALLOW_LOOPBACK", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_TIMEOUT_SECONDS")),
+    # Flows 5-6: compliance reports, aggregate proofs, public verification (marketplace.proofs)
+    FunctionSpec("proofs-api", "proofs_api",
+                 routes=(Route("POST", "/compliance/verify", "jwt"),
+                         Route("POST", "/creator/proof/generate", "jwt"),
+                         Route("GET", "/proof/jobs/{jobId}", "jwt"),
+                         Route("GET", "/verify/proof/{proofId}"),
+                         Route("GET", "/verify/proof/{proofId}/files/{name}"),
+                         Route("GET", "/verify/{proofId}")),
+                 memory=3008, timeout=29, tables=PROOF_TABLES + CHAIN_SENDER_TABLES, buckets=("reports",),
+                 keys=("relayer-key",), chain=True, prover=True, state_machines=("proof-jobs",),
+                 settings=CHAIN_SENDER_SETTINGS + PROOF_SETTINGS),
+    FunctionSpec("proofs-worker", "proofs_worker", memory=3008, timeout=900,
+                 tables=PROOF_TABLES + CHAIN_SENDER_TABLES, buckets=("reports",), keys=("relayer-key",), chain=True,
+                 prover=True, settings=CHAIN_SENDER_SETTINGS + PROOF_SETTINGS),
     # Flow 7's live stream (WEBSOCKET_APIS "analytics-stream"): $connect checks the session JWT
     # itself (query ?token= or a "bearer.<jwt>" Sec-WebSocket-Protocol), subscribe to own content
     FunctionSpec("analytics-stream", "analytics_stream", memory=256, timeout=10,
