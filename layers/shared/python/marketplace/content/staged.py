@@ -79,7 +79,7 @@ class ResumableSha256:
     ``update``/``digest`` interface that ``ipfs.CidBuilder`` uses."""
 
     def __init__(self, state: bytes | None = None) -> None:
-        from rehashes import PySha256
+        from rehashes import PySha256  # type: ignore[import-untyped]  # no stubs (a Rust extension)
 
         self._h = PySha256() if state is None else PySha256.deserialize(state)
 
