@@ -26,6 +26,25 @@ class AccessGrantView(BaseModel):
     usesRemaining: Annotated[int, Field(title='Usesremaining')]
 
 
+class Type(StrEnum):
+    license_purchased = 'license.purchased'
+    license_revoked = 'license.revoked'
+    usage_proven = 'usage.proven'
+    payment_released = 'payment.released'
+
+
+class Activity(BaseModel):
+    at: Annotated[str, Field(title='At')]
+    contentId: Annotated[str, Field(title='Contentid')]
+    delta: Annotated[dict[str, int], Field(title='Delta')]
+    """
+    what the event added, e.g. {"revenue": 500, "payments": 1}
+    """
+    licenseId: Annotated[str | None, Field(title='Licenseid')] = None
+    txHash: Annotated[str | None, Field(title='Txhash')] = None
+    type: Annotated[Type, Field(title='Type')]
+
+
 class Trigger(StrEnum):
     scheduled = 'scheduled'
     replay = 'replay'
@@ -43,6 +62,24 @@ class AttemptView(BaseModel):
     trigger: Annotated[Trigger, Field(title='Trigger')]
 
 
+class Name(StrEnum):
+    usage_limit = 'usage_limit'
+    validity = 'validity'
+    payment = 'payment'
+
+
+class CheckView(BaseModel):
+    detail: Annotated[str, Field(title='Detail')]
+    figures: Annotated[dict[str, int], Field(title='Figures')]
+    name: Annotated[Name, Field(title='Name')]
+    passed: Annotated[bool, Field(title='Passed')]
+    sources: Annotated[list[str], Field(title='Sources')]
+    """
+    what the check rests on: proof, chain or platform records
+    """
+    title: Annotated[str, Field(title='Title')]
+
+
 class CompletedPart(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -52,6 +89,32 @@ class CompletedPart(BaseModel):
     the ETag S3 answered to the part's PUT
     """
     partNumber: Annotated[int, Field(ge=1, le=1000, title='Partnumber')]
+
+
+class ComplianceReportView(BaseModel):
+    cached: Annotated[bool, Field(title='Cached')]
+    """
+    the report of the same license, period and chain state was returned
+    """
+    checks: Annotated[list[CheckView], Field(title='Checks')]
+    compliant: Annotated[bool, Field(title='Compliant')]
+    contentId: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Contentid')]
+    licenseId: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Licenseid')]
+    period: Annotated[dict[str, str], Field(title='Period')]
+    proofId: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Proofid')]
+    reportCid: Annotated[str, Field(title='Reportcid')]
+    """
+    the PDF's content address (CIDv1, as `ipfs add --cid-version 1`)
+    """
+    reportId: Annotated[str, Field(title='Reportid')]
+    reportUrl: Annotated[str, Field(title='Reporturl')]
+    """
+    presigned download link of the PDF report
+    """
+    totals: Annotated[dict[str, int], Field(title='Totals')]
+    txHash: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')]
+    verificationUrl: Annotated[str, Field(title='Verificationurl')]
+    violations: Annotated[list[str], Field(title='Violations')]
 
 
 class ContentEarnings(BaseModel):
@@ -75,6 +138,16 @@ class ContentEarnings(BaseModel):
     """
 
 
+class ContentId(RootModel[str]):
+    root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Contentid')]
+
+
+class ContentRef(BaseModel):
+    contentId: Annotated[ContentId | None, Field(title='Contentid')] = None
+    creator: Annotated[str | None, Field(title='Creator')] = None
+    title: Annotated[str | None, Field(title='Title')] = None
+
+
 class ContentView(BaseModel):
     blockNumber: Annotated[int, Field(title='Blocknumber')]
     cidV1: Annotated[str, Field(title='Cidv1')]
@@ -90,6 +163,23 @@ class ContentView(BaseModel):
     title: Annotated[str, Field(title='Title')]
     txHash: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')]
     verificationUrl: Annotated[str, Field(title='Verificationurl')]
+
+
+class Granularity(StrEnum):
+    """
+    bucket size of the series: day → hours, week and month → days, year → months
+    """
+
+    hour = 'hour'
+    day = 'day'
+    month = 'month'
+
+
+class Period1(StrEnum):
+    day = 'day'
+    week = 'week'
+    month = 'month'
+    year = 'year'
 
 
 class State(StrEnum):
@@ -180,6 +270,88 @@ class ErrorBody(BaseModel):
     message: Annotated[str, Field(title='Message')]
     retryAfter: Annotated[int | None, Field(title='Retryafter')] = None
     supportId: Annotated[str | None, Field(title='Supportid')] = None
+
+
+class Figures(BaseModel):
+    payments: Annotated[int, Field(title='Payments')]
+    """
+    batches paid
+    """
+    provenUses: Annotated[int, Field(title='Provenuses')]
+    """
+    uses logged on chain in proven batches (UsageLogged counts)
+    """
+    purchases: Annotated[int, Field(title='Purchases')]
+    """
+    licenses bought
+    """
+    revenue: Annotated[int, Field(title='Revenue')]
+    """
+    the creator's share paid (PaymentReleased.creatorAmount), base units
+    """
+    revocations: Annotated[int, Field(title='Revocations')]
+    """
+    licenses revoked
+    """
+    sales: Annotated[int, Field(title='Sales')]
+    """
+    deposits of the licenses bought, base units
+    """
+    uses: Annotated[int, Field(title='Uses')]
+    """
+    uses served (each access the platform granted)
+    """
+
+
+class Claim(StrEnum):
+    totalUses = 'totalUses'
+    totalRevenue = 'totalRevenue'
+    uniqueLicensees = 'uniqueLicensees'
+    dateRange = 'dateRange'
+
+
+class GenerateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    claims: Annotated[
+        list[Claim] | None, Field(max_length=4, min_length=1, title='Claims')
+    ] = None
+    """
+    the aggregates to show in the answer and on the verification page. The proof commits to all of them (its public signals on chain); claims choose what is presented, not what is proven
+    """
+    contentId: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Contentid')]
+    proofType: Annotated[Literal['aggregate_usage'], Field(title='Prooftype')] = (
+        'aggregate_usage'
+    )
+    """
+    aggregate_usage: total uses, revenue, licensees with uses and date range over every proven batch of every license of the content
+    """
+
+
+class Kind(StrEnum):
+    compliance = 'compliance'
+    aggregate = 'aggregate'
+
+
+class State1(StrEnum):
+    QUEUED = 'QUEUED'
+    RUNNING = 'RUNNING'
+    SUCCEEDED = 'SUCCEEDED'
+    FAILED = 'FAILED'
+
+
+class JobView(BaseModel):
+    chunksProven: Annotated[int, Field(title='Chunksproven')]
+    chunksTotal: Annotated[int, Field(title='Chunkstotal')]
+    createdAt: Annotated[str, Field(title='Createdat')]
+    error: Annotated[dict[str, Any] | None, Field(title='Error')] = None
+    jobId: Annotated[str, Field(title='Jobid')]
+    kind: Annotated[Kind, Field(title='Kind')]
+    location: Annotated[str, Field(title='Location')]
+    result: Annotated[dict[str, Any] | None, Field(title='Result')] = None
+    stage: Annotated[str, Field(title='Stage')]
+    state: Annotated[State1, Field(title='State')]
 
 
 class KeysRevokedView(BaseModel):
@@ -370,6 +542,46 @@ class PaymentView(BaseModel):
     withdrawnAt: Annotated[str | None, Field(title='Withdrawnat')] = None
 
 
+class From(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            pattern='^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2})?(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})?)?$',
+            title='From',
+        ),
+    ]
+    """
+    ISO 8601 date or time (UTC if no zone); default: the license's validFrom
+    """
+
+
+class To(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            pattern='^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2})?(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})?)?$',
+            title='To',
+        ),
+    ]
+    """
+    ISO 8601 date or time; default: now (or validUntil)
+    """
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    from_: Annotated[From | None, Field(alias='from', title='From')] = None
+    """
+    ISO 8601 date or time (UTC if no zone); default: the license's validFrom
+    """
+    to: Annotated[To | None, Field(title='To')] = None
+    """
+    ISO 8601 date or time; default: now (or validUntil)
+    """
+
+
 class Value(RootModel[int]):
     root: Annotated[int, Field(ge=0, title='Value')]
     """
@@ -401,11 +613,41 @@ class PermitPayment(BaseModel):
     """
 
 
+class PublicProofView(BaseModel):
+    blockNumber: Annotated[int, Field(title='Blocknumber')]
+    cached: Annotated[bool, Field(title='Cached')]
+    chunks: Annotated[int, Field(title='Chunks')]
+    claims: Annotated[list[str], Field(title='Claims')]
+    confirmations: Annotated[int, Field(title='Confirmations')]
+    content: ContentRef
+    files: Annotated[dict[str, str], Field(title='Files')]
+    howToVerify: Annotated[list[str], Field(title='Howtoverify')]
+    kind: Annotated[Kind, Field(title='Kind')]
+    outputs: Annotated[dict[str, int], Field(title='Outputs')]
+    proofId: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Proofid')]
+    recordedAt: Annotated[str, Field(title='Recordedat')]
+    subject: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Subject')]
+    """
+    the licenseId (compliance) or contentId (aggregate)
+    """
+    txHash: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')]
+    verificationUrl: Annotated[str, Field(title='Verificationurl')]
+    verified: Annotated[bool, Field(title='Verified')]
+    """
+    every chunk proof verified (py_ecc) against the chain state it was recorded with, and the chunks link
+    """
+
+
 class QuoteId(RootModel[str]):
     root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Quoteid')]
     """
     from POST /license/quote: required with payment.permit; with payment.txHash unless the transaction records the quote's commitment
     """
+
+
+class QrLinks(BaseModel):
+    png: Annotated[str, Field(title='Png')]
+    svg: Annotated[str, Field(title='Svg')]
 
 
 class QuoteRequest(BaseModel):
@@ -564,6 +806,41 @@ class SecretRotated(BaseModel):
     previousSecretExpiresAt: Annotated[str, Field(title='Previoussecretexpiresat')]
     secret: Annotated[str, Field(title='Secret')]
     webhookId: Annotated[str, Field(title='Webhookid')]
+
+
+class SeriesPoint(BaseModel):
+    payments: Annotated[int, Field(title='Payments')]
+    """
+    batches paid
+    """
+    provenUses: Annotated[int, Field(title='Provenuses')]
+    """
+    uses logged on chain in proven batches (UsageLogged counts)
+    """
+    purchases: Annotated[int, Field(title='Purchases')]
+    """
+    licenses bought
+    """
+    revenue: Annotated[int, Field(title='Revenue')]
+    """
+    the creator's share paid (PaymentReleased.creatorAmount), base units
+    """
+    revocations: Annotated[int, Field(title='Revocations')]
+    """
+    licenses revoked
+    """
+    sales: Annotated[int, Field(title='Sales')]
+    """
+    deposits of the licenses bought, base units
+    """
+    start: Annotated[str, Field(title='Start')]
+    """
+    the bucket's first second (RFC 3339 UTC)
+    """
+    uses: Annotated[int, Field(title='Uses')]
+    """
+    uses served (each access the platform granted)
+    """
 
 
 class SignerRequest1(BaseModel):
@@ -739,6 +1016,45 @@ class SignerView(BaseModel):
     txHash: Annotated[str | None, Field(title='Txhash')] = None
 
 
+class Summary(BaseModel):
+    activeLicenses: Annotated[int, Field(title='Activelicenses')]
+    """
+    licenses of the creator's content bought, not revoked, not expired now
+    """
+    licenseesWithUses: Annotated[int, Field(title='Licenseeswithuses')]
+    """
+    distinct licensees with at least one use served in the period
+    """
+    payments: Annotated[int, Field(title='Payments')]
+    """
+    batches paid
+    """
+    provenUses: Annotated[int, Field(title='Provenuses')]
+    """
+    uses logged on chain in proven batches (UsageLogged counts)
+    """
+    purchases: Annotated[int, Field(title='Purchases')]
+    """
+    licenses bought
+    """
+    revenue: Annotated[int, Field(title='Revenue')]
+    """
+    the creator's share paid (PaymentReleased.creatorAmount), base units
+    """
+    revocations: Annotated[int, Field(title='Revocations')]
+    """
+    licenses revoked
+    """
+    sales: Annotated[int, Field(title='Sales')]
+    """
+    deposits of the licenses bought, base units
+    """
+    uses: Annotated[int, Field(title='Uses')]
+    """
+    uses served (each access the platform granted)
+    """
+
+
 class TermsCreated(BaseModel):
     """
     Terms just created on chain (201).
@@ -778,7 +1094,7 @@ class TxHash8(RootModel[str]):
     root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')]
 
 
-class Type(StrEnum):
+class Type1(StrEnum):
     per_use = 'per_use'
     subscription = 'subscription'
     research = 'research'
@@ -806,7 +1122,7 @@ class TermsRequest2(BaseModel):
     """
     signature: Annotated[Signature6 | None, Field(title='Signature')] = None
     txHash: Annotated[TxHash8 | None, Field(title='Txhash')] = None
-    type: Annotated[Type | None, Field(title='Type')] = 'per_use'
+    type: Annotated[Type1 | None, Field(title='Type')] = 'per_use'
 
 
 class TermsRequest3(TermsRequest1, TermsRequest2):
@@ -830,7 +1146,7 @@ class TermsRequest3(TermsRequest1, TermsRequest2):
     """
     signature: Annotated[Signature6 | None, Field(title='Signature')] = None
     txHash: Annotated[TxHash8 | None, Field(title='Txhash')] = None
-    type: Annotated[Type | None, Field(title='Type')] = 'per_use'
+    type: Annotated[Type1 | None, Field(title='Type')] = 'per_use'
 
 
 class TermsRequest(RootModel[TermsRequest3]):
@@ -851,6 +1167,36 @@ class TermsView(BaseModel):
     termsId: Annotated[str, Field(title='Termsid')]
     txHash: Annotated[str | None, Field(title='Txhash')] = None
     type: Annotated[str, Field(title='Type')]
+
+
+class TopContent(BaseModel):
+    contentId: Annotated[str, Field(title='Contentid')]
+    provenUses: Annotated[int, Field(title='Provenuses')]
+    revenue: Annotated[int, Field(title='Revenue')]
+    uses: Annotated[int, Field(title='Uses')]
+
+
+class Trend(BaseModel):
+    change: Annotated[int, Field(title='Change')]
+    """
+    current − previous
+    """
+    changePct: Annotated[float | None, Field(title='Changepct')]
+    """
+    (current − previous) / previous × 100, rounded half-up to one decimal (892 → 1,247: 39.8); null when previous is 0 (no base to compare)
+    """
+    current: Annotated[int, Field(title='Current')]
+    previous: Annotated[int, Field(title='Previous')]
+    """
+    the same figure over the period just before (same number of buckets)
+    """
+
+
+class Trends(BaseModel):
+    provenUses: Trend
+    purchases: Trend
+    revenue: Trend
+    uses: Trend
 
 
 class TypedDataChallenge(BaseModel):
@@ -1068,6 +1414,68 @@ class CompleteUploadRequest(BaseModel):
     """
 
 
+class ComplianceRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    licenseId: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Licenseid')]
+    period: Period | None = None
+    """
+    the reporting period: the report lists the proven uses whose batch windows overlap it; the checks and the proof cover every proven batch of the license (a proof opens the license's whole chain)
+    """
+
+
+class CreatorAnalytics(BaseModel):
+    allTime: Figures
+    """
+    since the first event (reconciles with the chain: provenUses = Σ UsageLogged.count, revenue = Σ PaymentReleased.creatorAmount of the creator's content)
+    """
+    cacheAgeSeconds: Annotated[int, Field(title='Cacheageseconds')]
+    """
+    seconds since generatedAt (0: computed for this request)
+    """
+    cached: Annotated[bool, Field(title='Cached')]
+    """
+    served from the 5-minute cache
+    """
+    creator: Annotated[str, Field(title='Creator')]
+    end: Annotated[str, Field(title='End')]
+    """
+    first second after the period's last bucket (the current one, partial)
+    """
+    generatedAt: Annotated[str, Field(title='Generatedat')]
+    """
+    when these figures were read from the aggregates
+    """
+    granularity: Annotated[Granularity, Field(title='Granularity')]
+    """
+    bucket size of the series: day → hours, week and month → days, year → months
+    """
+    maxAgeSeconds: Annotated[int, Field(title='Maxageseconds')]
+    """
+    how old a cached answer may be
+    """
+    period: Annotated[Period1, Field(title='Period')]
+    recentActivity: Annotated[list[Activity], Field(title='Recentactivity')]
+    """
+    latest purchases, revocations, proven batches, payments (at most 20, newest first; single uses are in the series)
+    """
+    series: Annotated[list[SeriesPoint], Field(title='Series')]
+    """
+    one point per bucket of the period, oldest first, zeros included
+    """
+    start: Annotated[str, Field(title='Start')]
+    """
+    first second of the period's first bucket
+    """
+    summary: Summary
+    topContent: Annotated[list[TopContent], Field(title='Topcontent')]
+    """
+    the period's content by revenue, then uses (at most 10)
+    """
+    trends: Trends
+
+
 class DeliveryList(BaseModel):
     deliveries: Annotated[list[DeliveryView], Field(title='Deliveries')]
 
@@ -1130,6 +1538,19 @@ class PaymentList(BaseModel):
     pass as ?cursor= for the next page; absent at the end
     """
     payments: Annotated[list[PaymentView], Field(title='Payments')]
+
+
+class ProofGeneratedView(BaseModel):
+    chunks: Annotated[int, Field(title='Chunks')]
+    claims: Annotated[list[str], Field(title='Claims')]
+    contentId: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Contentid')]
+    filesUrl: Annotated[str, Field(title='Filesurl')]
+    outputs: Annotated[dict[str, int], Field(title='Outputs')]
+    proofId: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Proofid')]
+    proofType: Annotated[str, Field(title='Prooftype')]
+    qrCode: QrLinks
+    txHash: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')]
+    verificationUrl: Annotated[str, Field(title='Verificationurl')]
 
 
 class PurchaseRequest1(BaseModel):
