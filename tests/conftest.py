@@ -10,6 +10,7 @@
 | tests/zk | zk | the circuits' keys (``make build``) |
 | tests/e2e | e2e | the local stack (or its pieces) over HTTP, ``make build`` |
 | tests/sdk | sdk | nothing built: the client package (sdk/): models against the OpenAPI document, local signing, a fresh install |
+| tests/faults | faults | moto server, Hardhat node, ``make build``: the integration parts with faults injected |
 
 ``-m unit`` and ``tests/unit`` select the same tests; ``tests/test_layout.py`` checks that no
 module declares another tier's marker and that no test module imports another (shared helpers live
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parent
-TIERS = ("unit", "contract", "integration", "contracts", "zk", "infra", "e2e", "sdk")
+TIERS = ("unit", "contract", "integration", "contracts", "zk", "infra", "e2e", "sdk", "faults")
 
 
 def tier_of(path: Path) -> str | None:

@@ -64,6 +64,11 @@ class TestTransact:
         ddb.add_response("transact_write_items", {})
         assert transact(OP, OP) is True
 
+    def test_throttled_past_botocores_retries_is_sent_again(self, ddb):
+        ddb.add_client_error("transact_write_items", service_error_code="ThrottlingException", http_status_code=400)
+        ddb.add_response("transact_write_items", {})
+        assert transact(OP, OP) is True
+
     def test_a_failed_condition_is_false_and_not_retried(self, ddb):
         cancelled(ddb, "ConditionalCheckFailed", "None")
         assert transact(OP, OP) is False

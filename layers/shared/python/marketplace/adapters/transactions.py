@@ -29,6 +29,8 @@ from marketplace.adapters.aws import client, error_code
 CANCELLED = "TransactionCanceledException"
 RETRY_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
                            "RequestLimitExceeded"})
+# throttled after botocore's own retries: sent again here too, then contended (not a crash)
+THROTTLED = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"})
 ATTEMPTS = 4  # the first and three retries
 BASE_DELAY = 0.02  # seconds; full jitter over base * 2^attempt
 
@@ -63,7 +65,10 @@ def condition_failed(exc: BaseException) -> bool:
 
 
 def retryable(exc: BaseException) -> bool:
-    """Cancelled only by contention or capacity: the same transaction may succeed if sent again."""
+    """Cancelled only by contention or capacity (or throttled): the same transaction may succeed if
+    sent again."""
+    if error_code(exc) in THROTTLED:
+        return True
     reasons = cancellation_reasons(exc)
     return (bool(reasons) and "ConditionalCheckFailed" not in reasons
             and any(r in RETRY_REASONS for r in reasons)
