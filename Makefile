@@ -11,7 +11,7 @@ PORT ?= 3000
 
 .PHONY: install install-system build build-circuits build-contracts dev test test-fast test-unit test-contract test-integration \
         test-infra test-e2e test-contracts test-zk typecheck synth slither bench bench-register bench-gas bench-zk \
-        bench-access bench-chain bench-upload bench-settlement bench-proofs test-sdk test-schema clean
+        bench-access bench-chain bench-upload bench-settlement bench-proofs bench-load test-sdk test-schema test-faults clean
 
 ## install: Python (uv, from uv.lock) and npm (from package-lock.json) dependencies, system tools
 install: .venv/.installed node_modules/.installed install-system
@@ -63,6 +63,10 @@ test-contracts: build
 	$(PY) -m pytest tests/contracts
 test-zk: build
 	$(PY) -m pytest tests/zk
+## test-faults: fault scenarios against the real parts (chain node cut mid-saga and mid-settlement, DynamoDB
+## throttling and transaction conflicts, S3 5xx, SQS redelivery, a task killed and retried); docs/reliability.md
+test-faults: build
+	$(PY) -m pytest tests/faults
 ## test-schema: schemathesis (--checks all, stateful phase) against a local stack with a signed-in creator's
 ## token; part of test-e2e (SCHEMATHESIS_EXAMPLES=30 by default)
 test-schema: build
@@ -81,7 +85,7 @@ synth: build
 slither: build
 	$(PY) contracts/slither.py
 
-bench: bench-register bench-gas bench-zk bench-access bench-chain bench-upload bench-settlement bench-proofs
+bench: bench-register bench-gas bench-zk bench-access bench-chain bench-upload bench-settlement bench-proofs bench-load
 bench-register: build
 	$(PY) bench/register.py
 bench-gas: build
@@ -99,6 +103,12 @@ bench-chain: build
 ## bench-settlement: Flow 4 on the local stack: 64th access -> payment.completed webhook (p50), uses settled per minute, gas per use at 64 (bench/results/settlement.json)
 bench-settlement: build
 	$(PY) bench/settlement.py
+## bench-load: 32 signed clients on the access path for 60 s (DURATION=, CLIENTS=): exact use counts and rate limits,
+## 0 server errors, p50/p99 against a bare handler in the same gateway (bench/results/load.json)
+DURATION ?= 60
+CLIENTS ?= 32
+bench-load: build
+	$(PY) bench/load.py --duration $(DURATION) --clients $(CLIENTS)
 ## bench-proofs: compliance and aggregate proofs end to end (chunked: 1,247 uses / 5 licensees, 10,000 / 50; compliance 1,000 and 5,000 uses) (bench/results/proofs.json)
 bench-proofs: build
 	$(PY) bench/proofs.py
