@@ -301,6 +301,8 @@ def _print_banner(stack: LocalStack, seconds: float) -> None:
     print(f"  AWS (moto)  {stack.moto.url}")
     for name, gateway in stack.websockets.items():
         print(f"  WebSocket   {gateway.url}   ({name}; Management API {gateway.management_url})")
+    print(f"  dashboard   {stack.api_url}/dashboard#token=<jwt>   (a creator's JWT: "
+          "uv run python -m local.client login --account creator1)")
     print(f"  relayer     {stack.relayer}   (KMS key {stack.env.get('RELAYER_KEY_ID')})")
     for name, address in stack.deployment.get("contracts", {}).items():
         print(f"  {name:<22} {address}")

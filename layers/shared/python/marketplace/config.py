@@ -313,6 +313,13 @@ class AnalyticsStreamConfig(_EnvConfig):
     jwt_secret_id: str = Field(alias="JWT_SECRET_ID")
 
 
+class DashboardConfig(_EnvConfig):
+    analytics_table: str = Field(alias="ANALYTICS_TABLE")
+    content_table: str = Field(alias="CONTENT_TABLE")  # titles of the top content
+    jwt_secret_id: str = Field(alias="JWT_SECRET_ID")  # the posted session JWT
+    analytics_stream_url: str = Field(alias="ANALYTICS_STREAM_URL")  # where the page's script connects
+
+
 # -- Flow 7 (issue 11): the analytics aggregates' feeders and the dashboard API ---------------------
 
 
@@ -374,4 +381,5 @@ MODELS: dict[str, type[_EnvConfig]] = {
     "analytics-events": AnalyticsEventsConfig,
     "analytics-api": AnalyticsApiConfig,
     "analytics-stream": AnalyticsStreamConfig,
+    "dashboard": DashboardConfig,
 }

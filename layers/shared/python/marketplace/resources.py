@@ -440,6 +440,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # itself (query ?token= or a "bearer.<jwt>" Sec-WebSocket-Protocol), subscribe to own content
     FunctionSpec("analytics-stream", "analytics_stream", memory=256, timeout=10,
                  tables=("ws-connections", "content"), secrets=("jwt-signing-key",)),
+    # Flow 7's dashboard page (marketplace.analytics.dashboard): public GET (a sign-in form), POST with the
+    # session JWT in the form body (checked by the function) -> the page rendered with the caller's analytics
+    FunctionSpec("dashboard", "dashboard", routes=(Route("GET", "/dashboard"), Route("POST", "/dashboard")),
+                 memory=512, tables=("analytics", "content"), secrets=("jwt-signing-key",),
+                 websocket_urls=("analytics-stream",)),
 )
 
 

@@ -18,6 +18,7 @@ MODULES: dict[str, str] = {
     "openapi": "marketplace.kit.openapi_routes",
     "payments-api": "marketplace.payments.routes",
     "notifications-api": "marketplace.notifications.routes",
+    "dashboard": "marketplace.analytics.dashboard",
     "proofs-api": "marketplace.proofs.routes",
     "analytics-api": "marketplace.analytics.routes",
 }
