@@ -16,7 +16,8 @@ uint256 constant BPS_DENOMINATOR = 10_000;
 
 // Event slots of the usage_batch circuit (N): a batch has 1..N events.
 uint256 constant MAX_BATCH_EVENTS = 64;
-// License slots of the aggregate circuit (L).
+// License slots of one aggregate chunk (AggregateChunk(M, L): L). An aggregate proof is any number
+// of chunks, so this bounds nothing but a chunk's window of licenses.
 uint256 constant AGGREGATE_LICENSE_SLOTS = 8;
 
 // `validUntil` of a license without expiry (the circuits range-check times to 40 bits).
@@ -50,5 +51,9 @@ uint256 constant REGISTRATION_MAX_SKEW = 1 hours;
 
 uint256 constant AUTHENTICITY_SIGNALS = 7;
 uint256 constant USAGE_BATCH_SIGNALS = 8;
-uint256 constant COMPLIANCE_SIGNALS = 9;
-uint256 constant AGGREGATE_SIGNALS = 22;
+// (compliance and aggregate: of one chunk; circuits/registry.json.)
+uint256 constant COMPLIANCE_SIGNALS = 12;
+uint256 constant AGGREGATE_SIGNALS = 27;
+// Public signals UsageTracker records for a whole (chunked) compliance / aggregate proof.
+uint256 constant COMPLIANCE_RECORD_SIGNALS = 10;
+uint256 constant AGGREGATE_RECORD_SIGNALS = 7;

@@ -8,6 +8,8 @@ import {
     USAGE_BATCH_SIGNALS,
     COMPLIANCE_SIGNALS,
     AGGREGATE_SIGNALS,
+    COMPLIANCE_RECORD_SIGNALS,
+    AGGREGATE_RECORD_SIGNALS,
     DEFAULT_MIN_WINDOW,
     MIN_WINDOW_FLOOR,
     MIN_WINDOW_CEILING
@@ -27,6 +29,23 @@ import {IUsageBatchVerifier, IComplianceVerifier, IAggregateVerifier} from "./in
 /// checked, and the batch paid, by the LicenseManager (which alone can settle with the escrow).
 /// Calls go only to the immutable LicenseManager and verifiers.
 contract UsageTracker is IUsageTracker, MarketplaceBase {
+    // Positions in a compliance chunk's public signals (circuits/registry.json).
+    uint256 private constant C_STATE_OUT = 0;
+    uint256 private constant C_TOTAL_USES = 1;
+    uint256 private constant C_STATE_IN = 4;
+    uint256 private constant C_FINAL = 5;
+    uint256 private constant C_CHAIN = 6;
+    // Positions in an aggregate chunk's public signals.
+    uint256 private constant A_STATE_OUT = 0;
+    uint256 private constant A_TOTAL_USES = 1;
+    uint256 private constant A_STATE_IN = 6;
+    uint256 private constant A_CURSOR_IN = 7;
+    uint256 private constant A_CURSOR_OUT = 8;
+    uint256 private constant A_FINAL = 9;
+    uint256 private constant A_CHAINS = 10;
+    uint256 private constant A_PRICES = A_CHAINS + AGGREGATE_LICENSE_SLOTS;
+    uint256 private constant A_DOMAIN = A_PRICES + AGGREGATE_LICENSE_SLOTS;
+
     ILicenseManager public immutable LICENSE_MANAGER;
     /// @notice The escrow the LicenseManager settles batches into (for readers; not called here).
     IPaymentEscrow public immutable ESCROW;
@@ -34,10 +53,10 @@ contract UsageTracker is IUsageTracker, MarketplaceBase {
     IComplianceVerifier public immutable COMPLIANCE_VERIFIER;
     IAggregateVerifier public immutable AGGREGATE_VERIFIER;
 
-    mapping(bytes32 contentId => ContentStats) private _stats;
+    mapping(bytes32 contentId => ContentStats) internal _stats;
     /// @dev The content's licenses with usage, in order of first batch; their count is
     /// `_stats[contentId].licensesUsed` (kept in the stats slot, so no separate array length).
-    mapping(bytes32 contentId => mapping(uint256 index => bytes32 licenseId)) private _usedLicenses;
+    mapping(bytes32 contentId => mapping(uint256 index => bytes32 licenseId)) internal _usedLicenses;
     mapping(bytes32 proofId => ProofRecord) private _proofs;
     /// @inheritdoc IUsageTracker
     uint256 public minWindow = DEFAULT_MIN_WINDOW;
@@ -108,45 +127,83 @@ contract UsageTracker is IUsageTracker, MarketplaceBase {
     }
 
     /// @inheritdoc IUsageTracker
-    function recordComplianceProof(
-        bytes32 licenseId,
-        uint256 totalUses,
-        uint256 totalPaid,
-        uint256 compliant,
-        uint256[8] calldata proof
-    ) external whenNotPaused returns (bytes32 proofId) {
-        ILicenseManager.UsageContext memory ctx = _usageContext(licenseId);
-        uint256[] memory signals = new uint256[](COMPLIANCE_SIGNALS);
-        signals[0] = totalUses;
-        signals[1] = totalPaid;
-        signals[2] = compliant;
-        signals[3] = ctx.chain;
-        signals[4] = ctx.maxUses;
-        signals[5] = ctx.pricePerUse;
-        signals[6] = ctx.validFrom;
-        signals[7] = ctx.validUntil;
-        signals[8] = domain();
-        _verify(address(COMPLIANCE_VERIFIER), IComplianceVerifier.verifyProof.selector, proof, signals);
-        proofId = _record(ProofKind.COMPLIANCE, licenseId, signals);
-    }
-
-    /// @inheritdoc IUsageTracker
-    function recordAggregateProof(bytes32 contentId, uint256[5] calldata outputs, uint256[8] calldata proof)
+    function recordComplianceProof(bytes32 licenseId, ComplianceChunk[] calldata chunks)
         external
         whenNotPaused
         returns (bytes32 proofId)
     {
-        (, uint256[8] memory chains, uint256[8] memory prices) = aggregateInputs(contentId);
-        uint256[] memory signals = new uint256[](AGGREGATE_SIGNALS);
-        for (uint256 i; i < 5; ++i) {
-            signals[i] = outputs[i];
+        ILicenseManager.UsageContext memory ctx = _usageContext(licenseId);
+        uint256 n = chunks.length;
+        if (n == 0) revert Tracker__NoChunks();
+        // What every chunk's public inputs after `final` must be: the license's context now.
+        uint256[6] memory context =
+            [ctx.chain, uint256(ctx.maxUses), uint256(ctx.pricePerUse), ctx.validFrom, ctx.validUntil, domain()];
+        uint256 state = 0; // the previous chunk's stateOut; the first chunk starts from 0
+        bytes32 chunksHash = bytes32(0);
+        for (uint256 i; i < n; ++i) {
+            uint256[COMPLIANCE_SIGNALS] calldata s = chunks[i].signals;
+            if (s[C_STATE_IN] != state) revert Tracker__BrokenChunkLink(i);
+            if (s[C_FINAL] != (i + 1 == n ? 1 : 0)) revert Tracker__WrongFinalChunk(i);
+            for (uint256 k; k < 6; ++k) {
+                if (s[C_CHAIN + k] != context[k]) revert Tracker__ChunkContextMismatch(i);
+            }
+            _verifyChunk(
+                address(COMPLIANCE_VERIFIER),
+                abi.encodePacked(IComplianceVerifier.verifyProof.selector, chunks[i].proof, s)
+            );
+            state = s[C_STATE_OUT];
+            chunksHash = keccak256(abi.encodePacked(chunksHash, s));
         }
-        for (uint256 s; s < AGGREGATE_LICENSE_SLOTS; ++s) {
-            signals[5 + s] = chains[s];
-            signals[5 + AGGREGATE_LICENSE_SLOTS + s] = prices[s];
+        uint256[COMPLIANCE_SIGNALS] calldata last = chunks[n - 1].signals;
+        uint256[] memory signals = new uint256[](COMPLIANCE_RECORD_SIGNALS);
+        for (uint256 k; k < 3; ++k) {
+            signals[k] = last[C_TOTAL_USES + k]; // totalUses, totalPaid, compliant
         }
-        signals[AGGREGATE_SIGNALS - 1] = domain();
-        _verify(address(AGGREGATE_VERIFIER), IAggregateVerifier.verifyProof.selector, proof, signals);
+        for (uint256 k; k < 6; ++k) {
+            signals[3 + k] = context[k];
+        }
+        signals[9] = uint256(chunksHash);
+        proofId = _record(ProofKind.COMPLIANCE, licenseId, signals);
+    }
+
+    /// @inheritdoc IUsageTracker
+    function recordAggregateProof(bytes32 contentId, AggregateChunk[] calldata chunks)
+        external
+        whenNotPaused
+        returns (bytes32 proofId)
+    {
+        uint256 n = chunks.length;
+        if (n == 0) revert Tracker__NoChunks();
+        uint256 used = _stats[contentId].licensesUsed;
+        uint256 dom = domain();
+        uint256 state = 0; // the previous chunk's stateOut; the first chunk starts from 0
+        uint256 cursor = 0; // licenses covered so far, in usedLicenses order
+        bytes32 chunksHash = bytes32(0);
+        for (uint256 i; i < n; ++i) {
+            uint256[AGGREGATE_SIGNALS] calldata s = chunks[i].signals;
+            if (s[A_STATE_IN] != state || s[A_CURSOR_IN] != cursor) revert Tracker__BrokenChunkLink(i);
+            uint256 cursorOut = s[A_CURSOR_OUT];
+            if (cursorOut < cursor || cursorOut > cursor + AGGREGATE_LICENSE_SLOTS) revert Tracker__BrokenChunkLink(i);
+            if (s[A_FINAL] != (i + 1 == n ? 1 : 0)) revert Tracker__WrongFinalChunk(i);
+            if (s[A_DOMAIN] != dom || !_windowMatches(contentId, used, cursor, s)) {
+                revert Tracker__ChunkContextMismatch(i);
+            }
+            _verifyChunk(
+                address(AGGREGATE_VERIFIER),
+                abi.encodePacked(IAggregateVerifier.verifyProof.selector, chunks[i].proof, s)
+            );
+            state = s[A_STATE_OUT];
+            cursor = cursorOut;
+            chunksHash = keccak256(abi.encodePacked(chunksHash, s));
+        }
+        if (cursor != used) revert Tracker__IncompleteAggregate(cursor, used);
+        uint256[AGGREGATE_SIGNALS] calldata last = chunks[n - 1].signals;
+        uint256[] memory signals = new uint256[](AGGREGATE_RECORD_SIGNALS);
+        for (uint256 k; k < 5; ++k) {
+            signals[k] = last[A_TOTAL_USES + k]; // totalUses, totalRevenue, uniqueLicensees, fromTs, toTs
+        }
+        signals[5] = dom;
+        signals[6] = uint256(chunksHash);
         proofId = _record(ProofKind.AGGREGATE, contentId, signals);
     }
 
@@ -154,10 +211,11 @@ contract UsageTracker is IUsageTracker, MarketplaceBase {
     function aggregateInputs(bytes32 contentId)
         public
         view
-        returns (bytes32[] memory licenseIds, uint256[8] memory chains, uint256[8] memory prices)
+        returns (bytes32[] memory licenseIds, uint256[] memory chains, uint256[] memory prices)
     {
         licenseIds = usedLicenses(contentId);
-        if (licenseIds.length > AGGREGATE_LICENSE_SLOTS) revert Tracker__TooManyLicenses();
+        chains = new uint256[](licenseIds.length);
+        prices = new uint256[](licenseIds.length);
         for (uint256 i; i < licenseIds.length; ++i) {
             ILicenseManager.UsageContext memory ctx = LICENSE_MANAGER.usageContext(licenseIds[i]);
             chains[i] = ctx.chain;
@@ -219,6 +277,35 @@ contract UsageTracker is IUsageTracker, MarketplaceBase {
         view
     {
         if (!Groth16.verify(verifier, selector, proof, signals)) revert Tracker__InvalidProof();
+    }
+
+    /// @dev One chunk's `verifyProof(a, b, c, input)` call, already encoded (selector, the proof's 8
+    /// words, the signals: all static, so packed = ABI encoding). Fails closed like Groth16.verify.
+    function _verifyChunk(address verifier, bytes memory call) private view {
+        (bool ok, bytes memory ret) = verifier.staticcall(call);
+        if (!(ok && ret.length == 32 && abi.decode(ret, (bool)))) revert Tracker__InvalidProof();
+    }
+
+    /// @dev Whether an aggregate chunk's chains and prices are those of the used licenses
+    /// cursor..cursor+L-1 now (zero past the `used` licenses).
+    function _windowMatches(
+        bytes32 contentId,
+        uint256 used,
+        uint256 cursor,
+        uint256[AGGREGATE_SIGNALS] calldata s
+    ) private view returns (bool) {
+        for (uint256 k; k < AGGREGATE_LICENSE_SLOTS; ++k) {
+            uint256 chain = 0;
+            uint256 price = 0;
+            if (cursor + k < used) {
+                ILicenseManager.UsageContext memory ctx =
+                    LICENSE_MANAGER.usageContext(_usedLicenses[contentId][cursor + k]);
+                chain = ctx.chain;
+                price = ctx.pricePerUse;
+            }
+            if (s[A_CHAINS + k] != chain || s[A_PRICES + k] != price) return false;
+        }
+        return true;
     }
 
     function _record(ProofKind kind, bytes32 subject, uint256[] memory publicSignals)

@@ -27,24 +27,24 @@ interface IUsageBatchVerifier {
     ) external view returns (bool);
 }
 
-/// @notice compliance: [totalUses, totalPaid, compliant, chain, maxUses, pricePerUse, validFrom,
-/// validUntil, domain]
+/// @notice compliance (one ComplianceChunk): [stateOut, totalUses, totalPaid, compliant, stateIn,
+/// final, chain, maxUses, pricePerUse, validFrom, validUntil, domain]
 interface IComplianceVerifier {
     function verifyProof(
         uint256[2] calldata a,
         uint256[2][2] calldata b,
         uint256[2] calldata c,
-        uint256[9] calldata input
+        uint256[12] calldata input
     ) external view returns (bool);
 }
 
-/// @notice aggregate: [totalUses, totalRevenue, uniqueLicensees, fromTs, toTs, chains[8], prices[8],
-/// domain]
+/// @notice aggregate (one AggregateChunk): [stateOut, totalUses, totalRevenue, uniqueLicensees,
+/// fromTs, toTs, stateIn, cursorIn, cursorOut, final, chains[8], prices[8], domain]
 interface IAggregateVerifier {
     function verifyProof(
         uint256[2] calldata a,
         uint256[2][2] calldata b,
         uint256[2] calldata c,
-        uint256[22] calldata input
+        uint256[27] calldata input
     ) external view returns (bool);
 }

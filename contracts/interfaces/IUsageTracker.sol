@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IMarketplaceBase} from "./IMarketplaceBase.sol";
 import {ILicenseManager} from "./ILicenseManager.sol";
+import {COMPLIANCE_SIGNALS, AGGREGATE_SIGNALS} from "../Constants.sol";
 
 /// @title IUsageTracker
 /// @notice Accepts usage batches proven against each license's on-chain accumulator (Flows 3-4),
@@ -21,6 +22,22 @@ interface IUsageTracker is IMarketplaceBase {
         NONE,
         COMPLIANCE,
         AGGREGATE
+    }
+
+    /// @notice One chunk of a compliance proof: a ComplianceChunk Groth16 proof and its public signals
+    /// `[stateOut, totalUses, totalPaid, compliant, stateIn, final, chain, maxUses, pricePerUse,
+    /// validFrom, validUntil, domain]` (circuits/registry.json).
+    struct ComplianceChunk {
+        uint256[8] proof;
+        uint256[COMPLIANCE_SIGNALS] signals;
+    }
+
+    /// @notice One chunk of an aggregate proof: an AggregateChunk Groth16 proof and its public signals
+    /// `[stateOut, totalUses, totalRevenue, uniqueLicensees, fromTs, toTs, stateIn, cursorIn,
+    /// cursorOut, final, chains[8], prices[8], domain]`.
+    struct AggregateChunk {
+        uint256[8] proof;
+        uint256[AGGREGATE_SIGNALS] signals;
     }
 
     /// @notice A recorded proof: the hash of its public signals (`keccak256(abi.encodePacked(signals))`),
@@ -45,7 +62,8 @@ interface IUsageTracker is IMarketplaceBase {
         uint256 windowEnd,
         uint256 chainNew
     );
-    /// @notice A compliance or aggregate proof was verified and recorded; `publicSignals` in circuit order.
+    /// @notice A compliance or aggregate proof (all its chunks) was verified and recorded;
+    /// `publicSignals` are the recorded signals (recordComplianceProof / recordAggregateProof).
     event ProofRecorded(
         bytes32 indexed proofId, ProofKind indexed kind, bytes32 indexed subject, uint256[] publicSignals
     );
@@ -62,8 +80,20 @@ interface IUsageTracker is IMarketplaceBase {
     error Tracker__WindowInFuture();
     error Tracker__MaxUsesExceeded();
     error Tracker__InvalidProof();
-    /// @notice More licenses of the content have usage than the aggregate circuit has slots.
-    error Tracker__TooManyLicenses();
+    /// @notice A compliance or aggregate proof needs at least one chunk.
+    error Tracker__NoChunks();
+    /// @notice Chunk `index` does not continue the previous one: its stateIn is not the previous
+    /// stateOut (0 for the first), or (aggregate) its cursorIn is not the previous cursorOut (0 for
+    /// the first) or its cursorOut is not within cursorIn..cursorIn+8.
+    error Tracker__BrokenChunkLink(uint256 index);
+    /// @notice Chunk `index`'s `final` is wrong: exactly the last chunk must be final.
+    error Tracker__WrongFinalChunk(uint256 index);
+    /// @notice Chunk `index`'s public context is not the chain's: (compliance) the license's chain,
+    /// maxUses, pricePerUse, validFrom, validUntil, or the domain; (aggregate) the chains and prices
+    /// of used licenses cursorIn..cursorIn+7 (zero past the list), or the domain.
+    error Tracker__ChunkContextMismatch(uint256 index);
+    /// @notice The aggregate's last chunk covers `covered` licenses, the content has `licensesUsed`.
+    error Tracker__IncompleteAggregate(uint256 covered, uint256 licensesUsed);
     error Tracker__ProofAlreadyRecorded(bytes32 proofId);
     /// @notice windowEnd - windowStart is below the minimum: min(minWindow, validUntil - validFrom).
     error Tracker__WindowTooNarrow(uint256 minimum);
@@ -97,31 +127,35 @@ interface IUsageTracker is IMarketplaceBase {
     /// @notice The minimum width of a batch's public window (default 1 hour).
     function minWindow() external view returns (uint256);
 
-    /// @notice Verifies and records a compliance proof of a license over `[totalUses, totalPaid,
-    /// compliant, chain, maxUses, pricePerUse, validFrom, validUntil, domain]` (the last six from
-    /// storage). Anyone may call.
-    function recordComplianceProof(
-        bytes32 licenseId,
-        uint256 totalUses,
-        uint256 totalPaid,
-        uint256 compliant,
-        uint256[8] calldata proof
-    ) external returns (bytes32 proofId);
-
-    /// @notice Verifies and records an aggregate proof of a content item over `[totalUses,
-    /// totalRevenue, uniqueLicensees, fromTs, toTs, chains[8], prices[8], domain]`; chains and prices
-    /// are those of `aggregateInputs(contentId)`. Anyone may call.
-    /// @param outputs [totalUses, totalRevenue, uniqueLicensees, fromTs, toTs].
-    function recordAggregateProof(bytes32 contentId, uint256[5] calldata outputs, uint256[8] calldata proof)
+    /// @notice Verifies and records a compliance proof of a license: a sequence of ComplianceChunk
+    /// proofs (any number of batches). Each chunk's proof is verified; the first chunk's stateIn is 0
+    /// and each later one's the previous stateOut; exactly the last is final; every chunk's chain,
+    /// maxUses, pricePerUse, validFrom, validUntil and domain are the license's now. Records
+    /// `[totalUses, totalPaid, compliant, chain, maxUses, pricePerUse, validFrom, validUntil, domain,
+    /// chunksHash]` (outputs of the last chunk; chunksHash = h_n, h_0 = 0, h_{i+1} =
+    /// keccak256(abi.encodePacked(h_i, chunk_i.signals))). Anyone may call.
+    function recordComplianceProof(bytes32 licenseId, ComplianceChunk[] calldata chunks)
         external
         returns (bytes32 proofId);
 
-    /// @notice The licenses of a content item with at least one logged batch, in order of first use:
-    /// the aggregate circuit's slots 0..7, then zero-padded chains and prices.
+    /// @notice Verifies and records an aggregate proof of a content item: a sequence of
+    /// AggregateChunk proofs covering the content's used licenses (`usedLicenses`, any number) in
+    /// order. Each chunk's proof is verified with the chains and prices of used licenses
+    /// cursorIn..cursorIn+7 now (zero past the list) and this contract's domain; the first chunk
+    /// starts at stateIn 0, cursor 0, each later one at the previous stateOut and cursorOut; exactly
+    /// the last is final and ends at cursorOut = the number of used licenses. Records `[totalUses,
+    /// totalRevenue, uniqueLicensees, fromTs, toTs, domain, chunksHash]` (chunksHash as for
+    /// compliance). Anyone may call.
+    function recordAggregateProof(bytes32 contentId, AggregateChunk[] calldata chunks)
+        external
+        returns (bytes32 proofId);
+
+    /// @notice The licenses of a content item with at least one logged batch, in order of first use
+    /// (the aggregate sequence's order), with their chains and prices now.
     function aggregateInputs(bytes32 contentId)
         external
         view
-        returns (bytes32[] memory licenseIds, uint256[8] memory chains, uint256[8] memory prices);
+        returns (bytes32[] memory licenseIds, uint256[] memory chains, uint256[] memory prices);
 
     function contentStats(bytes32 contentId) external view returns (ContentStats memory);
     function usedLicenses(bytes32 contentId) external view returns (bytes32[] memory);

@@ -20,14 +20,13 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from marketplace.zk import prove
 from marketplace.zk.field import P
+from marketplace.zk.folds import ChunkProof, prove_aggregate, prove_compliance
 from marketplace.zk.inputs import (
     BatchRecord,
     LicenseBatches,
     UsageEvent,
-    aggregate_inputs,
     authenticity_inputs,
     call_hash,
-    compliance_inputs,
     credential_commitment,
     usage_batch_inputs,
 )
@@ -73,6 +72,18 @@ def _thaw(value: Any) -> Any:
     if isinstance(value, tuple):
         return {k: _thaw(v) for k, v in value}
     return value
+
+
+@cache
+def _fold_cached(kind: str, *args: Any) -> list[ChunkProof]:
+    """Chunked compliance/aggregate proofs, made once per distinct records and context (their
+    salts are random, so inputs differ between provings: memoised by what they prove)."""
+    if kind == "compliance":
+        records, max_uses, price, valid_from, valid_until, chain, domain = args
+        return prove_compliance(list(records), max_uses=max_uses, price_per_use=price, valid_from=valid_from,
+                                valid_until=valid_until, chain=chain, domain=domain)
+    slots, domain = args
+    return prove_aggregate([LicenseBatches(list(r), p, c) for r, p, c in slots], domain)
 
 
 def prove_cached(circuit: str, inputs: dict) -> tuple[list[int], list[int]]:
@@ -330,15 +341,14 @@ class Market:
 
     # -- Flows 5-6: compliance and aggregate proofs ---------------------------------------------
 
-    def compliance_proof(self, lic: LicenseHandle) -> tuple[list[int], list[int]]:
+    def compliance_proof(self, lic: LicenseHandle) -> list[ChunkProof]:
+        """The license's compliance proof (chunks) against its on-chain chain and terms now."""
         onchain = self.manager.functions.getLicense(lic.license_id).call()
-        inputs = compliance_inputs(lic.records, max_uses=onchain[8], price_per_use=onchain[9],
-                                   valid_from=onchain[2], valid_until=onchain[3],
-                                   domain=self.tracker.functions.domain().call(), chain=onchain[6])
-        return prove_cached("compliance", inputs)
+        return _fold_cached("compliance", tuple(lic.records), onchain[8], onchain[9], onchain[2], onchain[3],
+                            onchain[6], self.tracker.functions.domain().call())
 
-    def aggregate_proof(self, content_id: bytes, licenses: dict[bytes, LicenseHandle]) -> tuple[list[int], list[int]]:
-        """Proof over the content's used licenses in the tracker's slot order."""
+    def aggregate_proof(self, content_id: bytes, licenses: dict[bytes, LicenseHandle]) -> list[ChunkProof]:
+        """The content's aggregate proof (chunks) over its used licenses in the tracker's order."""
         ids, chains, prices = self.tracker.functions.aggregateInputs(content_id).call()
-        slots = [LicenseBatches(licenses[i].records, prices[s], chains[s]) for s, i in enumerate(ids)]
-        return prove_cached("aggregate", aggregate_inputs(slots, self.tracker.functions.domain().call()))
+        slots = tuple((tuple(licenses[i].records), prices[s], chains[s]) for s, i in enumerate(ids))
+        return _fold_cached("aggregate", slots, self.tracker.functions.domain().call())
