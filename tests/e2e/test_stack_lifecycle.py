@@ -64,7 +64,11 @@ def test_stack_json_accounts_and_tokens_then_ctrl_c_stops_everything(start_stack
     for a in info["accounts"]:
         assert a["address"] in printed and a["role"] in printed
 
-    urls = [info["apiUrl"], info["rpcUrl"], info["awsEndpoint"]]
+    assert f"{info['apiUrl']}/dashboard" in printed
+    # the WebSocket APIs (local.websocket): their clients' and Management API ports go with the stack
+    websockets = [u for ws in info["websockets"].values() for u in (ws["url"], ws["managementUrl"])]
+    assert len(websockets) == 2 * len(info["websockets"]) >= 2
+    urls = [info["apiUrl"], info["rpcUrl"], info["awsEndpoint"], *websockets]
     assert all(listening(u) for u in urls)
 
     process.proc.send_signal(signal.SIGINT)
