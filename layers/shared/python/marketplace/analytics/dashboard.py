@@ -46,7 +46,7 @@ api = Api("dashboard")
 PERIODS = ("day", "week", "month", "year")
 TOKEN_DECIMALS = 6
 MAX_TOKEN = 4096  # characters of a pasted JWT
-CHART_W, CHART_H, CHART_TOP, CHART_BOTTOM, CHART_LEFT = 640, 200, 16, 28, 8
+CHART_W, CHART_H, CHART_TOP, CHART_BOTTOM, CHART_LEFT = 640, 210, 26, 28, 8
 CARDS: tuple[tuple[str, str, bool], ...] = (  # (summary figure, label, an amount)
     ("uses", "Uses served", False),
     ("provenUses", "Uses proven on chain", False),
