@@ -9,7 +9,7 @@ Exit codes (``EXIT_CODES``): 0 done; 1 unexpected failure (500: quote the suppor
 usage; 3 not allowed (no key, 401, 403); 4 not found (404); 5 refused as invalid or in the wrong
 state (400, 409, 413, 415, 422; a FAILED registration); 6 insufficient funds (402); 7 temporarily
 unavailable, try again later (429, 503; retryAfter); 8 transfer failed its integrity check;
-130 interrupted (an upload resumes when the command is run again).
+9 a proof checked here did not verify (``zkdm verify``); 130 interrupted (an upload resumes when the command is run again).
 
 Commands live in ``zkdm/commands/<flow>.py``, each module a ``register(app)``: a new flow's
 commands are a module and one line in ``COMMAND_MODULES``.
@@ -40,18 +40,18 @@ from rich.table import Table
 
 from zkdm.chain import ChainError
 from zkdm.client import Client
-from zkdm.errors import ApiError, KeyUnavailable, SigningRefused, TransferError, ZkdmError
+from zkdm.errors import ApiError, KeyUnavailable, SigningRefused, TransferError, VerificationFailed, ZkdmError
 from zkdm.signing import DEFAULT_KEY_ENV, PASSWORD_ENV, Signer
 from zkdm.store import Store
 from zkdm.workers import WORKERS_DIR_ENV, WorkerStore
 
 COMMAND_MODULES = ("zkdm.commands.auth", "zkdm.commands.content", "zkdm.commands.licensing",
                    "zkdm.commands.signers", "zkdm.commands.access", "zkdm.commands.payments",
-                   "zkdm.commands.notifications")
+                   "zkdm.commands.notifications", "zkdm.commands.proofs", "zkdm.commands.analytics")
 DEFAULT_API = "http://127.0.0.1:3000"
 
-OK, FAILURE, USAGE, NOT_ALLOWED, NOT_FOUND, REFUSED, FUNDS, UNAVAILABLE, TRANSFER, INTERRUPTED = (
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 130)
+OK, FAILURE, USAGE, NOT_ALLOWED, NOT_FOUND, REFUSED, FUNDS, UNAVAILABLE, TRANSFER, UNVERIFIED, INTERRUPTED = (
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 130)
 EXIT_CODES = {
     OK: "done", FAILURE: "unexpected failure (500: quote the supportId)", USAGE: "wrong usage",
     NOT_ALLOWED: "not allowed: no key, not signed in, or not yours (401, 403)", NOT_FOUND: "not found (404)",
@@ -59,6 +59,8 @@ EXIT_CODES = {
              "transaction reverted",
     FUNDS: "insufficient funds (402)", UNAVAILABLE: "temporarily unavailable: try again later (429, 503, the chain node unreachable)",
     TRANSFER: "a transfer failed its integrity check (checksum, size)",
+    UNVERIFIED: "a proof checked on this machine did not verify (zkdm verify), or a downloaded report is not the "
+                "one the API named",
     INTERRUPTED: "interrupted: run the command again to resume",
 }
 _BY_STATUS = {401: NOT_ALLOWED, 403: NOT_ALLOWED, 404: NOT_FOUND, 402: FUNDS, 429: UNAVAILABLE, 503: UNAVAILABLE,
@@ -181,6 +183,8 @@ def exit_code(exc: BaseException) -> int:
         return NOT_ALLOWED
     if isinstance(exc, TransferError):
         return TRANSFER
+    if isinstance(exc, VerificationFailed):
+        return UNVERIFIED
     if isinstance(exc, ChainError):
         return REFUSED if exc.reverted else UNAVAILABLE
     return FAILURE

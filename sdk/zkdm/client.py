@@ -424,6 +424,79 @@ class Client:
     def get_email(self) -> m.EmailView:
         return self._call("GET", "/creator/notifications/email", m.EmailView)
 
+    # -- Flows 5 and 6: compliance reports, aggregate proofs, public verification ------------------
+
+    def compliance_report(self, license_id: str, *, period_from: str | None = None, period_to: str | None = None,
+                          prefer_async: bool = False) -> m.ComplianceReportView | m.JobView:
+        """``POST /compliance/verify`` (the licensee): the report (200), or a long proof's job (202:
+        follow it with ``wait_job``)."""
+        period = {k: v for k, v in (("from", period_from), ("to", period_to)) if v is not None}
+        body = m.ComplianceRequest.model_validate({"licenseId": license_id, **({"period": period} if period else {})})
+        resp = self.request("POST", "/compliance/verify", expect=(200, 202),
+                            headers={"Prefer": "respond-async"} if prefer_async else None,
+                            json=body.model_dump(mode="json", by_alias=True, exclude_none=True))
+        if resp.status_code == 202:
+            return m.JobView.model_validate(resp.json())
+        return m.ComplianceReportView.model_validate(resp.json())
+
+    def generate_proof(self, content_id: str, *, claims: Iterable[str] | None = None,
+                       prefer_async: bool = False) -> m.ProofGeneratedView | m.JobView:
+        """``POST /creator/proof/generate`` (the content's creator): the recorded aggregate proof
+        (200), or its job (202)."""
+        payload: dict[str, Any] = {"contentId": content_id, "proofType": "aggregate_usage"}
+        if claims:
+            payload["claims"] = list(claims)
+        body = m.GenerateRequest.model_validate(payload)
+        resp = self.request("POST", "/creator/proof/generate", expect=(200, 202),
+                            headers={"Prefer": "respond-async"} if prefer_async else None,
+                            json=body.model_dump(mode="json", exclude_none=True))
+        if resp.status_code == 202:
+            return m.JobView.model_validate(resp.json())
+        return m.ProofGeneratedView.model_validate(resp.json())
+
+    def proof_job(self, job_or_location: str) -> m.JobView:
+        """A proof job (its id, or the ``Location`` a 202 answered)."""
+        path = job_or_location if job_or_location.startswith("/") else f"/proof/jobs/{job_or_location}"
+        return self._call("GET", path, m.JobView)
+
+    def wait_job(self, job_or_location: str, *, timeout: float = 3600.0, interval: float = 0.5,
+                 on_job: Callable[[m.JobView], None] | None = None) -> dict[str, Any]:
+        """Poll a proof job until it SUCCEEDED (its result) or FAILED (``ApiError`` with the job's
+        error, status None)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.proof_job(job_or_location)
+            if on_job is not None:
+                on_job(job)
+            if job.state == "SUCCEEDED" and job.result is not None:
+                return job.result
+            if job.state == "FAILED":
+                raise ApiError.from_body(None, job.error or {"error": "PROOF_GENERATION_FAILED",
+                                                             "message": "the proof job failed"},
+                                         "GET", job.location)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"proof job {job.jobId} still {job.state} after {timeout:.0f} s")
+            time.sleep(interval)
+            interval = min(interval * 1.5, 3.0)
+
+    def public_proof(self, proof_id: str) -> m.PublicProofView:
+        """``GET /verify/proof/{proofId}`` (public): the recorded proof, its figures and files."""
+        return self._call("GET", f"/verify/proof/{proof_id}", m.PublicProofView, auth=None)
+
+    def fetch(self, url: str) -> bytes:
+        """A published file (a proof's snarkjs files, a presigned report link): no credentials sent."""
+        resp = self.http.get(url if url.startswith("http") else self.api_url + url)
+        if resp.status_code != 200:
+            raise ApiError.from_body(resp.status_code, _json(resp), "GET", url, resp.headers)
+        return resp.content
+
+    # -- Flow 7: analytics -------------------------------------------------------------------------
+
+    def analytics(self, *, period: str = "month", address: str | None = None) -> m.CreatorAnalytics:
+        """``GET /creator/{address}/analytics`` (your own: ``address`` defaults to the signer's)."""
+        who = address or self._signer().address
+        return self._call("GET", f"/creator/{who}/analytics", m.CreatorAnalytics, params={"period": period})
+
 
 @dataclass(frozen=True)
 class SignerAdded:

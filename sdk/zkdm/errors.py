@@ -60,3 +60,8 @@ class SigningRefused(ZkdmError):
 
 class TransferError(ZkdmError):
     """An upload or download failed its integrity check (ETag/MD5, size, SHA-256) or gave up."""
+
+
+class VerificationFailed(ZkdmError):
+    """A proof checked on this machine does not verify (a chunk, the linkage, or the figures shown),
+    or a downloaded document is not the one the API named."""

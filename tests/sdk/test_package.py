@@ -46,5 +46,12 @@ def test_the_sdk_installs_alone_into_a_fresh_venv(tmp_path):
                             cwd=tmp_path)
     assert helped.returncode == 0, helped.stderr
     for command in ("register", "terms", "buy", "access", "keys", "license", "login", "uploads", "signers",
-                    "earnings", "payments", "withdraw", "webhooks", "email"):
+                    "earnings", "payments", "withdraw", "webhooks", "email", "compliance", "proof", "verify",
+                    "analytics"):
         assert command in helped.stdout
+    # the verification keys zkdm verify trusts are in the installed package, and py_ecc came along
+    script = ("import json; from zkdm.verify import pinned_key; "
+              "print(json.loads(pinned_key('compliance'))['nPublic'], json.loads(pinned_key('aggregate'))['nPublic'])")
+    keys = subprocess.run([str(python), "-c", script],
+                          capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert keys.returncode == 0 and [int(n) > 0 for n in keys.stdout.split()] == [True, True], keys.stderr
