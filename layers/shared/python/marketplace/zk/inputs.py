@@ -1,6 +1,8 @@
 """Input builders: the only place that knows the circuits' signal names and padding rules.
 
-Each `<circuit>_inputs(...)` returns the dict `prove(circuit, inputs)` takes. The commitment
+Each `<circuit>_inputs(...)` returns the dict `prove(circuit, inputs)` takes; compliance and
+aggregate proofs are chunked (`compliance_chunk_inputs`, `plan_aggregate_chunks` +
+`aggregate_chunk_inputs`, one chunk each; `marketplace.zk.folds` drives them). The commitment
 helpers compute, off-chain and with the same Poseidon, the values the backend stores (a
 credential commitment at purchase, a batch record after a usage proof); tests check each against
 the circuit's witness.
