@@ -56,10 +56,11 @@ def test_the_timestamp_is_inside_the_public_window():
 
 @pytest.mark.parametrize("bound", ["notBefore", "notAfter"])
 def test_window_bounds_are_40_bits(bound):
-    # A bound of p − k would put a "negative" timestamp difference in range without the bound's
-    # own range check; with it, every bound ≥ 2^40 is refused.
+    # Without the bounds' own range checks the two difference checks would accept notBefore =
+    # p − (2^40 − t − 1) (then timestamp − notBefore = 2^40 − 1) and notAfter = 2^40 (then
+    # notAfter − timestamp < 2^40): a window the contract cannot compare honestly.
     t = T0 + 123
-    for value in (2**40, P - 1, P - (2**40 - t)):
+    for value in (2**40, P - 1, P - (2**40 - t - 1)):
         inputs = window_inputs(t, value, t) if bound == "notBefore" else window_inputs(t, t, value)
         assert_unsatisfiable("authenticity", inputs)
 
