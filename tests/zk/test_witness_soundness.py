@@ -30,7 +30,6 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -129,7 +128,6 @@ def _skip_reason(name: str) -> str | None:
     return None
 
 
-@cache
 def load_system(name: str) -> System:
     directory = KEYS / name
     r1cs = rc.load(directory / f"{name}.r1cs", directory / f"{name}.sym")
@@ -141,8 +139,10 @@ def load_system(name: str) -> System:
     return System(name, directory, r1cs, values, rc.MutationChecker(r1cs, values), sources)
 
 
-@pytest.fixture(params=sorted(REGISTRY))
+@pytest.fixture(scope="module", params=sorted(REGISTRY))
 def system(request) -> System:
+    """Module-scoped per circuit: pytest runs one circuit's tests together and then drops its
+    R1CS (the usage batch's is a few hundred MB of Python ints)."""
     reason = _skip_reason(request.param)
     if reason:
         pytest.skip(reason)
