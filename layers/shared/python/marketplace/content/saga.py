@@ -219,10 +219,10 @@ class RegistrationSteps:
         except MarketplaceError:
             raise
         except Exception as exc:  # the node: a chain failure, not a proving one
-            err = BlockchainError("Unable to read the chain's time", {"circuit": "authenticity"})
-            log.exception("latest block unavailable", extra={"supportId": err.support_id,
+            chain_err = BlockchainError("Unable to read the chain's time", {"circuit": "authenticity"})
+            log.exception("latest block unavailable", extra={"supportId": chain_err.support_id,
                                                              "registrationId": state["registrationId"]})
-            raise err from exc
+            raise chain_err from exc
         timestamp = max(chain_time, int(self._clock()) - CLOCK_MARGIN_SECONDS)
         salt = secrets.randbelow(P)
         try:
