@@ -7,7 +7,8 @@ and every ``resources.SETTINGS`` entry the spec lists (computed here, or from co
 ``settings``, or left to its default in ``marketplace.config``), ``ZK_KEYS_DIR`` for all and
 ``ZK_KEYS_S3`` for provers (``infra.layers``).
 Permissions: exactly those resources, with the data-plane actions a handler uses (no ``*``
-actions, no table scans, no bucket configuration).
+actions, no table scans, no bucket configuration); buckets are read, or read and written when the
+spec lists them in ``bucket_writes``.
 """
 
 from __future__ import annotations
@@ -49,12 +50,18 @@ TABLE_ACTIONS = [
     "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
     "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
 ]
-# AbortMultipartUpload: boto3's managed transfers (copy/upload over 8 MB) clean up failed parts
-OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+# Objects: every listed bucket is read (and its versions, if versioned: the registration reads and
+# copies one VersionId); ``bucket_writes`` are also written. ListMultipartUploadParts: ListParts of
+# a multipart upload; AbortMultipartUpload: boto3's managed transfers (copy/upload over 8 MB) clean
+# up failed parts.
+READ_OBJECT_ACTIONS = ["s3:GetObject"]
+READ_VERSION_ACTIONS = ["s3:GetObjectVersion"]
+WRITE_OBJECT_ACTIONS = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
 BUCKET_ACTIONS = ["s3:ListBucket"]  # so a missing key reads as 404 rather than 403
 QUEUE_ACTIONS = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
 SECRET_ACTIONS = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
 KEY_ACTIONS = ["kms:Sign", "kms:GetPublicKey"]  # the relayer key: sign digests, derive the address
+INVOKE_ACTIONS = ["lambda:InvokeFunction"]  # a synchronous call of another function (the relayer)
 # SES (v1 API): a creator verifies any address ("verify"); mail goes out only as EMAIL_FROM ("send");
 # reading verification status has no resource-level permission
 SES_VERIFY_ACTIONS = ["ses:VerifyEmailIdentity"]
@@ -171,6 +178,8 @@ class Functions(Construct):
         ):
             for n in names:
                 env[by_name(specs, n).env] = physical(n)
+        for n in spec.invokes:  # the functions it invokes, by name
+            env[by_name(FUNCTIONS, n, key="name").invoke_env] = physical_name(c.prefix, n)
         for n in spec.queues:  # a queue's dead-letter queue, for functions that put messages there
             dlq_env = by_name(QUEUES, n).dlq_env
             if dlq_env:
@@ -198,7 +207,15 @@ class Functions(Construct):
             table_arns.append(table.table_arn)
             table_arns += [f"{table.table_arn}/index/{i.name}" for i in by_name(TABLES, n).indexes]
         allow(TABLE_ACTIONS, table_arns)
-        allow(OBJECT_ACTIONS, [buckets.by_name[n].arn_for_objects("*") for n in spec.buckets])
+        unknown = set(spec.bucket_writes) - set(spec.buckets)
+        if unknown:
+            raise ConfigError(f"function {spec.name!r}: bucket_writes {sorted(unknown)} not in its buckets")
+        for n in spec.buckets:  # one statement per bucket (a Sid: never merged with the proving files' reads)
+            actions = READ_OBJECT_ACTIONS + (READ_VERSION_ACTIONS if by_name(BUCKETS, n).versioned else [])
+            actions += WRITE_OBJECT_ACTIONS if n in spec.bucket_writes else []
+            role.add_to_principal_policy(iam.PolicyStatement(
+                sid=f"{pascal(n)}Objects{'ReadWrite' if n in spec.bucket_writes else 'Read'}",
+                actions=actions, resources=[buckets.by_name[n].arn_for_objects("*")]))
         allow(BUCKET_ACTIONS, [buckets.by_name[n].bucket_arn for n in spec.buckets])
         allow(QUEUE_ACTIONS, [queues.by_name[n].queue_arn for n in spec.queues])
         allow(QUEUE_ACTIONS, [queues.dead_letters[n].queue_arn for n in spec.queues if by_name(QUEUES, n).dlq_env])
@@ -206,6 +223,8 @@ class Functions(Construct):
             role.add_to_principal_policy(statement)
         allow(SECRET_ACTIONS, [secrets.by_name[n].secret_arn for n in spec.secrets])
         allow(KEY_ACTIONS, [keys.by_name[n].key_arn for n in spec.keys])
+        allow(INVOKE_ACTIONS, [f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:"
+                               f"{physical_name(self.config.prefix, n)}" for n in spec.invokes])
         if spec.prover:
             layers.grant_proving_files(role)
 

@@ -14,6 +14,7 @@ from infra.keys import Keys
 from infra.layers import Layers
 from infra.naming import pascal
 from infra.queues import Queues
+from infra.relayer_balance import RelayerBalanceAlarm
 from infra.schedules import Schedules
 from infra.secret_store import Secrets
 from infra.state_machines import StateMachines
@@ -51,6 +52,7 @@ class MarketplaceStack(Stack):
         self.state_machines = StateMachines(self, "StateMachines", config=config,
                                             functions=self.functions.by_name)
         self.functions.connect_state_machines(self.state_machines.by_name)
+        self.relayer_balance = RelayerBalanceAlarm(self, "RelayerBalance", config=config)
         self.api.add_routes(self.functions.by_name)
         account = self.api.rest_api.node.try_find_child("Account")  # the account's API Gateway logging role
         self.websockets = WebSocketApis(self, "WebSockets", config=config, functions=self.functions.by_name,

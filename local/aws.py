@@ -189,6 +189,9 @@ def create_local_resources(endpoint_url: str, prefix: str, *,
     kms = boto3.client("kms", **where)
     for key in resources.KEYS:
         env[key.env] = _create_key(kms, prefix, key)
+    for function in resources.FUNCTIONS:  # the name a function's invokers call it by
+        if function.invoke_env:
+            env[function.invoke_env] = resources.physical_name(prefix, function.name)
     if resources.STATE_MACHINES:
         role = _states_role(boto3.client("iam", **where))
         sfn = boto3.client("stepfunctions", **where)

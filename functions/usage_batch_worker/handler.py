@@ -1,6 +1,7 @@
-"""The usage-batches state machine's tasks (``kit.tasks``): ``{"step": "licenses"|"prepare"|"prove"|
+"""The usage-batches state machine's tasks (``kit.tasks``): ``{"step": "licenses"|"prepare"|
 "submit"|"confirm"|"mark"|"failed", "input": ...}`` → the step's result
-(``marketplace.usage.batch_steps``; messages in ``marketplace.usage.batch_models``).
+(``marketplace.usage.batch_steps``; messages in ``marketplace.usage.batch_models``). The ``prove``
+step is the ``usage-batch-prover`` function's: it holds the credential key, this one the relayer key.
 
 A failing step raises its typed error (``ProofGenerationError``, ``BlockchainError``, ``NotConfirmed``):
 Lambda reports the class name as ``errorType`` for the ASL's Retry and Catch."""
@@ -31,7 +32,6 @@ SERVICE = "usage-batch-worker"
 @functools.cache
 def steps() -> UsageBatchSteps:
     from marketplace.adapters.chain import get_chain
-    from marketplace.adapters.secrets import get_secret
     from marketplace.adapters.usage_chain import UsageChain
     from marketplace.usage.adapters import DynamoBatchLicenses, DynamoBatchRecords, DynamoUsageLog
 
@@ -40,16 +40,14 @@ def steps() -> UsageBatchSteps:
         usage=DynamoUsageLog(cfg.usage_table),
         licenses=DynamoBatchLicenses(cfg.licenses_table, cfg.rate_limits_table),
         chain=UsageChain(get_chain(cfg)),
-        seal_key=lambda: get_secret(cfg.credential_secret_id),
+        seal_key=_no_credential_key,
         gap_seconds=cfg.gap_seconds, batch_licenses=cfg.batch_licenses,
         confirmations_required=cfg.confirmations, records=DynamoBatchRecords(cfg.batches_table),
     )
 
 
-def _prove(batch: Batch) -> Proved:
-    out = steps().prove(batch)
-    observability.business(observability.Metric.PROOFS_GENERATED)
-    return out
+def _no_credential_key() -> str:
+    raise RuntimeError("the usage batch worker holds no credential key: prove runs in usage-batch-prover")
 
 
 def _failed(req: FailedIn) -> Failed:
@@ -66,7 +64,6 @@ def _mark(sub: Submitted) -> Marked:
 handler = TaskFunction(SERVICE, {
     "licenses": Step(LicensesIn, LicensesOut, lambda r: steps().list_licenses(r)),
     "prepare": Step(LicenseIn, Batch, lambda r: steps().prepare(r)),
-    "prove": Step(Batch, Proved, _prove),
     "submit": Step(Proved, Submitted, lambda r: steps().submit(r)),
     "confirm": Step(Submitted, Submitted, lambda r: steps().confirm(r)),
     "mark": Step(Submitted, Marked, _mark),

@@ -37,9 +37,10 @@ def backend(request, monkeypatch):
         yield Backend(objects, "uploads", "content",
                       lambda bucket, key, data: objects.put(bucket, key, data))
         return
-    from local.aws import _create_bucket
     from marketplace.adapters import aws
     from moto import mock_aws
+
+    from local.aws import _create_bucket
 
     for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(var, raising=False)
@@ -102,7 +103,7 @@ def test_an_upload_overwritten_between_hash_and_copy_stores_the_hashed_bytes(bac
 def test_a_retried_store_step_reads_the_version_the_first_attempt_pinned(backend):
     first, second = b"first bytes", b"second bytes"
     backend.put(backend.uploads, KEY, first)
-    s, regs = steps(backend, fakes.MemoryContent())
+    s, _ = steps(backend, fakes.MemoryContent())
     out = s.run("store", STATE)
     backend.put(backend.uploads, KEY, second)  # written again after the first attempt
     again = s.run("store", STATE)  # e.g. Lambda retried the task after a timeout

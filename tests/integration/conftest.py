@@ -48,10 +48,10 @@ def clear_caches() -> None:
     secrets.clear_cache()
     clear_gateways()
     config.load.cache_clear()
-    for name in ("content_api", "registration_worker", "openapi"):
+    for name in ("content_api", "registration_worker", "openapi", "relayer"):
         load_handler(name)
         module = vars(sys.modules[f"lambda_{name}_handler"])  # local.lambdas' name for the module
-        for attr in ("service", "steps", "_document"):
+        for attr in ("service", "steps", "_document", "gateway"):
             if attr in module and hasattr(module[attr], "cache_clear"):
                 module[attr].cache_clear()
 
@@ -131,12 +131,12 @@ def stack(tmp_path_factory):
                     "CHAIN_CONFIG": json.dumps(deployment), "POWERTOOLS_LOG_LEVEL": "WARNING",
                     "CHAIN_CONFIRMATIONS": "1"})
         os.environ.update(env)
-        worker_spec = resources.by_name(resources.FUNCTIONS, "registration-worker")
-        worker = LocalFunction(resources.physical_name(PREFIX, worker_spec.name), worker_spec.handler,
-                               {k: env[k] for k in resources.env_names(worker_spec) if k in env},
-                               worker_spec.memory, worker_spec.timeout)
-        create_moto_functions(moto.url, [worker])
-        uninstall = install_lambda_router({worker.name: worker})
+        # what moto invokes: the saga's worker, and the relayer (the license API's relayed sends)
+        invoked = [LocalFunction(resources.physical_name(PREFIX, s.name), s.handler,
+                                 {k: env[k] for k in resources.env_names(s) if k in env}, s.memory, s.timeout)
+                   for s in (resources.by_name(resources.FUNCTIONS, n) for n in ("registration-worker", "relayer"))]
+        create_moto_functions(moto.url, invoked)
+        uninstall = install_lambda_router({fn.name: fn for fn in invoked})
         clear_caches()
         yield Stack(env, deployment, accounts, moto.url, node.url, relayer)
     finally:

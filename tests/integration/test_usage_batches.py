@@ -1,7 +1,8 @@
 """Flow 4 in-process: a buyer registers a worker key (relayed with the buyer's AddUsageSigner
 signature), the worker makes N signed accesses through the real access handler, the
-usage-batches state machine (the ASL, run by moto; its tasks routed to the real usage-batch-worker)
-proves the batch with groth16py and logs it through the chain gateway: UsageLogged and
+usage-batches state machine (the ASL, run by moto; its tasks routed to the real usage-batch-worker,
+and its prove task to the real usage-batch-prover: the credential key and the relayer key are in
+different functions) proves the batch with groth16py and logs it through the chain gateway: UsageLogged and
 PaymentReleased with N uses on the Hardhat chain, the events PROVEN. The relayer, with every
 platform secret, cannot get a batch logged without the buyer's signatures (refused on chain,
 through the same submit path). Unsigned and replayed accesses are refused.
@@ -35,18 +36,19 @@ VALIDITY = 40  # seconds: the accesses happen inside it, the batch after it
 
 @pytest.fixture(scope="module")
 def batch_worker(stack):
-    spec = resources.by_name(resources.FUNCTIONS, "usage-batch-worker")
-    worker = LocalFunction(resources.physical_name(PREFIX, spec.name), spec.handler,
-                           {k: stack.env[k] for k in resources.env_names(spec) if k in stack.env},
-                           spec.memory, spec.timeout)
-    create_moto_functions(stack.moto_url, [worker])
-    uninstall = install_lambda_router({worker.name: worker})
-    yield worker
+    functions = [LocalFunction(resources.physical_name(PREFIX, spec.name), spec.handler,
+                               {k: stack.env[k] for k in resources.env_names(spec) if k in stack.env},
+                               spec.memory, spec.timeout)
+                 for spec in (resources.by_name(resources.FUNCTIONS, n)
+                              for n in ("usage-batch-worker", "usage-batch-prover"))]
+    create_moto_functions(stack.moto_url, functions)
+    uninstall = install_lambda_router({fn.name: fn for fn in functions})
+    yield functions[0]
     uninstall()
 
 
-def steps():
-    module = handler_module("usage_batch_worker")
+def steps(function: str = "usage_batch_worker"):
+    module = handler_module(function)
     module.steps.cache_clear()
     return module.steps()
 
@@ -183,8 +185,14 @@ def test_the_relayer_cannot_log_a_batch_without_the_buyers_signatures(api, stack
     s = steps()
     batch = s.prepare(LicenseIn(licenseId=license_id))
     assert batch.ready and batch.count == 2, batch
-    # the platform holds the credential secret and the prover: the proof itself is valid
-    proved = s.prove(batch)
+    # the platform holds the credential secret and the prover (in the prover function; the worker
+    # holds no credential key): the proof itself is valid
+    from marketplace.errors import ProofGenerationError
+
+    with pytest.raises(ProofGenerationError) as no_key:
+        s.prove(batch)
+    assert "no credential key" in str(no_key.value.__cause__)
+    proved = steps("usage_batch_prover").prove(batch)
     platform_key = client_signing.new_worker_key()  # a key the platform made: never registered by the buyer
     forged_hash = client_signing.request_hash("POST", "/forged")
     forged_sig = bytes.fromhex(client_signing.sign_access(

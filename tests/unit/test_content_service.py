@@ -67,7 +67,7 @@ class Clock:
 
 
 def cfg(**overrides) -> ContentApiConfig:
-    env = {"CONTENT_TABLE": "content", "REGISTRATIONS_TABLE": "regs", "CONTENT_BUCKET": "content",
+    env = {"CONTENT_TABLE": "content", "REGISTRATIONS_TABLE": "regs", "RATE_LIMITS_TABLE": "ratelimits",
            "UPLOADS_BUCKET": "uploads", "REGISTRATION_SAGA_ARN": "arn:sm", "PUBLIC_BASE_URL": "https://api.test",
            "MAX_INLINE_UPLOAD_BYTES": "1000", "REGISTRATION_WAIT_SECONDS": "5", **overrides}
     return ContentApiConfig.from_env(env)

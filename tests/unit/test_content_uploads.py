@@ -44,7 +44,7 @@ class DoneSaga:
 
 
 def service():
-    env = {"CONTENT_TABLE": "content", "REGISTRATIONS_TABLE": "regs", "CONTENT_BUCKET": "content",
+    env = {"CONTENT_TABLE": "content", "REGISTRATIONS_TABLE": "regs", "RATE_LIMITS_TABLE": "ratelimits",
            "UPLOADS_BUCKET": "uploads", "REGISTRATION_SAGA_ARN": "arn:sm", "PUBLIC_BASE_URL": "https://api.test"}
     regs, objects = MemoryRegistrations(), MemoryObjects()
     svc = ContentService(ContentApiConfig.from_env(env), registrations=regs, content=None, objects=objects,

@@ -72,14 +72,29 @@ class AuthConfig(_PublicUrl):
     nonce_ttl_seconds: int = Field(300, alias="NONCE_TTL_SECONDS", gt=0, le=3600)
 
 
+class _RelayQuota(_EnvConfig):
+    """An API function whose callers the relayer sends for: the per-address quota of relayed work
+    (``marketplace.chain.quota``) in the ratelimits table."""
+
+    rate_limits_table: str = Field(alias="RATE_LIMITS_TABLE")
+    relay_quota_limit: int = Field(100, alias="RELAY_QUOTA_LIMIT", ge=1, le=1_000_000)
+    relay_quota_window_seconds: int = Field(3600, alias="RELAY_QUOTA_WINDOW_SECONDS", ge=1, le=30 * 24 * 3600)
+
+    def relay_quota(self):
+        from marketplace.adapters.dynamodb import WindowCounter
+        from marketplace.chain.quota import RelayQuota, RelayQuotaSettings
+
+        return RelayQuota(WindowCounter(self.rate_limits_table),
+                          RelayQuotaSettings(self.relay_quota_limit, self.relay_quota_window_seconds))
+
+
 class AuthorizerConfig(_EnvConfig):
     jwt_secret_id: str = Field(alias="JWT_SECRET_ID")
 
 
-class ContentApiConfig(_PublicUrl):
+class ContentApiConfig(_PublicUrl, _RelayQuota):
     content_table: str = Field(alias="CONTENT_TABLE")
     registrations_table: str = Field(alias="REGISTRATIONS_TABLE")
-    content_bucket: str = Field(alias="CONTENT_BUCKET")
     uploads_bucket: str = Field(alias="UPLOADS_BUCKET")
     registration_saga_arn: str = Field(alias="REGISTRATION_SAGA_ARN")
     # API Gateway gives an integration 29 s; leave room for the answer.
@@ -110,9 +125,23 @@ class _ChainSender(_EnvConfig):
                                txs_table=self.txs_table, max_log_range=self.max_log_range, **extra)
 
 
+class _ChainReader(_EnvConfig):
+    """A function that reads the chain through a read-only gateway (no relayer key)."""
+
+    chain: Json[ChainDeployment] = Field(alias="CHAIN_CONFIG")
+    contracts_abi_dir: Path = Field(DEFAULT_ABI_DIR, alias="CONTRACTS_ABI_DIR")
+
+    def gateway_settings(self, **extra: Any):
+        from marketplace.chain.gateway import GatewaySettings
+
+        return GatewaySettings(abi_dir=str(self.contracts_abi_dir), **extra)
+
+
 class ChainMonitorConfig(_ChainSender):
     confirmations: int = Field(3, alias="CHAIN_CONFIRMATIONS", ge=1, le=1000)
     stuck_seconds: float = Field(90, alias="TX_STUCK_SECONDS", gt=0)
+    # the relayer balance alarm's threshold (infra reads this default too)
+    min_balance_eth: float = Field(0.5, alias="RELAYER_MIN_BALANCE_ETH", ge=0)
 
 
 class RegistrationWorkerConfig(_ChainSender):
@@ -138,7 +167,13 @@ class OpenApiConfig(_PublicUrl):
 # functions/access/handler.py: its module must import in under 300 ms) ----------------------------
 
 
-class LicenseApiConfig(_ChainSender):
+class LicenseApiConfig(_ChainReader, _RelayQuota):
+    """Holds the credential key, never the relayer key: relayed sends go through the relayer
+    function (``marketplace.chain.relay``)."""
+
+    relayer_function: str = Field(alias="RELAYER_FUNCTION")
+    tx_timeout_seconds: float = Field(120, alias="TX_TIMEOUT_SECONDS", gt=0)
+    max_log_range: int = Field(2000, alias="CHAIN_MAX_LOG_RANGE", ge=1, le=100_000)
     content_table: str = Field(alias="CONTENT_TABLE")
     terms_table: str = Field(alias="TERMS_TABLE")
     quotes_table: str = Field(alias="QUOTES_TABLE")
@@ -149,6 +184,13 @@ class LicenseApiConfig(_ChainSender):
     credential_secret_id: str = Field(alias="CREDENTIAL_SECRET_ID")
     quote_ttl_seconds: int = Field(900, alias="QUOTE_TTL_SECONDS", ge=60, le=7 * 24 * 3600)
     signature_ttl_seconds: int = Field(900, alias="SIGNATURE_TTL_SECONDS", ge=60, le=7 * 24 * 3600)
+
+    def gateway_settings(self, **extra: Any):
+        return super().gateway_settings(tx_timeout=self.tx_timeout_seconds, max_log_range=self.max_log_range, **extra)
+
+
+class RelayerConfig(_ChainSender):
+    """The relayer function: the relayer key, sending the calls other functions ask for."""
 
 
 # -- notifications (issue 9) ------------------------------------------------------------------------
@@ -219,11 +261,18 @@ class UsageBatchWorkerConfig(_ChainSender):
     usage_signers_table: str = Field(alias="USAGE_SIGNERS_TABLE")
     rate_limits_table: str = Field(alias="RATE_LIMITS_TABLE")  # the per-license batch lock
     batches_table: str = Field(alias="BATCHES_TABLE")  # one record per proven batch (Flows 5-6 open them)
-    credential_secret_id: str = Field(alias="CREDENTIAL_SECRET_ID")
     confirmations: int = Field(3, alias="CHAIN_CONFIRMATIONS", ge=1, le=1000)
     # a claimed use is recorded within the access function's 10 s timeout, or never
     gap_seconds: int = Field(300, alias="USAGE_GAP_SECONDS", ge=1, le=7 * 24 * 3600)
     batch_licenses: int = Field(100, alias="USAGE_BATCH_LICENSES", ge=1, le=1000)
+
+
+class UsageBatchProverConfig(_ChainReader):
+    """The usage-batches state machine's prove step: the credential key, no relayer key."""
+
+    licenses_table: str = Field(alias="LICENSES_TABLE")
+    usage_table: str = Field(alias="USAGE_TABLE")
+    credential_secret_id: str = Field(alias="CREDENTIAL_SECRET_ID")
 
 
 class UsageBatchSchedulerConfig(_EnvConfig):
@@ -231,18 +280,6 @@ class UsageBatchSchedulerConfig(_EnvConfig):
 
 
 # -- Flow 4: chain listener, payments, refunds --------------------------------------------------------
-
-
-class _ChainReader(_EnvConfig):
-    """A function that reads the chain through a read-only gateway (no relayer key)."""
-
-    chain: Json[ChainDeployment] = Field(alias="CHAIN_CONFIG")
-    contracts_abi_dir: Path = Field(DEFAULT_ABI_DIR, alias="CONTRACTS_ABI_DIR")
-
-    def gateway_settings(self, **extra: Any):
-        from marketplace.chain.gateway import GatewaySettings
-
-        return GatewaySettings(abi_dir=str(self.contracts_abi_dir), **extra)
 
 
 class ChainListenerConfig(_ChainReader):
@@ -365,12 +402,14 @@ MODELS: dict[str, type[_EnvConfig]] = {
     "registration-worker": RegistrationWorkerConfig,
     "openapi": OpenApiConfig,
     "license-api": LicenseApiConfig,
+    "relayer": RelayerConfig,
     "chain-monitor": ChainMonitorConfig,
     "chain-listener": ChainListenerConfig,
     "payments": PaymentsConsumerConfig,
     "payments-api": PaymentsApiConfig,
     "refunds": RefundsConfig,
     "usage-batch-worker": UsageBatchWorkerConfig,
+    "usage-batch-prover": UsageBatchProverConfig,
     "usage-batch-scheduler": UsageBatchSchedulerConfig,
     "proofs-api": ProofsApiConfig,
     "proofs-worker": ProofsWorkerConfig,

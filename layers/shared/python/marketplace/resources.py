@@ -142,11 +142,14 @@ class FunctionSpec:
     memory: int = 512
     timeout: int = 29
     tables: tuple[str, ...] = ()
-    buckets: tuple[str, ...] = ()
+    buckets: tuple[str, ...] = ()  # read: GetObject (and GetObjectVersion on a versioned bucket)
+    bucket_writes: tuple[str, ...] = ()  # of ``buckets``, those it also writes: put, delete, multipart
     queues: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()
     state_machines: tuple[str, ...] = ()
     keys: tuple[str, ...] = ()  # KMS keys it signs with (kms:Sign, kms:GetPublicKey on exactly those)
+    invokes: tuple[str, ...] = ()  # functions it invokes synchronously (lambda:InvokeFunction on exactly those)
+    invoke_env: str | None = None  # the variable under which its invokers find its name
     chain: bool = False  # needs CHAIN_CONFIG (the deployment)
     prover: bool = False  # needs the proving keys (bigger memory, longer timeout)
     settings: tuple[str, ...] = ()  # SETTINGS this function reads (besides its resources' variables)
@@ -250,7 +253,7 @@ STATE_MACHINES: tuple[StateMachineSpec, ...] = (
                      functions={"RegistrationWorkerArn": "registration-worker"}),
     # Flow 4: per license with pending uses, prove a usage batch and log it with the buyer's signatures
     StateMachineSpec("usage-batches", "USAGE_BATCHES_ARN", "usage-batches.asl.json",
-                     functions={"UsageBatchWorkerArn": "usage-batch-worker"}),
+                     functions={"UsageBatchWorkerArn": "usage-batch-worker", "UsageBatchProverArn": "usage-batch-prover"}),
     # Flows 5-6: a compliance or aggregate proof too long for one API call (202 + its job)
     StateMachineSpec("proof-jobs", "PROOF_JOBS_ARN", "proof-jobs.asl.json",
                      functions={"ProofsWorkerArn": "proofs-worker"}),
@@ -284,12 +287,18 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "(1 = mined)"),
     SettingSpec("CHAIN_REORG_DEPTH", "how far back an event reader re-reads when a block it read was reorganised"),
     SettingSpec("TX_STUCK_SECONDS", "after how long without a receipt the chain monitor re-prices a transaction"),
+    SettingSpec("RELAYER_MIN_BALANCE_ETH", "the chain monitor publishes the relayer's ETH balance (metric "
+                "RelayerBalanceEth); below this it logs an error and the stack's alarm fires"),
     # Flows 2 and 3
     SettingSpec("QUOTE_TTL_SECONDS", "lifetime of a license quote and deadline of its permit"),
     SettingSpec("SIGNATURE_TTL_SECONDS", "deadline of the creator's CreateTerms / RevokeLicense typed data"),
     SettingSpec("ACCESS_RATE_LIMIT", "content access requests allowed per API key per window"),
     SettingSpec("ACCESS_RATE_WINDOW_SECONDS", "the rate-limit window (fixed, aligned on the epoch)"),
     SettingSpec("ACCESS_URL_TTL_SECONDS", "lifetime of a presigned content URL"),
+    # what the relayer pays gas for on a caller's behalf (marketplace.chain.quota)
+    SettingSpec("RELAY_QUOTA_LIMIT", "relayed operations (registrations, terms, purchases, revocations, usage "
+                "signer changes) allowed per address per window; past it 429 with Retry-After"),
+    SettingSpec("RELAY_QUOTA_WINDOW_SECONDS", "the relay quota's window (fixed, aligned on the epoch)"),
     # Flow 4 (usage batches)
     SettingSpec("USAGE_GAP_SECONDS", "after how long a missing usage seq (a use claimed, never recorded) is "
                 "skipped as a gap by the batch prover"),
@@ -317,6 +326,8 @@ WEBSOCKET_APIS: tuple[WebSocketApiSpec, ...] = (
 CHAIN_SENDER_TABLES: tuple[str, ...] = ("chain-nonces", "chain-txs")
 CHAIN_SENDER_SETTINGS: tuple[str, ...] = ("CHAIN_CONFIG", "CONTRACTS_ABI_DIR", "TX_TIMEOUT_SECONDS",
                                           "CHAIN_MAX_LOG_RANGE")
+# What every API function that asks the relayer to send for a caller needs (marketplace.chain.quota)
+RELAY_QUOTA_SETTINGS: tuple[str, ...] = ("RELAY_QUOTA_LIMIT", "RELAY_QUOTA_WINDOW_SECONDS")
 
 # What the proofs functions (Flows 5-6) read besides the chain sender's
 PROOF_TABLES: tuple[str, ...] = ("proofs", "batches", "licenses", "usage", "content")
@@ -334,12 +345,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                          Route("POST", "/content/uploads/{uploadId}/complete", "jwt"),
                          Route("GET", "/content/registrations/{registrationId}", "jwt"),
                          Route("GET", "/content/{contentId}")),
-                 memory=1024, tables=("content", "registrations"), buckets=("content", "uploads"),
-                 state_machines=("registration-saga",),
+                 memory=1024, tables=("content", "registrations", "ratelimits"), buckets=("uploads",),
+                 bucket_writes=("uploads",), state_machines=("registration-saga",),
                  settings=("PUBLIC_BASE_URL", "REGISTRATION_WAIT_SECONDS", "MAX_INLINE_UPLOAD_BYTES",
-                           "MAX_UPLOAD_BYTES", "UPLOAD_URL_TTL_SECONDS")),
+                           "MAX_UPLOAD_BYTES", "UPLOAD_URL_TTL_SECONDS") + RELAY_QUOTA_SETTINGS),
     FunctionSpec("registration-worker", "registration_worker", memory=3008, timeout=300,
                  tables=("content", "registrations") + CHAIN_SENDER_TABLES, buckets=("content", "uploads"),
+                 bucket_writes=("content", "uploads"),
                  secrets=("identity-key",), keys=("relayer-key",), chain=True, prover=True,
                  settings=CHAIN_SENDER_SETTINGS + ("HASH_RANGE_BYTES", "STORE_STEP_SECONDS", "COPY_MULTIPART_BYTES",
                                                    "COPY_PART_BYTES")),
@@ -358,10 +370,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                          Route("POST", "/license/{licenseId}/signers", "jwt"),
                          Route("GET", "/license/{licenseId}/signers", "jwt"),
                          Route("DELETE", "/license/{licenseId}/signers/{signer}", "jwt")),
-                 tables=("content", "terms", "quotes", "licenses", "apikeys", "ratelimits", "usage-signers")
-                 + CHAIN_SENDER_TABLES,
-                 secrets=("credential-key",), keys=("relayer-key",), chain=True,
-                 settings=CHAIN_SENDER_SETTINGS + ("QUOTE_TTL_SECONDS", "SIGNATURE_TTL_SECONDS")),
+                 tables=("content", "terms", "quotes", "licenses", "apikeys", "ratelimits", "usage-signers"),
+                 # the credential key, not the relayer key: its relayed sends go through "relayer"
+                 secrets=("credential-key",), invokes=("relayer",), chain=True,
+                 settings=CHAIN_SENDER_SETTINGS + ("QUOTE_TTL_SECONDS", "SIGNATURE_TTL_SECONDS") + RELAY_QUOTA_SETTINGS),
+    # The relayer key behind its own function: sends the LicenseManager calls the license API asks
+    # for (each authorised on chain by its signer's signature; marketplace.chain.relay.ALLOWED)
+    FunctionSpec("relayer", "relayer", memory=512, timeout=60, tables=CHAIN_SENDER_TABLES, keys=("relayer-key",),
+                 chain=True, settings=CHAIN_SENDER_SETTINGS, invoke_env="RELAYER_FUNCTION"),
     # Flow 3: the hot path. The function checks the API key itself (first of its ordered checks),
     # so the route has no authorizer; no chain, no prover, no secrets.
     FunctionSpec("access", "access", routes=(Route("POST", "/content/{contentId}/access", "apikey"),),
@@ -372,18 +388,22 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                            "CHAIN_CONFIG")),
     # Flow 4: the usage-batches state machine's tasks (gather, prove, submit, confirm, mark), and the
     # schedule that starts it (the access path also starts it for a license with a full batch pending)
-    FunctionSpec("usage-batch-worker", "usage_batch_worker", memory=3008, timeout=300,
+    # The worker holds the relayer key, the prover the credential key (never one function both)
+    FunctionSpec("usage-batch-worker", "usage_batch_worker", memory=512, timeout=300,
                  tables=("licenses", "usage", "usage-signers", "ratelimits", "batches") + CHAIN_SENDER_TABLES,
-                 secrets=("credential-key",), keys=("relayer-key",), chain=True, prover=True,
+                 keys=("relayer-key",), chain=True,
                  settings=CHAIN_SENDER_SETTINGS + ("CHAIN_CONFIRMATIONS", "USAGE_GAP_SECONDS",
                                                    "USAGE_BATCH_LICENSES")),
+    FunctionSpec("usage-batch-prover", "usage_batch_prover", memory=3008, timeout=300,
+                 tables=("licenses", "usage"), secrets=("credential-key",), chain=True, prover=True,
+                 settings=("CHAIN_CONFIG", "CONTRACTS_ABI_DIR")),
     FunctionSpec("usage-batch-scheduler", "usage_batch_scheduler", memory=256, timeout=30,
                  state_machines=("usage-batches",), schedule="rate(10 minutes)"),
     # The chain gateway's monitor: brings the transaction journal up to date, re-broadcasts dropped
     # transactions, re-prices or cancels stuck ones (marketplace.chain.monitor)
     FunctionSpec("chain-monitor", "chain_monitor", memory=512, timeout=120, tables=CHAIN_SENDER_TABLES,
                  keys=("relayer-key",), chain=True, schedule="rate(1 minute)",
-                 settings=CHAIN_SENDER_SETTINGS + ("CHAIN_CONFIRMATIONS", "TX_STUCK_SECONDS")),
+                 settings=CHAIN_SENDER_SETTINGS + ("CHAIN_CONFIRMATIONS", "TX_STUCK_SECONDS", "RELAYER_MIN_BALANCE_ETH")),
     # Flow 4: the chain listener (contract logs -> the chain-events FIFO, marketplace.chain.listener),
     # the payments consumer (marketplace.payments.consumer), the payments API and refunds at expiry
     FunctionSpec("chain-listener", "chain_listener", memory=512, timeout=120, tables=("chain-cursors",),
@@ -434,8 +454,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                  keys=("relayer-key",), chain=True, prover=True, state_machines=("proof-jobs",),
                  settings=CHAIN_SENDER_SETTINGS + PROOF_SETTINGS),
     FunctionSpec("proofs-worker", "proofs_worker", memory=3008, timeout=900,
-                 tables=PROOF_TABLES + CHAIN_SENDER_TABLES, buckets=("reports",), keys=("relayer-key",), chain=True,
-                 prover=True, settings=CHAIN_SENDER_SETTINGS + PROOF_SETTINGS),
+                 tables=PROOF_TABLES + CHAIN_SENDER_TABLES, buckets=("reports",), bucket_writes=("reports",),
+                 keys=("relayer-key",), chain=True, prover=True, settings=CHAIN_SENDER_SETTINGS + PROOF_SETTINGS),
     # Flow 7's live stream (WEBSOCKET_APIS "analytics-stream"): $connect checks the session JWT
     # itself (query ?token= or a "bearer.<jwt>" Sec-WebSocket-Protocol), subscribe to own content
     FunctionSpec("analytics-stream", "analytics_stream", memory=256, timeout=10,
@@ -491,6 +511,7 @@ def env_names(spec: FunctionSpec) -> tuple[str, ...]:
     names += [by_name(SECRETS, s).env for s in spec.secrets]
     names += [by_name(KEYS, k).env for k in spec.keys]
     names += [by_name(STATE_MACHINES, m).env for m in spec.state_machines]
+    names += [e for f in spec.invokes if (e := by_name(FUNCTIONS, f).invoke_env)]
     names += [by_name(SETTINGS, s, key="env").env for s in spec.settings]
     for w in spec.websockets:
         ws = by_name(WEBSOCKET_APIS, w)

@@ -23,7 +23,7 @@ from marketplace.access.models import (
     StorageUnreachable,
 )
 from marketplace.adapters.aws import client, error_code
-from marketplace.adapters.dynamodb import CONDITION_FAILED, from_ddb
+from marketplace.adapters.dynamodb import CONDITION_FAILED, WindowCounter, from_ddb
 from marketplace.licensing.adapters import license_in
 from marketplace.licensing.models import USABLE
 
@@ -52,21 +52,7 @@ class AccessDynamoStore:
                          object_key=k["objectKey"], revoked_at=k.get("revokedAt"))
 
     def hit(self, bucket: str, limit: int, expires_at: int) -> int | None:
-        try:
-            out = self._ddb.update_item(
-                TableName=self.ratelimits, Key={"pk": {"S": bucket}},
-                UpdateExpression="ADD #n :one SET #ttl = if_not_exists(#ttl, :exp)",
-                ConditionExpression="attribute_not_exists(#n) OR #n < :limit",
-                ExpressionAttributeNames={"#n": "n", "#ttl": "ttl"},
-                ExpressionAttributeValues={":one": {"N": "1"}, ":limit": {"N": str(limit)},
-                                           ":exp": {"N": str(expires_at)}},
-                ReturnValues="UPDATED_NEW",
-            )
-        except Exception as exc:
-            if error_code(exc) in CONDITION_FAILED:
-                return None
-            raise
-        return int(out["Attributes"]["n"]["N"])
+        return WindowCounter(self.ratelimits).hit(bucket, limit, expires_at)
 
     def claim_use(self, license_id: str, content_id: str, now: int) -> Claim:
         try:

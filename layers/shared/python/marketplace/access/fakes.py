@@ -12,7 +12,7 @@ from marketplace.access.models import (
     StorageUnreachable,
 )
 from marketplace.licensing.models import USABLE, license_state
-from marketplace.shared.memory import MemoryTable
+from marketplace.shared.memory import MemoryTable, MemoryWindowCounter
 
 
 class MemoryAccessStore:
@@ -33,12 +33,7 @@ class MemoryAccessStore:
                          object_key=k["objectKey"], revoked_at=k.get("revokedAt"))
 
     def hit(self, bucket: str, limit: int, expires_at: int) -> int | None:
-        def count(item):
-            item["n"] = item.get("n", 0) + 1
-            item.setdefault("ttl", expires_at)
-
-        new = self.ratelimits.update({"pk": bucket}, count, condition=lambda old: old is None or old["n"] < limit)
-        return None if new is None else new["n"]
+        return MemoryWindowCounter(self.ratelimits).hit(bucket, limit, expires_at)
 
     def claim_use(self, license_id: str, content_id: str, now: int) -> Claim:
         def claimable(old):

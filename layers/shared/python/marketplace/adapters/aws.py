@@ -17,13 +17,18 @@ if TYPE_CHECKING:  # boto3-stubs (a dev dependency): the clients' types, for the
     from mypy_boto3_stepfunctions import SFNClient
 
 # The services the functions use
-ServiceName = Literal["dynamodb", "kms", "s3", "secretsmanager", "ses", "sqs", "stepfunctions"]
+ServiceName = Literal["dynamodb", "kms", "lambda", "s3", "secretsmanager", "ses", "sqs", "stepfunctions"]
+# A synchronous Lambda invoke (the relayer: it waits for a receipt) is not retried by the client
+# (it is not idempotent) and may take up to the invoked function's timeout.
+INVOKE_READ_TIMEOUT = 90
 
 
 @overload
 def client(service: Literal["dynamodb"]) -> DynamoDBClient: ...
 @overload
 def client(service: Literal["kms"]) -> KMSClient: ...
+@overload
+def client(service: Literal["lambda"]) -> Any: ...  # no boto3-stubs[lambda] in the dev group
 @overload
 def client(service: Literal["s3"]) -> S3Client: ...
 @overload
@@ -41,7 +46,9 @@ def client(service: ServiceName) -> BaseClient:
 
     # an endpoint override (moto) serves buckets by path, not by host name
     path_style = service == "s3" and bool(os.environ.get("AWS_ENDPOINT_URL"))
-    config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=30,
+    invoke = service == "lambda"
+    config = Config(retries={"mode": "standard", "max_attempts": 1 if invoke else 4}, connect_timeout=5,
+                    read_timeout=INVOKE_READ_TIMEOUT if invoke else 30,
                     s3={"addressing_style": "path"} if path_style else None)
     made: BaseClient = boto3.session.Session().client(service, config=config)
     return made

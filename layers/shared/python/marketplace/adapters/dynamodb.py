@@ -46,6 +46,32 @@ def from_ddb(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _plain(de.deserialize(v)) for k, v in item.items()}
 
 
+class WindowCounter:
+    """Counters of fixed windows in a table keyed by ``pk`` (the ratelimits table): one
+    conditional ``ADD`` per hit, so concurrent hits never count past the limit."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def hit(self, bucket: str, limit: int, expires_at: int) -> int | None:
+        """Count one hit in ``bucket`` if fewer than ``limit`` are counted: the new count, or None."""
+        try:
+            out = client("dynamodb").update_item(
+                TableName=self.table, Key={"pk": {"S": bucket}},
+                UpdateExpression="ADD #n :one SET #ttl = if_not_exists(#ttl, :exp)",
+                ConditionExpression="attribute_not_exists(#n) OR #n < :limit",
+                ExpressionAttributeNames={"#n": "n", "#ttl": "ttl"},
+                ExpressionAttributeValues={":one": {"N": "1"}, ":limit": {"N": str(limit)},
+                                           ":exp": {"N": str(expires_at)}},
+                ReturnValues="UPDATED_NEW",
+            )
+        except Exception as exc:
+            if error_code(exc) in CONDITION_FAILED:
+                return None
+            raise
+        return int(out["Attributes"]["n"]["N"])
+
+
 class Table:
     def __init__(self, name: str) -> None:
         self.name = name

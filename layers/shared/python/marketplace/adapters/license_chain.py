@@ -19,8 +19,12 @@ TOKEN_ABI = "MockStablecoin"
 
 
 class LicenseChainAdapter:
-    def __init__(self, chain: Chain) -> None:
+    """``relay``: what sends (``transact``) when this function holds no relayer key (the license
+    API: ``marketplace.chain.relay.RelayClient``); else the gateway sends itself."""
+
+    def __init__(self, chain: Chain, relay: Any = None) -> None:
         self._chain = chain
+        self._relay = relay if relay is not None else chain
         self.chain_id = chain.deployment.chainId
         self.license_manager = chain.deployment.address(MANAGER)
 
@@ -70,7 +74,7 @@ class LicenseChainAdapter:
         return int(self._manager.functions.nonces(_address(account)).call())
 
     def send(self, function: str, *args: Any) -> dict[str, Any]:
-        return self._chain.transact(MANAGER, function, *args, purpose=f"license.{function}")
+        return self._relay.transact(MANAGER, function, *args, purpose=f"license.{function}")
 
     def receipt(self, tx_hash: str) -> dict[str, Any] | None:
         from web3.exceptions import TransactionNotFound

@@ -33,6 +33,8 @@ api = Api("content-api")
 UploadAnswer = one_of("UploadAnswer", UploadResponse, MultipartUploadResponse)
 _UPLOAD_404 = "NOT_FOUND: no such upload of yours"
 _CHAIN = "BLOCKCHAIN_ERROR (supportId) or IPFS_UNAVAILABLE (retryAfter): try again later"
+_RELAY_QUOTA = ("RATE_LIMITED: this creator's quota of registrations (the relayer pays their transactions) is "
+                "used up: retry after Retry-After seconds")
 
 
 @functools.cache
@@ -42,7 +44,7 @@ def service() -> ContentService:
     cfg = config.load(config.ContentApiConfig)
     return ContentService(cfg, registrations=DynamoRegistrations(cfg.registrations_table, cfg.content_table),
                           content=DynamoContent(cfg.content_table), objects=S3Objects(),
-                          saga=StepFunctionsSaga(cfg.registration_saga_arn))
+                          saga=StepFunctionsSaga(cfg.registration_saga_arn), relay_quota=cfg.relay_quota())
 
 
 def _answer(outcome: RegistrationResult | RegistrationAccepted):
@@ -60,7 +62,7 @@ def _answer(outcome: RegistrationResult | RegistrationAccepted):
     headers={202: ["Location"]},
     errors={404: "NOT_FOUND: unknown uploadId", 409: "CONFLICT: already registered (details.contentId), or the "
             "upload is already being registered or not finished", 413: "PAYLOAD_TOO_LARGE: use POST /content/uploads",
-            503: _CHAIN},
+            429: _RELAY_QUOTA, 503: _CHAIN},
     request_media={
         "multipart/form-data": {
             "schema": {"type": "object", "required": ["file", "metadata"], "additionalProperties": False,

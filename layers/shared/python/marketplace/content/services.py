@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from marketplace import multipart
+from marketplace.chain.quota import RelayQuota
 from marketplace.config import ContentApiConfig
 from marketplace.content.models import VISIBLE, RegistrationState
 from marketplace.content.ports import ContentItems, ObjectStore, Registrations, Saga
@@ -128,9 +129,10 @@ def verification_url(public_base_url: str, content_id: str) -> str:
 
 class ContentService:
     def __init__(self, cfg: ContentApiConfig, *, registrations: Registrations, content: ContentItems | None,
-                 objects: ObjectStore, saga: Saga,
+                 objects: ObjectStore, saga: Saga, relay_quota: RelayQuota | None = None,
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic):
         self.cfg = cfg
+        self.relay_quota = relay_quota  # the relayer pays registerContent: counted per creator
         self.registrations = registrations
         self.content = content
         self.objects = objects
@@ -158,6 +160,7 @@ class ContentService:
             raise ValidationError("file is empty", {"field": "file"})
         if len(file.data) > limit:
             raise too_large(limit)
+        self._take_quota(creator)
 
         registration_id = new_id()
         key = upload_key(registration_id)
@@ -285,12 +288,18 @@ class ContentService:
         if size != item["size"]:
             raise ConflictError(f"uploaded {size} bytes, announced {item['size']}", {"field": "uploadId"})
         changes = {"metadata": req.metadata.model_dump(), "updatedAt": now_iso()}
+        self._take_quota(creator)
         if not self.registrations.start_uploaded(req.uploadId, creator, changes):
             raise ConflictError("this upload is already registered",
                                 {"uploadId": req.uploadId, "registrationId": req.uploadId})
         return self._run({**item, **changes, "state": PENDING})
 
     # -- the saga ---------------------------------------------------------------------------------
+
+    def _take_quota(self, creator: str) -> None:
+        """429 past the creator's quota of relayed work (``marketplace.chain.quota``)."""
+        if self.relay_quota is not None:
+            self.relay_quota.take(creator, "registerContent")
 
     def _run(self, item: dict[str, Any]) -> RegistrationResult | RegistrationAccepted:
         registration_id = item["registrationId"]

@@ -49,9 +49,11 @@ class Metric(str, Enum):
     UNDECLARED_RESPONSES = "UndeclaredResponses"
     USAGE_BATCHES_LOGGED = "UsageBatchesLogged"
     USAGE_BATCHES_FAILED = "UsageBatchesFailed"  # a batch's proof or transaction failed (alarmed; retried next run)
+    RELAYER_BALANCE_ETH = "RelayerBalanceEth"  # the relayer's balance, by the chain monitor (alarmed when low)
 
 
-UNITS: dict[Metric, str] = {m: MetricUnit.Count.value for m in Metric}
+UNITS: dict[Metric, str] = {m: MetricUnit.Count.value for m in Metric} | {
+    Metric.RELAYER_BALANCE_ETH: MetricUnit.NoUnit.value}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from marketplace.chain.quota import RelayQuota
 from marketplace.errors import (
     BlockchainError,
     ConflictError,
@@ -70,16 +71,22 @@ class LicensingBase:
 
     def __init__(self, store: LicensingStore, content: LicensedContent, chain: LicenseChain,
                  seal_key: Callable[[], str], settings: LicensingSettings = LicensingSettings(),
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, relay_quota: RelayQuota | None = None):
         self.store = store
         self.content = content
         self.chain = chain
         self.seal_key = seal_key  # the credential-key secret's value (read lazily)
         self.settings = settings
         self.clock = clock
+        self.relay_quota = relay_quota  # per-caller quota of what the relayer pays gas for
 
     def _now(self) -> int:
         return int(self.clock())
+
+    def _take_quota(self, caller: str, function: str) -> None:
+        """Count a relayed send for ``caller`` (429 past its quota: ``marketplace.chain.quota``)."""
+        if self.relay_quota is not None:
+            self.relay_quota.take(caller, function)
 
     def _send(self, function: str, *args: Any) -> dict[str, Any]:
         try:
@@ -115,6 +122,7 @@ class LicensingBase:
             if not same_address(recover_signer(data, req.signature), caller):
                 raise ForbiddenError("The signature is not yours over this typed data (nonce and deadline "
                                      "included): request it again", {"field": "signature", "reason": "not_signer"})
+            self._take_quota(caller, relayed_function)
             return self._send(relayed_function, *args, req.deadline, bytes.fromhex(req.signature[2:]))
         return None
 

@@ -163,6 +163,7 @@ class PurchaseService(LicensingBase):
                                      "quote's purchase typed data (with the permit's deadline)",
                                      {"field": "payment.permit.purchaseSignature", "reason": "not_signer"})
             self._check_funds(buyer, amount, permit.signature, permit.deadline)
+            self._take_quota(buyer, "purchaseWithPermit")
             if not self.store.move_quote(quote_id, QuoteState.SENDING):
                 raise ConflictError("This quote was already used", {"quoteId": quote_id})
             v, r, s = split_signature(permit.signature)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 from marketplace import config
+from marketplace.chain.quota import RELAY_QUOTA_EXCEEDED
 from marketplace.errors import NotFoundError
 from marketplace.kit import observability
 from marketplace.kit.http import Api, caller, one_of, parse_body, raw_body, reply
@@ -36,6 +37,7 @@ api = Api("license-api")
 _SIGNED = ("Without signature or txHash: the EIP-712 typed data to sign (signatureRequired, typedData, deadline); "
            "with a signature: relayed on chain; with txHash: verified on chain.")
 _CHAIN = "BLOCKCHAIN_ERROR: the chain did not accept or confirm the transaction (supportId)"
+_RELAY_QUOTA = RELAY_QUOTA_EXCEEDED
 _LICENSE_404 = "NOT_FOUND: unknown license"
 TermsAnswer = one_of("TermsAnswer", TypedDataChallenge, TermsView)
 RevokeAnswer = one_of("RevokeAnswer", TypedDataChallenge, LicenseView)
@@ -52,11 +54,15 @@ def licensing() -> Licensing:
     cfg = config.load(config.LicenseApiConfig)
     store = LicensingDynamoStore(terms=cfg.terms_table, quotes=cfg.quotes_table, licenses=cfg.licenses_table,
                                  apikeys=cfg.api_keys_table, ratelimits=cfg.rate_limits_table)
-    return Licensing(store, DynamoContent(cfg.content_table), LicenseChainAdapter(get_chain(cfg)),
+    from marketplace.chain.relay import RelayClient
+
+    chain = LicenseChainAdapter(get_chain(cfg), relay=RelayClient(cfg.relayer_function))
+    return Licensing(store, DynamoContent(cfg.content_table), chain,
                      lambda: get_secret(cfg.credential_secret_id),
                      LicensingSettings(quote_ttl_seconds=cfg.quote_ttl_seconds,
                                        signature_ttl_seconds=cfg.signature_ttl_seconds,
-                                       purchase_lock_seconds=int(cfg.tx_timeout_seconds) + 60))
+                                       purchase_lock_seconds=int(cfg.tx_timeout_seconds) + 60),
+                     relay_quota=cfg.relay_quota())
 
 
 def _id(value: str, what: str) -> str:
@@ -72,7 +78,7 @@ def _id(value: str, what: str) -> str:
                    201: ("terms created on chain", TermsCreated)},
                errors={403: "FORBIDDEN: not the content's creator", 404: "NOT_FOUND: unknown content",
                        409: "CONFLICT: expired or reused signature, or a transaction not mined yet",
-                       503: _CHAIN})
+                       429: _RELAY_QUOTA, 503: _CHAIN})
 def create_terms(contentId: str, req: TermsRequest):
     out = licensing().create_terms(caller(api), _id(contentId, "contentId"), req)
     if isinstance(out, TermsCreated):
@@ -101,7 +107,7 @@ def quote(req: QuoteRequest):
                errors={402: "INSUFFICIENT_FUNDS: the balance is below the price", 403: "FORBIDDEN: not your quote",
                        404: "NOT_FOUND: unknown or expired quote",
                        409: "CONFLICT: quote used, purchase in progress, or transaction not mined yet",
-                       503: _CHAIN})
+                       429: _RELAY_QUOTA, 503: _CHAIN})
 def purchase(req: PurchaseRequest):
     bought = licensing().purchase(caller(api), req)
     observability.business(observability.Metric.PURCHASES)
@@ -118,7 +124,8 @@ def get_license(licenseId: str):
 @api.operation("POST", "/license/{licenseId}/revoke", "Revoke a license (the content's creator). " + _SIGNED,
                ok={200: ("typed data to sign, or the revoked license", RevokeAnswer)},
                errors={403: "FORBIDDEN: not the content's creator", 404: _LICENSE_404,
-                       409: "CONFLICT: already revoked, expired or reused signature", 503: _CHAIN},
+                       409: "CONFLICT: already revoked, expired or reused signature", 429: _RELAY_QUOTA,
+                       503: _CHAIN},
                request_media={"application/json": RevokeRequest}, request_required=False)
 def revoke(licenseId: str):
     req = parse_body(api, RevokeRequest) if raw_body(api).strip() else RevokeRequest()

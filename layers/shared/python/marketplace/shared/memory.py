@@ -93,3 +93,18 @@ def memory_tables() -> dict[str, MemoryTable]:
     from marketplace import resources
 
     return {t.name: MemoryTable(t.pk, t.sk) for t in resources.TABLES}
+
+
+class MemoryWindowCounter:
+    """``adapters.dynamodb.WindowCounter`` over a :class:`MemoryTable` keyed by ``pk``."""
+
+    def __init__(self, table: MemoryTable | None = None) -> None:
+        self.table = table if table is not None else MemoryTable("pk")
+
+    def hit(self, bucket: str, limit: int, expires_at: int) -> int | None:
+        def count(item: dict[str, Any]) -> None:
+            item["n"] = item.get("n", 0) + 1
+            item.setdefault("ttl", expires_at)
+
+        new = self.table.update({"pk": bucket}, count, condition=lambda old: old is None or old["n"] < limit)
+        return None if new is None else new["n"]

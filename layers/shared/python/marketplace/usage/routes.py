@@ -12,7 +12,7 @@ import functools
 from marketplace import config
 from marketplace.errors import NotFoundError
 from marketplace.kit.http import caller, one_of, parse_body, raw_body, reply
-from marketplace.licensing.routes import _CHAIN, _LICENSE_404, _SIGNED, _id, api, licensing
+from marketplace.licensing.routes import _CHAIN, _LICENSE_404, _RELAY_QUOTA, _SIGNED, _id, api, licensing
 from marketplace.licensing.schemas import TypedDataChallenge
 from marketplace.usage.schemas import SignerList, SignerRequest, SignerRevokeRequest, SignerView
 from marketplace.usage.signer_service import UsageSignerService
@@ -27,7 +27,7 @@ def signer_service() -> UsageSignerService:
     base = licensing()
     cfg = config.load(config.LicenseApiConfig)
     return UsageSignerService(base.store, base.content, base.chain, base.seal_key, base.settings,
-                              signers=DynamoUsageSigners(cfg.usage_signers_table))
+                              relay_quota=base.relay_quota, signers=DynamoUsageSigners(cfg.usage_signers_table))
 
 
 def _address(value: str) -> str:
@@ -45,7 +45,7 @@ def _address(value: str) -> str:
                        404: _LICENSE_404,
                        409: "CONFLICT: the license is revoked, the signer was revoked (use a new key), or a "
                             "transaction not mined yet",
-                       503: _CHAIN})
+                       429: _RELAY_QUOTA, 503: _CHAIN})
 def add_signer(licenseId: str, req: SignerRequest):
     out = signer_service().add(caller(api), _id(licenseId, "licenseId"), req)
     if isinstance(out, SignerView) and (req.signature or req.txHash):
@@ -66,7 +66,7 @@ def list_signers(licenseId: str):
                ok={200: ("typed data to sign, or the revoked signer", SignerAnswer)},
                errors={403: "FORBIDDEN: not the license's buyer, or a signature that is not theirs",
                        404: "NOT_FOUND: unknown license or signer",
-                       409: "CONFLICT: a transaction not mined yet", 503: _CHAIN},
+                       409: "CONFLICT: a transaction not mined yet", 429: _RELAY_QUOTA, 503: _CHAIN},
                request_media={"application/json": SignerRevokeRequest}, request_required=False)
 def revoke_signer(licenseId: str, signer: str):
     req = parse_body(api, SignerRevokeRequest) if raw_body(api).strip() else SignerRevokeRequest()
