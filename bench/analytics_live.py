@@ -188,12 +188,18 @@ def run(clients_n: int = 50, events: int = 20) -> dict[str, Any]:
                 lat, miss = _one_event(clients, access)
                 samples["access → push"] += lat
                 missed["access → push"] += miss
+            # the stack's moto, for this process's clients (another row may have pointed them elsewhere:
+            # adapters.aws caches one client per service)
+            saved = os.environ.get("AWS_ENDPOINT_URL")
             os.environ["AWS_ENDPOINT_URL"] = stack.info["awsEndpoint"]
             os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
             os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
             os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+            from marketplace.adapters.aws import client as aws_client
             from marketplace.analytics.live import live_stream
             from marketplace.analytics.ports import LiveUpdate
+
+            aws_client.cache_clear()
 
             feed = live_stream(f"{stack.info['prefix']}-ws-connections", ws["managementUrl"])
             update = LiveUpdate(contentId=world["contentId"], creator=world["creator"], type="usage",
@@ -204,6 +210,11 @@ def run(clients_n: int = 50, events: int = 20) -> dict[str, Any]:
                 lat, miss = _one_event(clients, lambda: feed.publish([update]))
                 samples["publish → push"] += lat
                 missed["publish → push"] += miss
+            aws_client.cache_clear()
+            if saved is None:
+                os.environ.pop("AWS_ENDPOINT_URL", None)
+            else:
+                os.environ["AWS_ENDPOINT_URL"] = saved
         finally:
             clients.close()
     finally:
