@@ -11,7 +11,7 @@ from marketplace.streaming.models import ALL, Connection
 
 class MemoryConnections:
     def __init__(self, table: MemoryTable | None = None) -> None:
-        self.table = table or MemoryTable("connectionId")
+        self.table = table if table is not None else MemoryTable("connectionId")  # (an empty table is falsy)
 
     def put(self, connection: Connection) -> None:
         self.table.put(connection.to_item())
