@@ -34,8 +34,8 @@ class Trend(BaseModel):
     current: int
     previous: int = Field(description="the same figure over the period just before (same number of buckets)")
     change: int = Field(description="current − previous")
-    changePct: float | None = Field(description="(current − previous) / previous × 100, rounded half-up to one "
-                                    "decimal (892 → 1,247: 39.8); null when previous is 0 (no base to compare)")
+    changePct: float | None = Field(None, description="(current − previous) / previous × 100, rounded half-up to one "
+                                    "decimal (892 → 1,247: 39.8); absent when previous is 0 (no base to compare)")
 
 
 class Trends(BaseModel):

@@ -16,8 +16,8 @@ COUNT query over the creator's unexpired licenses), then writes the answer to th
 reads one item. Top content comes from the per-content split held in the creator's buckets.
 
 **Trends**: ``changePct = (current − previous) / previous × 100``, rounded half-up to one decimal
-(892 → 1,247 is +39.8); ``null`` when previous is 0 (growth from nothing has no percentage; ``change``
-still says how much).
+(892 → 1,247 is +39.8); none when previous is 0 (growth from nothing has no percentage: the field is
+absent from the answer; ``change`` still says how much).
 
 **Cache** (Flow 7 "Caching Strategy": 5 minutes): the computed answer is kept per (creator,
 period) for ``CACHE_SECONDS``; a cached answer says when it was computed (``generatedAt``) and how
