@@ -1,13 +1,18 @@
 """What an observer of the chain learns (contracts/SECURITY.md, "Privacy: exactly what the chain
-shows"): join every log of the four contracts after a purchase, worker registrations and two
-batches with real proofs and buyer signatures, and check the joined view holds exactly the fields
-SECURITY.md lists, that every window is at least the minimum wide, and that no use's private time
-appears in any log or transaction input."""
+shows"; the same statement in README.md and circuits/README.md): join every log of the four
+contracts after a purchase, worker registrations and two batches with real proofs and buyer
+signatures, and check the joined view holds exactly the fields SECURITY.md lists, that every window
+is at least the minimum wide, and that no use's private time appears in any log or transaction
+input. Then, with two buyers: the join gives each buyer address its uses (LicensePurchased links
+buyer and license, UsageLogged license and counts), and a recorded compliance or aggregate proof
+(ProofRecorded) publishes only figures the earlier logs and terms already give."""
 
 from __future__ import annotations
 
 import pytest
 from web3.logs import DISCARD
+
+from marketplace.zk.folds import aggregate_call_args, compliance_call_args
 
 from tests.support.market import HOUR
 
@@ -22,6 +27,7 @@ VISIBLE = {
     "UsageLogged": {"licenseId", "contentId", "batchId", "startIndex", "count", "windowStart", "windowEnd",
                     "chainNew"},
     "PaymentReleased": {"licenseId", "contentId", "payee", "batchId", "uses", "creatorAmount", "platformFee"},
+    "ProofRecorded": {"proofId", "kind", "subject", "publicSignals"},
     "Approval": {"owner", "spender", "value"},
     "Transfer": {"from", "to", "value"},
 }
@@ -79,3 +85,49 @@ def test_an_observer_learns_counts_and_windows_never_a_uses_time(chain, market, 
             assert needle not in tx["input"].hex()
     for _, _, log in logs:
         assert needle not in log["data"].hex()
+
+
+def test_the_join_gives_each_buyer_its_uses_and_recorded_proofs_only_known_totals(chain, market, world):
+    start_block = chain.w3.eth.block_number + 1
+    first = market.purchase(chain.buyer, world.terms_id)
+    second = market.purchase(chain.other, world.terms_id)
+    for lic, count in ((first, 2), (second, 4), (first, 1)):
+        chain.advance(2 * HOUR)
+        market.log_batch(lic, count)
+    compliance = market.compliance_proof(first)
+    chain.send(market.tracker.functions.recordComplianceProof(first.license_id, *compliance_call_args(compliance)),
+               chain.other)
+    aggregate = market.aggregate_proof(world.content_id, {lic.license_id: lic for lic in (first, second)})
+    chain.send(market.tracker.functions.recordAggregateProof(world.content_id, *aggregate_call_args(aggregate)),
+               chain.creator)
+
+    logs = joined_logs(chain, market, start_block)
+    for name, fields, _ in logs:
+        assert set(fields) == VISIBLE[name], name
+    # LicensePurchased: license -> buyer address; UsageLogged: license -> counts and windows
+    buyer_of = {f["licenseId"]: f["licensee"] for n, f, _ in logs if n == "LicensePurchased"}
+    batches = [f for n, f, _ in logs if n == "UsageLogged"]
+    uses_by_buyer: dict[str, int] = {}
+    for b in batches:
+        uses_by_buyer[buyer_of[b["licenseId"]]] = uses_by_buyer.get(buyer_of[b["licenseId"]], 0) + b["count"]
+    assert uses_by_buyer == {chain.buyer: 3, chain.other: 4}  # an observer knows each buyer's uses
+    minimum = market.tracker.functions.minWindow().call()
+    assert all(b["windowEnd"] - b["windowStart"] >= minimum for b in batches)
+
+    # ProofRecorded: every published figure but chunksHash (a hash of the chunks' salted signals)
+    # follows from the batches' logs and the license's terms: the proofs add assurance, not data
+    recorded = {f["kind"]: f for n, f, _ in logs if n == "ProofRecorded"}
+    assert set(recorded) == {1, 2}  # ProofKind COMPLIANCE, AGGREGATE
+    onchain = market.manager.functions.getLicense(first.license_id).call()
+    price = onchain[9]
+    mine = [b for b in batches if b["licenseId"] == first.license_id]
+    domain = market.tracker.functions.domain().call()
+    c = list(recorded[1]["publicSignals"])  # compliance: [uses, paid, compliant, chain, terms..., domain, hash]
+    assert recorded[1]["subject"] == first.license_id
+    assert c[:3] == [3, 3 * price, 1] and c[3] == mine[-1]["chainNew"] and c[8] == domain
+    assert c[4:8] == [onchain[8], price, onchain[2], onchain[3]]  # maxUses, price, validFrom, validUntil
+    a = list(recorded[2]["publicSignals"])  # aggregate: [uses, revenue, licensees, from, to, domain, hash]
+    assert recorded[2]["subject"] == world.content_id
+    assert a[:6] == [sum(b["count"] for b in batches), sum(b["count"] for b in batches) * price,
+                     len({b["licenseId"] for b in batches}), min(b["windowStart"] for b in batches),
+                     max(b["windowEnd"] for b in batches), domain]
