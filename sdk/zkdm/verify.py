@@ -15,9 +15,15 @@ is 0, only the last is ``final``. The platform publishes each chunk's snarkjs fi
    domain) is the same in every chunk;
 4. the figures the API shows (``outputs``) must equal the last chunk's public signals.
 
-What this does not check: that the public inputs (a license's usage chain value and terms, the
-domain) are the ones on chain; the API's ``verified`` says the platform checked them against the
-chain, and ``UsageTracker`` checked them when it recorded the proof (``txHash``).
+5. with a chain node of the user's (``--rpc-url``): the recording transaction succeeded and its
+   ``ProofRecorded(proofId, kind, subject, publicSignals)`` log holds these outputs and the
+   ``chunksHash`` of exactly these chunks (``h_0 = 0``, ``h_{i+1} = keccak256(h_i ‖ signals_i)``).
+   UsageTracker verified the chunks against its own state (the license's usage chain and terms,
+   the domain) when it recorded them, so the files are the ones the chain accepted. The emitting
+   contract is reported (or compared with ``--tracker``).
+
+Without a node, the public inputs (a license's usage chain value and terms, the domain) are not
+checked here: the API's ``verified`` says the platform checked them against the chain.
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ class Verdict:
     outputs: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    on_chain: dict[str, Any] | None = None  # the recording transaction, when a node was asked
+    signals: list[list[int]] = field(default_factory=list)  # each chunk's public signals
 
     @property
     def ok(self) -> bool:
@@ -64,7 +72,7 @@ class Verdict:
                 "keySha256": self.key_sha256, "publishedKeyMatches": self.published_key_matches,
                 "chunksVerified": self.chunks_verified, "linked": self.linked, "outputsMatch": self.outputs_match,
                 "outputs": self.outputs, "problems": self.problems,
-                "warnings": self.warnings}
+                "warnings": self.warnings, "onChain": self.on_chain}
 
 
 def pinned_key(circuit: str) -> bytes:
@@ -136,7 +144,66 @@ def check(kind: str, files: dict[str, bytes], shown_outputs: dict[str, int], key
                                                if k in shown_outputs)
     if not verdict.outputs_match:
         verdict.problems.append("the figures the API shows are not the proof's")
+    verdict.signals = signals
     return verdict
+
+
+# keccak256("ProofRecorded(bytes32,uint8,bytes32,uint256[])"): ProofKind is an enum (uint8)
+PROOF_RECORDED = "ProofRecorded(bytes32,uint8,bytes32,uint256[])"
+# the recorded outputs before the domain/context and chunksHash (UsageTracker's record layout)
+RECORDED_OUTPUTS = {"compliance": ("totalUses", "totalPaid", "compliant"),
+                    "aggregate": ("totalUses", "totalRevenue", "uniqueLicensees", "fromTs", "toTs")}
+
+
+def chunks_hash(signals: list[list[int]]) -> int:
+    """UsageTracker's binding of a recorded proof to its chunks: ``h = keccak256(h ‖ signals)``
+    over the chunks in order, from 32 zero bytes (each signal a 32-byte big-endian word)."""
+    from eth_utils import keccak
+
+    h = bytes(32)
+    for chunk in signals:
+        h = keccak(h + b"".join(int(v).to_bytes(32, "big") for v in chunk))
+    return int.from_bytes(h, "big")
+
+
+def check_recorded(verdict: Verdict, receipt: dict[str, Any] | None, proof_id: str, subject: str,
+                   signals: list[list[int]], tracker: str | None = None) -> None:
+    """Compare the recording transaction's receipt (from the user's node) with the checked chunks;
+    what held goes to ``verdict.on_chain``, what did not to ``verdict.problems``."""
+    from eth_utils import keccak
+
+    if receipt is None:
+        verdict.problems.append("the node does not know the recording transaction")
+        verdict.on_chain = {"found": False}
+        return
+    topic0 = "0x" + keccak(text=PROOF_RECORDED).hex()
+    logs = [log for log in receipt.get("logs", []) if log.get("topics") and log["topics"][0].lower() == topic0
+            and log["topics"][1].lower() == proof_id.lower()]
+    info: dict[str, Any] = {"found": bool(logs), "status": receipt.get("status"),
+                            "blockNumber": int(receipt.get("blockNumber", "0x0"), 16)}
+    verdict.on_chain = info
+    if int(receipt.get("status", "0x0"), 16) != 1:
+        verdict.problems.append("the recording transaction did not succeed")
+    if not logs:
+        verdict.problems.append("no ProofRecorded log of this proof in the recording transaction")
+        return
+    log = logs[0]
+    info["contract"] = log["address"]
+    if tracker is not None and log["address"].lower() != tracker.lower():
+        verdict.problems.append(f"the proof was recorded by {log['address']}, not the UsageTracker {tracker}")
+    if log["topics"][3].lower() != "0x" + subject.lower().removeprefix("0x").rjust(64, "0"):
+        verdict.problems.append("the recorded proof is of another subject")
+    data = bytes.fromhex(log["data"].removeprefix("0x"))
+    words = [int.from_bytes(data[i:i + 32], "big") for i in range(0, len(data), 32)]
+    recorded = words[2:2 + words[1]] if len(words) >= 2 else []
+    info["recordedSignals"] = [str(w) for w in recorded]
+    names = RECORDED_OUTPUTS[verdict.kind]
+    if not recorded or recorded[-1] != chunks_hash(signals):
+        verdict.problems.append("the chunks are not the ones recorded on chain (chunksHash differs)")
+    else:
+        info["chunksHashMatches"] = True
+    if [int(verdict.outputs.get(n, -1)) for n in names] != recorded[:len(names)]:
+        verdict.problems.append("the recorded outputs are not the proof's")
 
 
 def _linked(signals: list[list[int]], layout: dict[str, Any]) -> bool:

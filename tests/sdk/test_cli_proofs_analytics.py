@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from eth_account import Account
+from zkdm import chain as zchain
 from zkdm import client as zclient
 from zkdm import verify as zverify
 from zkdm.cli import main
@@ -73,9 +74,14 @@ class FakeApi:
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], object] = {}
         self.requests: list[httpx.Request] = []
+        self.receipt: dict | None = None
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if request.url.host == "rpc.test":
+            call = json.loads(request.content)
+            assert call["method"] == "eth_getTransactionReceipt" and call["params"] == [TX]
+            return httpx.Response(200, json={"jsonrpc": "2.0", "id": call["id"], "result": self.receipt})
         key = (request.method, str(request.url).split("?")[0])
         answer = self.routes.get(key)
         if answer is None:
@@ -94,6 +100,7 @@ def api(monkeypatch, tmp_path):
     transport = httpx.MockTransport(fake)
     real = httpx.Client
     monkeypatch.setattr(zclient.httpx, "Client", lambda *a, **kw: real(*a, **{**kw, "transport": transport}))
+    monkeypatch.setattr(zchain.httpx, "Client", lambda *a, **kw: real(*a, **{**kw, "transport": transport}))
     monkeypatch.setattr(zclient.time, "sleep", lambda s: None)
     for name in list(__import__("os").environ):
         if name.startswith("ZKDM_"):
@@ -187,6 +194,70 @@ def test_figures_the_proof_does_not_hold_are_refused(api, capsys):
 def test_an_unknown_proof_is_404_exit_4(api, capsys):
     code, _, err = run(capsys, "verify", PROOF)
     assert code == 4 and "NOT_FOUND" in err
+
+
+TRACKER = "0x" + "7c" * 20
+
+
+def recorded_receipt(kind: str, files: dict[str, bytes], *, status: str = "0x1") -> dict:
+    """The recording transaction's receipt as a node answers it, its ProofRecorded log built with the
+    server's own record layout (marketplace.zk.folds.*_record_signals)."""
+    from eth_utils import keccak
+    from marketplace.zk.folds import ChunkProof, aggregate_record_signals, compliance_record_signals
+    from marketplace.zk.proof import Proof
+
+    n = public_view(kind)["chunks"]
+    chunks = [ChunkProof(kind, Proof.from_snarkjs(files[f"proof-{i}.json"].decode()),
+                         [int(x) for x in json.loads(files[f"public-{i}.json"])]) for i in range(n)]
+    recorded = (compliance_record_signals if kind == "compliance" else aggregate_record_signals)(chunks)
+    data = b"".join(w.to_bytes(32, "big") for w in [32, len(recorded), *recorded])
+    subject = public_view(kind)["subject"]
+    return {"status": status, "blockNumber": "0x7", "logs": [{
+        "address": TRACKER, "data": "0x" + data.hex(),
+        "topics": ["0x" + keccak(text="ProofRecorded(bytes32,uint8,bytes32,uint256[])").hex(), PROOF,
+                   "0x" + (1 if kind == "compliance" else 2).to_bytes(32, "big").hex(), subject]}]}
+
+
+@pytest.mark.parametrize("kind", ["compliance", "aggregate"])
+def test_with_a_node_the_chunks_are_the_ones_recorded_on_chain(api, capsys, kind):
+    serve_proof(api, kind)
+    api.receipt = recorded_receipt(kind, fixture_files(kind))
+    key = str(FIXTURES / kind / "verification_key.json")
+    code, out, err = run(capsys, "--json", "verify", PROOF, "--vkey", key, "--rpc-url", "http://rpc.test",
+                         "--tracker", TRACKER)
+    assert code == 0, err
+    on_chain = json.loads(out)["onChain"]
+    assert on_chain["chunksHashMatches"] is True and on_chain["contract"] == TRACKER
+    # another tracker, a failed transaction, or other chunks recorded: refused
+    assert run(capsys, "verify", PROOF, "--vkey", key, "--rpc-url", "http://rpc.test", "--tracker",
+               "0x" + "99" * 20)[0] == 9
+    api.receipt = recorded_receipt(kind, fixture_files(kind), status="0x0")
+    assert run(capsys, "verify", PROOF, "--vkey", key, "--rpc-url", "http://rpc.test")[0] == 9
+
+
+def test_chunks_other_than_the_recorded_ones_are_refused(api, capsys):
+    """Two valid proofs of the same circuit, published in place of the recorded one: each chunk
+    verifies, but the chain recorded other chunks."""
+    serve_proof(api, "compliance")
+    other = fixture_files("compliance")
+    public = json.loads(other["public-1.json"])
+    public[0] = str(int(public[0]) + 1)  # what the chain recorded differs in one signal
+    other["public-1.json"] = json.dumps(public).encode()
+    api.receipt = recorded_receipt("compliance", other)
+    code, out, _ = run(capsys, "--json", "verify", PROOF, "--vkey", str(FIXTURES / "compliance" /
+                                                                          "verification_key.json"),
+                       "--rpc-url", "http://rpc.test")
+    verdict = json.loads(out)
+    assert code == 9 and verdict["chunksVerified"] == [True, True]
+    assert any("chunksHash" in p for p in verdict["problems"])
+
+
+def test_an_unknown_recording_transaction_is_refused(api, capsys):
+    serve_proof(api, "aggregate")
+    api.receipt = None
+    code, _, _ = run(capsys, "verify", PROOF, "--vkey", str(FIXTURES / "aggregate" / "verification_key.json"),
+                     "--rpc-url", "http://rpc.test")
+    assert code == 9
 
 
 # -- zkdm compliance verify ----------------------------------------------------------------------

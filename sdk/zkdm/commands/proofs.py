@@ -156,11 +156,16 @@ def register(app: typer.Typer) -> None:
         vkey: Path | None = typer.Option(None, "--vkey", exists=True, dir_okay=False,
                                          help="a verification key to trust instead of the one pinned in zkdm"),
         save: Path | None = typer.Option(None, "--save", file_okay=False, help="keep the downloaded files here"),
+        rpc_url: str | None = typer.Option(None, "--rpc-url", envvar="ZKDM_RPC_URL",
+                                           help="your chain node: check the proof was recorded with these chunks"),
+        tracker: str | None = typer.Option(None, "--tracker", help="the UsageTracker address the record must "
+                                           "come from (default: the emitting contract is shown)"),
     ) -> None:
         """Check a published compliance or aggregate proof on this machine: its snarkjs files are
         downloaded and every chunk verified with py_ecc against the verification key pinned in zkdm
-        (or --vkey), the chunks' linkage and the figures shown checked. Exit 9 if anything fails."""
-        from zkdm.verify import check, trusted_key
+        (or --vkey), the chunks' linkage and the figures shown checked; with --rpc-url, that the
+        chain recorded exactly these chunks. Exit 9 if anything fails."""
+        from zkdm.verify import check, check_recorded, trusted_key
 
         cli = ctx.obj
         client = cli.client(signed=False)
@@ -178,6 +183,19 @@ def register(app: typer.Typer) -> None:
                 _write_atomic(save / name, data)
         key, source = trusted_key(view.kind, vkey)
         verdict = check(view.kind, files, view.outputs, key, source, view.chunks)
+        if rpc_url:
+            import httpx
+
+            from zkdm.chain import ChainError, Rpc
+
+            rpc = Rpc(rpc_url)
+            try:
+                receipt = rpc.call("eth_getTransactionReceipt", view.txHash)
+            except httpx.HTTPError as exc:
+                raise ChainError(f"the chain node at {rpc_url} is unreachable: {exc}") from exc
+            finally:
+                rpc.close()
+            check_recorded(verdict, receipt, view.proofId, view.subject, verdict.signals, tracker)
         data = {"proofId": view.proofId, "subject": view.subject, "txHash": view.txHash,
                 "serverSaysVerified": view.verified, **verdict.to_dict()}
 
@@ -198,8 +216,13 @@ def register(app: typer.Typer) -> None:
                 table.add_row(f"  {k}", f"{v:,}")
             table.add_row("recorded", f"tx {view.txHash} (block {view.blockNumber}, {view.confirmations} "
                                       f"confirmations)")
-            table.add_row("not checked here", "that the public inputs (license chain values, terms) are the "
-                                              "chain's: the platform says " + ("yes" if view.verified else "NO"))
+            if verdict.on_chain is None:
+                table.add_row("not checked here", "that the public inputs (license chain values, terms) are the "
+                                                  "chain's (give --rpc-url): the platform says "
+                              + ("yes" if view.verified else "NO"))
+            elif verdict.on_chain.get("chunksHashMatches"):
+                table.add_row("on chain", f"recorded by {verdict.on_chain.get('contract')} with exactly these "
+                                          "chunks (chunksHash), which it verified against its state")
             out.print(table)
             for p in verdict.problems:
                 out.print(f"  [red]problem[/]: {p}")
