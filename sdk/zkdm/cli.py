@@ -210,6 +210,8 @@ def report(exc: BaseException, json_output: bool) -> None:
         err.print(f"  supportId: [bold]{body['supportId']}[/] (quote it when asking for help)")
     if body.get("retryAfter") is not None:
         err.print(f"  retry after {body['retryAfter']} s")
+    if body.get("request"):
+        err.print(f"  request: {body['request']}", highlight=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,6 +47,8 @@ class ApiError(ZkdmError):
             out["supportId"] = self.support_id
         if self.retry_after is not None:
             out["retryAfter"] = self.retry_after
+        if self.method:
+            out["request"] = f"{self.method} {self.url}"
         return out
 
 
