@@ -1181,9 +1181,9 @@ class Trend(BaseModel):
     """
     current − previous
     """
-    changePct: Annotated[float | None, Field(title='Changepct')]
+    changePct: Annotated[float | None, Field(title='Changepct')] = None
     """
-    (current − previous) / previous × 100, rounded half-up to one decimal (892 → 1,247: 39.8); null when previous is 0 (no base to compare)
+    (current − previous) / previous × 100, rounded half-up to one decimal (892 → 1,247: 39.8); absent when previous is 0 (no base to compare)
     """
     current: Annotated[int, Field(title='Current')]
     previous: Annotated[int, Field(title='Previous')]
