@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from eth_hash.auto import keccak
@@ -128,7 +128,7 @@ def _prove_all(circuit: str, inputs: list[dict], workers: int | None, progress: 
     with ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"fold-{circuit}") as pool:
         futures = {pool.submit(one, i): i for i in range(total)}
         try:
-            for future in _as_completed(futures):
+            for future in as_completed(futures):
                 out[futures[future]] = future.result()
                 done += 1
                 if progress:
@@ -138,12 +138,6 @@ def _prove_all(circuit: str, inputs: list[dict], workers: int | None, progress: 
                 f.cancel()
             raise
     return out  # type: ignore[return-value]
-
-
-def _as_completed(futures):
-    from concurrent.futures import as_completed
-
-    return as_completed(futures)
 
 
 def _witness_error(e: ValueError, circuit: str) -> WitnessError:
