@@ -114,6 +114,10 @@ def test_the_same_license_period_and_chain_state_returns_the_cached_report(w):
     _, other_period = svc.verify_compliance(BUYER, LIC_OK, {"from": "2030-03-18", "to": None})
     assert other_period["reportId"] != first["reportId"] and other_period["proofId"] == first["proofId"]
     assert chain.sent == sent  # same chain state: the recorded proof is reused
+    _, open_ended = svc.verify_compliance(BUYER, LIC_OK, None)
+    chain.now += 600  # blocks go by (the recording transaction's, others'): the chain state of the license is unchanged
+    assert svc.verify_compliance(BUYER, LIC_OK, None)[1]["reportId"] == open_ended["reportId"]
+    chain.now -= 600
 
 
 def test_a_revoked_license_with_unpaid_signed_uses_is_non_compliant_not_an_error(w, tmp_path):

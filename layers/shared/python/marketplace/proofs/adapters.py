@@ -106,12 +106,12 @@ class DynamoLicenseRecords:
         uses = outside = 0
         kwargs: dict[str, Any] = {"TableName": self.usage_table, "KeyConditionExpression": "licenseId = :l",
                                   "ExpressionAttributeValues": to_ddb({":l": license_id}),
-                                  "ProjectionExpression": "#t", "ExpressionAttributeNames": {"#t": "timestamp"},
+                                  "ProjectionExpression": "ts",  # usage.models.UsageEvent.to_item
                                   "ConsistentRead": True}
         while True:
             page = client("dynamodb").query(**kwargs)
             for raw in page.get("Items", []):
-                t = int(from_ddb(raw).get("timestamp", 0))
+                t = int(from_ddb(raw)["ts"])
                 uses += 1
                 outside += not (valid_from <= t <= valid_until)
             if "LastEvaluatedKey" not in page:

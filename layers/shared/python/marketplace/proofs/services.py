@@ -135,15 +135,17 @@ class Proofs:
         items = self._license_records(license_id, lic)
         served = self.licenses.served(license_id, int(lic["validFrom"]), int(lic["validUntil"]))
         closed = bool(lic["revoked"]) or self.chain.block_time() > int(lic["validUntil"]) + self.chain.settlement_grace()
-        state = _digest("compliance", license_id, p_from, p_to, str(lic["chain"]), lic["uses"], lic["revoked"],
+        # an open-ended period ("to" omitted: up to now) is the same report until the chain state changes
+        period_key = [p_from, p_to if period.get("to") else "now"]
+        state = _digest("compliance", license_id, period_key, str(lic["chain"]), lic["uses"], lic["revoked"],
                         served, closed)
         cached = self.store.get(f"report#{state}")
         if cached is not None:
             return 200, self._report_answer(cached, cached_hit=True)
         chunks = self._prove(lambda: self.engine.chunk_count("compliance", len(items), 1), {"licenseId": license_id})
         if prefer_async or chunks > self.sync_max_chunks:
-            return 202, self._new_job("compliance", caller, license_id, {"period": {"from": p_from, "to": p_to}},
-                                      chunks)
+            return 202, self._new_job("compliance", caller, license_id,
+                                      {"period": {"from": p_from, "to": p_to, "key": period_key}}, chunks)
         return 200, self._report_answer(self._compliance(license_id, p_from, p_to, lic, items, served, state),
                                         cached_hit=False)
 
@@ -322,8 +324,8 @@ class Proofs:
             served = self.licenses.served(subject, int(lic["validFrom"]), int(lic["validUntil"]))
             p = job["params"]["period"]
             closed = bool(lic["revoked"]) or self.chain.block_time() > int(lic["validUntil"]) + self.chain.settlement_grace()
-            state = _digest("compliance", subject, int(p["from"]), int(p["to"]), str(lic["chain"]), lic["uses"],
-                            lic["revoked"], served, closed)
+            state = _digest("compliance", subject, p["key"], str(lic["chain"]), lic["uses"], lic["revoked"], served,
+                            closed)
             report = self._compliance(subject, int(p["from"]), int(p["to"]), lic, items, served, state, progress)
             result = self._report_answer(report, cached_hit=False)
             result.pop("reportUrl")  # presigned per request: GET the job for a fresh one
