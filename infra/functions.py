@@ -179,7 +179,10 @@ class Functions(Construct):
             for n in names:
                 env[by_name(specs, n).env] = physical(n)
         for n in spec.invokes:  # the functions it invokes, by name
-            env[by_name(FUNCTIONS, n, key="name").invoke_env] = physical_name(c.prefix, n)
+            invoke_env = by_name(FUNCTIONS, n).invoke_env
+            if not invoke_env:
+                raise ConfigError(f"function {spec.name!r} invokes {n!r}, which declares no invoke_env")
+            env[invoke_env] = physical_name(c.prefix, n)
         for n in spec.queues:  # a queue's dead-letter queue, for functions that put messages there
             dlq_env = by_name(QUEUES, n).dlq_env
             if dlq_env:

@@ -10,9 +10,8 @@ buyer and license, UsageLogged license and counts), and a recorded compliance or
 from __future__ import annotations
 
 import pytest
-from web3.logs import DISCARD
-
 from marketplace.zk.folds import aggregate_call_args, compliance_call_args
+from web3.logs import DISCARD
 
 from tests.support.market import HOUR
 
@@ -54,7 +53,7 @@ def test_an_observer_learns_counts_and_windows_never_a_uses_time(chain, market, 
     chain.advance(3 * HOUR)
     now = chain.now()
     window = (now - 2 * HOUR, now)
-    args, record = market.batch_args(lic, 3, window=window,
+    args, _record = market.batch_args(lic, 3, window=window,
                                      accesses=market.signed_uses(lic, {lic.workers[0]: 2, lic.workers[1]: 1}))
     chain.send(market.tracker.functions.logUsageBatch(*args), chain.relayer)
     # the proof's private event times: the middle one is strictly inside the window

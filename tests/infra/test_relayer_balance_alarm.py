@@ -27,9 +27,8 @@ def test_the_alarm_fires_below_the_threshold_or_without_data(synth):
 
 
 def test_the_threshold_is_configurable():
-    class Config:  # the one attribute min_balance_eth reads
-        settings = {"RELAYER_MIN_BALANCE_ETH": "2.5"}
+    from types import SimpleNamespace  # the one attribute min_balance_eth reads: settings
 
-    assert min_balance_eth(Config()) == 2.5  # type: ignore[arg-type]
-    Config.settings = {}
-    assert min_balance_eth(Config()) == ChainMonitorConfig.model_fields["min_balance_eth"].default
+    assert min_balance_eth(SimpleNamespace(settings={"RELAYER_MIN_BALANCE_ETH": "2.5"})) == 2.5  # type: ignore[arg-type]
+    assert min_balance_eth(SimpleNamespace(settings={})) == (  # type: ignore[arg-type]
+        ChainMonitorConfig.model_fields["min_balance_eth"].default)
