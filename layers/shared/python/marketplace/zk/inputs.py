@@ -305,20 +305,20 @@ def plan_aggregate_chunks(licenses: list[LicenseBatches]) -> list[AggregateChunk
         return tuple(c), tuple(p)
 
     plans: list[AggregateChunkPlan] = []
-    lic, rec = 0, 0   # next record: licenses[lic].records[rec]
+    cur, rec = 0, 0   # next record: licenses[cur].records[rec]
     while True:
-        cursor_in = lic
+        cursor_in = cur
         taken: list[tuple[int, BatchRecord]] = []
-        while lic < n and len(taken) < AGGREGATE_M and lic - cursor_in < AGGREGATE_L:
-            records = licenses[lic].records
+        while cur < n and len(taken) < AGGREGATE_M and cur - cursor_in < AGGREGATE_L:
+            records = licenses[cur].records
             room = AGGREGATE_M - len(taken)
             part = records[rec:rec + room]
-            taken.extend((lic - cursor_in, r) for r in part)
+            taken.extend((cur - cursor_in, r) for r in part)
             rec += len(part)
             if rec == len(records):
-                lic, rec = lic + 1, 0
-        final = lic == n
-        plans.append(AggregateChunkPlan(cursor_in, lic, final, tuple(taken), *window(cursor_in)))
+                cur, rec = cur + 1, 0
+        final = cur == n
+        plans.append(AggregateChunkPlan(cursor_in, cur, final, tuple(taken), *window(cursor_in)))
         if final:
             return plans
 
