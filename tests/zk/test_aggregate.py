@@ -195,6 +195,20 @@ def test_twelve_licensees_and_a_license_split_across_chunks():
         assert [o[f"prices[{s}]"] for s in range(len(window))] == [lic.price_per_use for lic in window]
 
 
+@pytest.mark.parametrize("counts,cursors", [
+    ([[1] * 32, [1]], [(0, 1, 0), (1, 2, 1)]),                       # a chunk ends exactly at a license's end
+    ([[1]] * 8 + [[1, 1]], [(0, 8, 0), (8, 9, 1)]),                   # all 8 slots complete (k = L)
+    ([[1] * 70], [(0, 0, 0), (0, 0, 0), (0, 1, 1)]),                  # one license over three chunks
+])
+def test_chunk_boundaries(counts, cursors):
+    licenses = licenses_of(counts)
+    inputs = aggregate_chunk_inputs_all(licenses, DOMAIN)
+    assert [(i["cursorIn"], i["cursorOut"], i["final"]) for i in inputs] == cursors
+    outs = run(inputs)
+    assert outputs(outs[-1]) == expected(licenses)
+    assert all(nxt["stateIn"] == prev["stateOut"] for prev, nxt in pairwise(outs))
+
+
 def split_case() -> tuple[list[LicenseBatches], list[dict]]:
     """Two chunks: license 0 complete, license 1 partial in chunk 0 (31 + 9 records)."""
     licenses = licenses_of([[1], [2] * 40, [3]])
