@@ -39,6 +39,7 @@ USER_AGENT = "zkdm-sdk/0.1"
 # base64-encodes the body and Lambda refuses events over 6 MB; larger files go through uploads.
 INLINE_MAX = 4 * 1024 * 1024
 REGISTRATION_TIMEOUT = 3600.0
+COMPLETE_RETRY_WAITS = (5.0, 10.0, 20.0, 30.0, 60.0)  # about two minutes for S3 to assemble a large upload
 
 
 def _json(resp: httpx.Response) -> Any:
@@ -139,9 +140,22 @@ class Client:
         return self._call("POST", f"/content/uploads/{upload_id}/parts", m.UploadPartsView,
                           json={"partNumbers": sorted(set(part_numbers))})
 
-    def complete_upload(self, upload_id: str, parts: list[tuple[int, str]]) -> m.UploadCompleted:
-        return self._call("POST", f"/content/uploads/{upload_id}/complete", m.UploadCompleted,
-                          json={"parts": [{"partNumber": n, "etag": e} for n, e in parts]})
+    def complete_upload(self, upload_id: str, parts: list[tuple[int, str]], *,
+                        retry_waits: Iterable[float] = COMPLETE_RETRY_WAITS) -> m.UploadCompleted:
+        """Assemble the uploaded parts. S3 may take longer than the API's 29 s to assemble a large
+        object (the API answers 504 while the assembly goes on): completing is idempotent, so a
+        504, 502, 503 or a dropped connection is retried after each of ``retry_waits`` seconds."""
+        waits = list(retry_waits)
+        for attempt in range(len(waits) + 1):
+            try:
+                return self._call("POST", f"/content/uploads/{upload_id}/complete", m.UploadCompleted,
+                                  json={"parts": [{"partNumber": n, "etag": e} for n, e in parts]})
+            except (ApiError, httpx.TransportError) as exc:
+                transient = isinstance(exc, httpx.TransportError) or exc.status in (502, 503, 504)
+                if not transient or attempt == len(waits):
+                    raise
+                time.sleep(waits[attempt])
+        raise AssertionError("unreachable")
 
     def register_upload(self, upload_id: str, metadata: dict[str, Any]
                         ) -> m.RegistrationResult | m.RegistrationAccepted:
