@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from marketplace.shared.schemas import HexId, Strict
 
 Claim = Literal["totalUses", "totalRevenue", "uniqueLicensees", "dateRange"]
 ALL_CLAIMS: list[str] = ["totalUses", "totalRevenue", "uniqueLicensees", "dateRange"]
-_ISO = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:\d{2})?)?$"
+
+
+def _text_only(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("a date (YYYY-MM-DD) or an RFC 3339 date-time string is required")  # noqa: TRY004 - pydantic reports ValueError only
+    return value
+
+
+# a JSON string in the format the schema states (date-time or date), never a number
+IsoTime = Annotated[datetime | date, BeforeValidator(_text_only)]
 
 
 class Period(Strict):
-    from_: str | None = Field(None, alias="from", pattern=_ISO, description="ISO 8601 date or time (UTC if no "
-                              "zone); default: the license's validFrom")
-    to: str | None = Field(None, pattern=_ISO, description="ISO 8601 date or time; default: now (or validUntil)")
+    from_: IsoTime | None = Field(None, alias="from", description="a date or date-time (UTC if no zone); default: "
+                                  "the license's validFrom")
+    to: IsoTime | None = Field(None, description="a date or date-time; default: now (or validUntil, if earlier). A "
+                               "period that ends before it starts lists no batch")
 
 
 class ComplianceRequest(Strict):

@@ -23,7 +23,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from marketplace.errors import (
@@ -63,16 +63,20 @@ def _records(items: list[dict[str, Any]]) -> list[BatchRecord]:
             for i in items]
 
 
-def _parse_time(value: str | None, default: int, field_name: str) -> int:
+def _timestamp(value: str | date | datetime | None, default: int, field_name: str) -> int:
+    """A period bound as unix seconds: a date is its midnight UTC, a naive time is UTC."""
     if value is None:
         return default
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(f"{field_name} is not an ISO 8601 date or time", {"field": field_name}) from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=UTC)
-    return int(t.timestamp())
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(f"{field_name} is not an ISO 8601 date or time", {"field": field_name}) from None
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp())
 
 
 @dataclass
@@ -121,17 +125,15 @@ class Proofs:
             raise support
         return items
 
-    def verify_compliance(self, caller: str, license_id: str, period: dict[str, str | None] | None,
+    def verify_compliance(self, caller: str, license_id: str, period: dict[str, Any] | None,
                           prefer_async: bool = False) -> tuple[int, dict[str, Any]]:
         """(200, the report) or (202, the job)."""
         license_id = license_id.lower()
         lic = self._licensee_license(caller, license_id)
         period = period or {}
-        p_from = _parse_time(period.get("from"), int(lic["validFrom"]), "period.from")
-        p_to = _parse_time(period.get("to"), max(int(lic["validFrom"]), min(int(lic["validUntil"]),
-                                                                            self.chain.block_time())), "period.to")
-        if p_from > p_to:
-            raise ValidationError("period.from is after period.to", {"field": "period"})
+        p_from = _timestamp(period.get("from"), int(lic["validFrom"]), "period.from")
+        p_to = _timestamp(period.get("to"), max(int(lic["validFrom"]), min(int(lic["validUntil"]),
+                                                                           self.chain.block_time())), "period.to")
         items = self._license_records(license_id, lic)
         served = self.licenses.served(license_id, int(lic["validFrom"]), int(lic["validUntil"]))
         closed = bool(lic["revoked"]) or self.chain.block_time() > int(lic["validUntil"]) + self.chain.settlement_grace()
