@@ -3,10 +3,11 @@ datamodel-code-generator (sdk/tools/generate_models.py). Do not edit: regenerate
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
 
 class AccessGrantView(BaseModel):
@@ -542,43 +543,19 @@ class PaymentView(BaseModel):
     withdrawnAt: Annotated[str | None, Field(title='Withdrawnat')] = None
 
 
-class From(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            pattern='^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2})?(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})?)?$',
-            title='From',
-        ),
-    ]
-    """
-    ISO 8601 date or time (UTC if no zone); default: the license's validFrom
-    """
-
-
-class To(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            pattern='^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2})?(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})?)?$',
-            title='To',
-        ),
-    ]
-    """
-    ISO 8601 date or time; default: now (or validUntil)
-    """
-
-
 class Period(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    from_: Annotated[From | None, Field(alias='from', title='From')] = None
+    from_: Annotated[AwareDatetime | date | None, Field(alias='from', title='From')] = (
+        None
+    )
     """
-    ISO 8601 date or time (UTC if no zone); default: the license's validFrom
+    a date or date-time (UTC if no zone); default: the license's validFrom
     """
-    to: Annotated[To | None, Field(title='To')] = None
+    to: Annotated[AwareDatetime | date | None, Field(title='To')] = None
     """
-    ISO 8601 date or time; default: now (or validUntil)
+    a date or date-time; default: now (or validUntil, if earlier). A period that ends before it starts lists no batch
     """
 
 
