@@ -72,6 +72,8 @@ def test_unknown_proofs_are_404_json_and_a_404_page(app):
     assert status == 404 and "Proof not found" in raw
     status, _, raw = call(handler, "GET", "/verify/proof/0x12", "/verify/proof/{proofId}")
     assert status == 404 and json.loads(raw)["error"] == "NOT_FOUND"
+    status, _, raw = call(handler, "GET", "/proof/jobs/" + "x" * 3000, "/proof/jobs/{jobId}", caller=BUYER)
+    assert status == 404 and len(raw) < 500
 
 
 def test_generate_validates_and_answers_the_proof_or_a_job(app):

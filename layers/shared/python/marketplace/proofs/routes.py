@@ -22,6 +22,7 @@ from marketplace.proofs.services import Proofs
 api = Api("proofs-api")
 
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_JOB = re.compile(r"^job_[0-9a-f]{20}$")
 _FILE = re.compile(r"^(verification_key\.json|proof-\d{1,6}\.json|public-\d{1,6}\.json|qr\.png|qr\.svg)$")
 _FAILED = "PROOF_GENERATION_FAILED: Unable to generate proof (supportId; the records disagree with the chain, " \
           "or the prover failed)"
@@ -96,12 +97,14 @@ def generate(req: GenerateRequest):
 @api.operation("GET", "/proof/jobs/{jobId}", "A proof job's progress (stage, chunks proven of total) and result",
                ok={200: ("the job", JobView)}, errors={403: "FORBIDDEN: not your job", 404: "NOT_FOUND: no such job"})
 def job(jobId: str):
+    if not _JOB.match(jobId):  # (never a lookup of an arbitrary key)
+        raise NotFoundError("No such job", {"jobId": jobId[:64]})
     return JobView(**proofs().job_with_fresh_url(caller(api), jobId))
 
 
 def _proof_id(value: str) -> str:
     if not _HEX32.match(value):
-        raise NotFoundError("No such proof", {"proofId": value})
+        raise NotFoundError("No such proof", {"proofId": value[:80]})
     return value.lower()
 
 
@@ -121,7 +124,7 @@ def public_proof(proofId: str):
                errors={404: "NOT_FOUND: no such proof or file", 503: _CHAIN})
 def proof_file(proofId: str, name: str):
     if not _FILE.match(name):
-        raise NotFoundError("No such file of this proof", {"name": name})
+        raise NotFoundError("No such file of this proof", {"name": name[:80]})
     content, media = proofs().file(_proof_id(proofId), name)
     return document(200, content, media, {"Cache-Control": "public, max-age=300"})
 
@@ -137,6 +140,6 @@ def page(proofId: str):
     try:
         view = proofs().public_view(_proof_id(proofId))
     except NotFoundError:
-        return document(404, html.not_found(proofId), "text/html")
+        return document(404, html.not_found(proofId[:80]), "text/html")
     return document(200, html.render(view, qr.svg(view["verificationUrl"])), "text/html",
                     {"Cache-Control": "no-cache"})
