@@ -95,9 +95,10 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
                             extra={("ses:GetIdentityVerificationAttributes", "*")}),
     "webhook-delivery": grants(tables=("webhooks", "deliveries", "idempotency"), secrets=("webhook-key",),
                                consume=("webhook-deliveries",), send=("webhook-deliveries", "webhook-deliveries-dlq")),
-    # Flows 5-6: proofs (reports: read by the API for presigned links, written by the worker)
+    # Flows 5-6: proofs (reports: the API and the worker store the PDFs they prove, and presign them)
     "proofs-api": grants(tables=("proofs", "batches", "licenses", "usage", "content") + CHAIN_SENDER,
-                         read=("reports",), keys=("relayer-key",), starts=("proof-jobs",), prover=True),
+                         read=("reports",), write=("reports",), keys=("relayer-key",), starts=("proof-jobs",),
+                         prover=True),
     "proofs-worker": grants(tables=("proofs", "batches", "licenses", "usage", "content") + CHAIN_SENDER,
                             read=("reports",), write=("reports",), keys=("relayer-key",), prover=True),
     # Flow 7: analytics
