@@ -451,6 +451,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                          Route("GET", "/verify/proof/{proofId}/files/{name}"),
                          Route("GET", "/verify/{proofId}")),
                  memory=3008, timeout=29, tables=PROOF_TABLES + CHAIN_SENDER_TABLES, buckets=("reports",),
+                 bucket_writes=("reports",),  # the report PDF (a compliance report proved within the call)
                  keys=("relayer-key",), chain=True, prover=True, state_machines=("proof-jobs",),
                  settings=CHAIN_SENDER_SETTINGS + PROOF_SETTINGS),
     FunctionSpec("proofs-worker", "proofs_worker", memory=3008, timeout=900,
