@@ -39,7 +39,7 @@ USER_AGENT = "zkdm-sdk/0.1"
 # base64-encodes the body and Lambda refuses events over 6 MB; larger files go through uploads.
 INLINE_MAX = 4 * 1024 * 1024
 REGISTRATION_TIMEOUT = 3600.0
-COMPLETE_RETRY_WAITS = (5.0, 10.0, 20.0, 30.0, 60.0)  # about two minutes for S3 to assemble a large upload
+COMPLETE_RETRY_WAITS = (15.0, 30.0, 60.0, 60.0)  # about three minutes for S3 to assemble a large upload
 
 
 def _json(resp: httpx.Response) -> Any:

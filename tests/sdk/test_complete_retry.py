@@ -38,7 +38,7 @@ def test_a_gateway_timeout_while_s3_assembles_is_retried(monkeypatch):
     api, seen = make([timed_out(), httpx.ConnectError("reset"),
                       httpx.Response(200, json={"uploadId": UPLOAD, "size": 10})])
     done = api.complete_upload(UPLOAD, [(1, '"e1"')])
-    assert done.size == 10 and len(seen) == 3 and slept == [5.0, 10.0]
+    assert done.size == 10 and len(seen) == 3 and slept == [15.0, 30.0]
     assert all(r.url.path == f"/content/uploads/{UPLOAD}/complete" for r in seen)
 
 

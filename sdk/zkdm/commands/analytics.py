@@ -61,9 +61,9 @@ def register(app: typer.Typer) -> None:
             out.print(table)
             out.print(f"active licenses {summary.activeLicenses}, licensees with uses {summary.licenseesWithUses}")
             if data.topContent:
-                top = Table("content", "uses", "proven", "revenue", title="top content")
+                top = Table("content", "uses", "revenue", title="top content")
                 for c in data.topContent:
-                    top.add_row(c.contentId, f"{c.uses:,}", f"{c.provenUses:,}", f"{c.revenue:,}")
+                    top.add_row(c.contentId, f"{c.uses:,}", f"{c.revenue:,}")
                 out.print(top)
             if data.recentActivity:
                 recent = Table("when", "what", "content", "delta", title="recent activity")
