@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from marketplace.proofs.services import LINKAGE
 from marketplace.shared.timefmt import iso
 
 _CSS = """
@@ -82,9 +83,7 @@ def render(view: dict[str, Any], qr_svg: str) -> str:
         f"<dt>Recorded</dt><dd>{escape(view['recordedAt'])}</dd>"
         f"<dt>Chunk proofs</dt><dd>{view['chunks']}</dd></dl>"
         "<h2>Check it yourself</h2><p>Download the proof files (decoded from the recording transaction) and run "
-        "snarkjs; each chunk must print OK. The chunks are one proof when they link: chunk 0's stateIn (in "
-        "public-0.json) is 0, each next chunk's stateIn is the previous one's stateOut, only the last is final, and "
-        "each carries the on-chain values it was checked against.</p>"
+        "snarkjs: each chunk must print OK. " + escape(LINKAGE[0].upper() + LINKAGE[1:]) + "</p>"
         f"<ul>{files}</ul><pre>{steps}</pre>"
         f"<div class=\"qr\">{qr_svg}</div>"
         "<footer>The proof shows counts, amounts and date ranges only: no licensee address, no time of any use."

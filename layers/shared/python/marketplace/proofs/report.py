@@ -38,12 +38,12 @@ def render(r: dict[str, Any], qr_png: bytes) -> bytes:
         pdf.set_font("Helvetica", "B", 10)
         pdf.cell(42, 6, _latin1(label))
         pdf.set_font("Courier" if mono else "Helvetica", "", 9 if mono else 10)
-        pdf.multi_cell(width - 42, 6, _latin1(str(value)), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width - 42, 6, _latin1(str(value)), new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.set_font("Helvetica", "", 10)
 
     def text(value: str, mono: bool = False) -> None:
         pdf.set_font("Courier" if mono else "Helvetica", "", 8 if mono else 10)
-        pdf.multi_cell(width, 5 if mono else 6, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 5 if mono else 6, _latin1(value), new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.set_font("Helvetica", "", 10)
 
     pdf.set_font("Helvetica", "B", 18)
@@ -99,15 +99,9 @@ def render(r: dict[str, Any], qr_png: bytes) -> bytes:
     text("1. Read the proof from the chain: the UsageTracker's ProofRecorded event with this proof id, and its "
          "transaction (" + r["txHash"] + "). Its input carries the chunk proofs and public outputs.")
     text("2. Or download the snarkjs files (the same values, decoded from that transaction) and check every chunk:")
-    base = r["filesUrl"]
-    cmds = [f"curl -sO {base}/verification_key.json"]
-    for i in range(r["chunks"]):
-        cmds += [f"curl -sO {base}/proof-{i}.json", f"curl -sO {base}/public-{i}.json",
-                 f"npx snarkjs groth16 verify verification_key.json public-{i}.json proof-{i}.json"]
-    text("\n".join(cmds), mono=True)
-    text("3. Linkage: the chunks are one proof when each chunk's starting chain value is the previous chunk's "
-         "ending one, the first starts at 0 and the last ends at the license's on-chain chain value "
-         "(LicenseManager.usageContext), with the same maxUses, pricePerUse, validity and domain; the totals are "
-         "the sums of the chunks' outputs (" + r["linkage"] + ").")
+    from marketplace.proofs.services import LINKAGE, how_to_verify
+
+    text("\n".join(how_to_verify(r["filesUrl"], r["chunks"])), mono=True)
+    text("3. Linkage (" + r["linkage"] + "): " + LINKAGE)
     text("The proof reveals counts, amounts and validity only: no licensee address and no use's time.")
     return bytes(pdf.output())

@@ -458,10 +458,17 @@ def _shown(outputs: dict[str, int], claims: list[str]) -> dict[str, int]:
     return out
 
 
-def how_to_verify(files_url: str, chunks: int, kind: str) -> list[str]:
-    steps = [f"curl -sO {files_url}/verification_key.json"]
+LINKAGE = ("the chunks are one proof when chunk 0's stateIn is 0, each next chunk's stateIn is the previous "
+           "chunk's stateOut (a salted commitment to the running totals), only the last chunk is final, and every "
+           "chunk carries the on-chain values it was checked against (compliance: the license's chain value, "
+           "maxUses, pricePerUse, validity and the domain; aggregate: its window of the used licenses' chains and "
+           "prices, and the domain). The last chunk reveals the totals.")
+
+
+def how_to_verify(files_url: str, chunks: int, kind: str = "") -> list[str]:
+    steps = [f"B={files_url}", "curl -sO $B/verification_key.json"]
     for i in range(chunks):
-        steps += [f"curl -sO {files_url}/proof-{i}.json", f"curl -sO {files_url}/public-{i}.json",
+        steps += [f"curl -sO $B/proof-{i}.json", f"curl -sO $B/public-{i}.json",
                   f"npx snarkjs groth16 verify verification_key.json public-{i}.json proof-{i}.json"]
     return steps
 
