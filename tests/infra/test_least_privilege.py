@@ -96,7 +96,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     "webhook-delivery": grants(tables=("webhooks", "deliveries", "idempotency"), secrets=("webhook-key",),
                                consume=("webhook-deliveries",), send=("webhook-deliveries", "webhook-deliveries-dlq")),
     # Flows 5-6: proofs (reports: the API and the worker store the PDFs they prove, and presign them)
-    "proofs-api": grants(tables=("proofs", "batches", "licenses", "usage", "content") + CHAIN_SENDER,
+    "proofs-api": grants(tables=("proofs", "batches", "licenses", "usage", "content", "ratelimits") + CHAIN_SENDER,
                          read=("reports",), write=("reports",), keys=("relayer-key",), starts=("proof-jobs",),
                          prover=True),
     "proofs-worker": grants(tables=("proofs", "batches", "licenses", "usage", "content") + CHAIN_SENDER,

@@ -248,3 +248,28 @@ def test_no_proof_signal_or_report_shows_a_licensee_address_or_a_use_time(w, tmp
         from marketplace.shared.timefmt import iso
 
         assert iso(t) not in blob.upper()
+
+
+def test_recording_a_new_proof_takes_the_callers_relay_quota_and_a_recorded_one_does_not():
+    from marketplace.chain.quota import RelayQuota, RelayQuotaSettings
+    from marketplace.errors import RateLimitedError
+    from marketplace.shared.memory import MemoryWindowCounter
+
+    svc, chain, _ = world()
+    svc.relay_quota = RelayQuota(MemoryWindowCounter(), RelayQuotaSettings(limit=1, window_seconds=3600),
+                                 clock=lambda: chain.now)
+    status, first = svc.verify_compliance(BUYER, LIC_OK, None)  # recorded on chain: the quota's one use
+    assert status == 200
+    sent = chain.sent
+    # another period of the same chain state reuses the recorded proof: no transaction, no quota
+    assert svc.verify_compliance(BUYER, LIC_OK, {"from": "2030-03-18"})[1]["proofId"] == first["proofId"]
+    # a new proof of the buyer's (the other license) would be recorded by the relayer: 429, nothing sent
+    with pytest.raises(RateLimitedError) as refused:
+        svc.verify_compliance(BUYER.upper().replace("0X", "0x"), LIC_REVOKED, None)
+    assert refused.value.status == 429 and refused.value.details["operation"] == "recordComplianceProof"
+    assert int(refused.value.headers["Retry-After"]) > 0
+    assert chain.sent == sent
+    # the creator has a quota of its own: its aggregate is recorded, and asked again (recorded) is free
+    assert svc.generate_aggregate(CREATOR, CID, "aggregate_usage", ["totalUses"])[0] == 200
+    assert svc.generate_aggregate(CREATOR, CID, "aggregate_usage", ["totalUses"])[0] == 200
+    assert svc.relay_quota.counter.table[f"relay#{CREATOR}#{chain.now - chain.now % 3600}"]["n"] == 1

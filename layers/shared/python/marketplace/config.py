@@ -328,7 +328,7 @@ class ProofsWorkerConfig(_ChainSender, _PublicUrl):
     report_url_ttl_seconds: int = Field(3600, alias="REPORT_URL_TTL_SECONDS", gt=0, le=7 * 24 * 3600)
 
 
-class ProofsApiConfig(ProofsWorkerConfig):
+class ProofsApiConfig(ProofsWorkerConfig, _RelayQuota):
     proof_jobs_arn: str = Field(alias="PROOF_JOBS_ARN")
 
 

@@ -450,10 +450,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                          Route("GET", "/verify/proof/{proofId}"),
                          Route("GET", "/verify/proof/{proofId}/files/{name}"),
                          Route("GET", "/verify/{proofId}")),
-                 memory=3008, timeout=29, tables=PROOF_TABLES + CHAIN_SENDER_TABLES, buckets=("reports",),
+                 memory=3008, timeout=29, tables=PROOF_TABLES + CHAIN_SENDER_TABLES + ("ratelimits",),
+                 buckets=("reports",),
                  bucket_writes=("reports",),  # the report PDF (a compliance report proved within the call)
                  keys=("relayer-key",), chain=True, prover=True, state_machines=("proof-jobs",),
-                 settings=CHAIN_SENDER_SETTINGS + PROOF_SETTINGS),
+                 settings=CHAIN_SENDER_SETTINGS + PROOF_SETTINGS + RELAY_QUOTA_SETTINGS),
     FunctionSpec("proofs-worker", "proofs_worker", memory=3008, timeout=900,
                  tables=PROOF_TABLES + CHAIN_SENDER_TABLES, buckets=("reports",), bucket_writes=("reports",),
                  keys=("relayer-key",), chain=True, prover=True, settings=CHAIN_SENDER_SETTINGS + PROOF_SETTINGS),

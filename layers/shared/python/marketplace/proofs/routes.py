@@ -7,6 +7,7 @@ import functools
 import re
 
 from marketplace import config
+from marketplace.chain.quota import RELAY_QUOTA_EXCEEDED
 from marketplace.errors import NotFoundError
 from marketplace.kit.http import Api, Media, caller, document, reply
 from marketplace.proofs.schemas import (
@@ -49,7 +50,8 @@ def proofs() -> Proofs:
                   licenses=DynamoLicenseRecords(cfg.licenses_table, cfg.usage_table),
                   batches=DynamoBatchRecords(cfg.batches_table), content=DynamoContentInfo(cfg.content_table),
                   public_base_url=cfg.public_base_url, start_job=StepFunctionsJobs(cfg.proof_jobs_arn),
-                  sync_max_chunks=cfg.sync_max_chunks, report_url_ttl=cfg.report_url_ttl_seconds)
+                  sync_max_chunks=cfg.sync_max_chunks, report_url_ttl=cfg.report_url_ttl_seconds,
+                  relay_quota=cfg.relay_quota())
 
 
 def _prefer_async() -> bool:
@@ -71,8 +73,8 @@ def _answer(status: int, body: dict, model):
                          ComplianceReportView),
                    202: ("a long proof: its job (Location), GET it for progress and the report", JobView)},
                headers={202: ("Location",)},
-               errors={403: "FORBIDDEN: only the licensee", 404: "NOT_FOUND: no such license", 500: _FAILED,
-                       503: _CHAIN})
+               errors={403: "FORBIDDEN: only the licensee", 404: "NOT_FOUND: no such license",
+                       429: RELAY_QUOTA_EXCEEDED, 500: _FAILED, 503: _CHAIN})
 def verify_compliance(req: ComplianceRequest):
     period = None if req.period is None else {"from": req.period.from_, "to": req.period.to}
     status, body = proofs().verify_compliance(caller(api), req.licenseId, period, _prefer_async())
@@ -87,7 +89,8 @@ def verify_compliance(req: ComplianceRequest):
                    202: ("a long proof: its job (Location), GET it for progress and the proof", JobView)},
                headers={202: ("Location",)},
                errors={403: "FORBIDDEN: only the content's creator", 404: "NOT_FOUND: no such content",
-                       409: "CONFLICT: no proven usage yet", 500: _FAILED, 503: _CHAIN})
+                       409: "CONFLICT: no proven usage yet", 429: RELAY_QUOTA_EXCEEDED, 500: _FAILED,
+                       503: _CHAIN})
 def generate(req: GenerateRequest):
     status, body = proofs().generate_aggregate(caller(api), req.contentId, req.proofType, list(req.claims),
                                                _prefer_async())

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from marketplace.chain.quota import RelayQuota
 from marketplace.errors import (
     ConflictError,
     ForbiddenError,
@@ -94,6 +95,8 @@ class Proofs:
     report_url_ttl: int = 3600
     clock: Callable[[], float] = time.time
     render_pdf: Callable[[dict[str, Any], bytes], bytes] | None = None
+    # the caller's quota of relayed work: recording a new proof on chain is paid by the relayer
+    relay_quota: RelayQuota | None = None
     _cids: dict[str, str] = field(default_factory=dict)
 
     # -- urls -----------------------------------------------------------------------------------
@@ -103,6 +106,11 @@ class Proofs:
 
     def files_url(self, proof_id: str) -> str:
         return f"{self.public_base_url}/verify/proof/{proof_id}/files"
+
+    def _take_quota(self, caller: str, operation: str) -> None:
+        """429 past the caller's quota of relayed work (``marketplace.chain.quota``)."""
+        if self.relay_quota is not None:
+            self.relay_quota.take(caller, operation)
 
     # -- Flow 5: compliance ---------------------------------------------------------------------
 
@@ -144,6 +152,8 @@ class Proofs:
         cached = self.store.get(f"report#{state}")
         if cached is not None:
             return 200, self._report_answer(cached, cached_hit=True)
+        if self.store.get(f"cproof#{license_id}#{int(lic['chain'])}") is None:  # a new proof to record
+            self._take_quota(caller, "recordComplianceProof")
         chunks = self._prove(lambda: self.engine.chunk_count("compliance", len(items), 1), {"licenseId": license_id})
         if prefer_async or chunks > self.sync_max_chunks:
             return 202, self._new_job("compliance", caller, license_id,
@@ -241,6 +251,7 @@ class Proofs:
         cached = self.store.get(f"aproof#{state}")
         if cached is not None:
             return 200, self._aggregate_answer(cached, claims)
+        self._take_quota(caller, "recordAggregateProof")
         chunks = self._prove(lambda: self.engine.chunk_count("aggregate", total_batches, len(licenses)),
                              {"contentId": content_id})
         if prefer_async or chunks > self.sync_max_chunks:
