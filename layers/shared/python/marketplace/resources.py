@@ -297,7 +297,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ACCESS_URL_TTL_SECONDS", "lifetime of a presigned content URL"),
     # what the relayer pays gas for on a caller's behalf (marketplace.chain.quota)
     SettingSpec("RELAY_QUOTA_LIMIT", "relayed operations (registrations, terms, purchases, revocations, usage "
-                "signer changes) allowed per address per window; past it 429 with Retry-After"),
+                "signer changes, new recorded proofs) allowed per address per window; past it 429 with Retry-After"),
     SettingSpec("RELAY_QUOTA_WINDOW_SECONDS", "the relay quota's window (fixed, aligned on the epoch)"),
     # Flow 4 (usage batches)
     SettingSpec("USAGE_GAP_SECONDS", "after how long a missing usage seq (a use claimed, never recorded) is "

@@ -1,5 +1,6 @@
 """Per-address quotas of relayed work: what the platform's relayer pays gas for on a caller's behalf
-(a registration's ``registerContent``, relayed terms, purchases, revocations, usage-signer changes).
+(a registration's ``registerContent``, relayed terms, purchases, revocations, usage-signer changes,
+a new compliance or aggregate proof recorded on chain).
 
 A fresh address costs nothing to make, so without a limit anyone could spend the relayer's ETH.
 Each address may have ``limit`` relayed operations per fixed window of ``window_seconds`` (aligned
