@@ -1,6 +1,7 @@
 """The README's quickstart, run as written: its ``sh`` block (register → terms → buy → a worker key →
-signed access → the creator's pending earnings) in bash against the local stack, with the ``zkdm``
-CLI of this environment."""
+signed access → the creator's pending earnings → the buyer's compliance report → its proof checked
+on the client → the creator's analytics) in bash against the local stack, with the ``zkdm`` CLI of
+this environment."""
 
 from __future__ import annotations
 
@@ -53,3 +54,10 @@ def test_the_readme_quickstart_runs_end_to_end(stack, tmp_path):
     # the creator sees the use pending (not yet logged in a batch) and no payment yet
     assert "for 1 use served, not yet logged" in run.stdout
     assert "no payment (creator's view)" in run.stdout
+    # the compliance report: proven and recorded, its PDF saved (the CLI checked its content address)
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF-")
+    flat = " ".join(run.stdout.split())  # rich wraps lines at the terminal's width
+    # its proof checked on this machine against the key pinned in zkdm
+    assert "verified on this machine" in flat and "pinned in zkdm" in flat and "NOT verified" not in flat
+    # the creator's analytics (its feeds are asynchronous: the figures may not hold the use yet)
+    assert "last week" in flat and "licensees with uses" in flat, run.stdout[-3000:]
