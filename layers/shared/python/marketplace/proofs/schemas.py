@@ -76,7 +76,7 @@ class GenerateRequest(Strict):
         "aggregate_usage", description="aggregate_usage: total uses, revenue, licensees with uses and date range "
         "over every proven batch of every license of the content")
     claims: list[Claim] = Field(
-        default_factory=lambda: list(ALL_CLAIMS), min_length=1, max_length=4,
+        default_factory=lambda: list(ALL_CLAIMS), min_length=1, max_length=4, json_schema_extra={"uniqueItems": True},
         description="the aggregates to show in the answer and on the verification page. The proof commits to all "
         "of them (its public signals on chain); claims choose what is presented, not what is proven")
 
