@@ -77,3 +77,38 @@ def test_the_chain_node_cut_after_the_register_transaction_loses_and_orphans_not
     else:
         assert api.call("GET", f"/content/{content_id}").status == 200
     assert f"uploads/{rid}" not in stack.keys("UPLOADS_BUCKET")  # no staging object left behind
+
+
+def test_s3_failing_the_copy_leaves_no_orphan_object(api, stack, creator_token):
+    from marketplace.adapters.aws import client
+
+    from tests.support.aws_faults import inject, s3_unavailable
+
+    data = os.urandom(5000)
+    cid = ipfs.compute_bytes(data)
+    body, ctype = multipart.encode({"metadata": (None, b'{"title": "s3 down"}', None), "file": ("f.bin", data, None)},
+                                   "faultsS3Boundary")
+    # Given S3 answers 500 to every copy into the content bucket (and to its multipart parts)
+    s3 = client("s3")
+    with inject(s3, "s3.CopyObject", [s3_unavailable(500)] * 200) as copies, \
+            inject(s3, "s3.UploadPartCopy", [s3_unavailable(500)] * 200) as parts:
+        reply = api.call("POST", "/content/register", token=creator_token, body=body, headers={"Content-Type": ctype})
+        rid = ((reply.body.get("details") or {}).get("registrationId") or reply.body.get("registrationId")
+               or reply.headers.get("Location", "").rsplit("/", 1)[-1])
+        deadline = time.time() + 240
+        item = stack.item("REGISTRATIONS_TABLE", {"registrationId": rid})
+        while item["state"] not in ("REGISTERED", "FAILED") and time.time() < deadline:
+            time.sleep(1)
+            item = stack.item("REGISTRATIONS_TABLE", {"registrationId": rid})
+    # Then the registration FAILED after the copy's retries, and nothing of it is left: no object
+    # under the CID, no open multipart upload, no content claim, no staging object
+    assert copies.answered + parts.answered > 0, "the copy never reached S3"
+    assert item["state"] == "FAILED", item
+    assert cid.v0 not in stack.keys("CONTENT_BUCKET")
+    uploads = stack.client("s3").list_multipart_uploads(Bucket=stack.env["CONTENT_BUCKET"]).get("Uploads", [])
+    assert [u for u in uploads if u["Key"] == cid.v0] == []
+    assert stack.item("CONTENT_TABLE", {"contentId": item["contentId"]}) is None
+    assert f"uploads/{rid}" not in stack.keys("UPLOADS_BUCKET")
+    # and the same bytes register once S3 answers
+    again = api.call("POST", "/content/register", token=creator_token, body=body, headers={"Content-Type": ctype})
+    assert again.status == 201, again.body
