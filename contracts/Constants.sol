@@ -42,13 +42,13 @@ uint256 constant MIN_WINDOW_CEILING = 7 days;
 // pricePerUse is a uint96 (< 2^96 ≈ 7.9 × 10^28), below the bound on its own.
 uint256 constant MAX_LICENSE_AMOUNT = 1e30;
 
-// Public signal counts of the on-chain circuits (outputs first, then inputs).
 // How long before its registering block an authenticity proof's committed timestamp may be:
 // registerContent requires block.timestamp − REGISTRATION_MAX_SKEW ≤ notBefore ≤ notAfter ≤
 // block.timestamp, and the circuit proves notBefore ≤ timestamp ≤ notAfter. It bounds the delay
 // between proving and mining (a registration saga that waits longer must prove again).
 uint256 constant REGISTRATION_MAX_SKEW = 1 hours;
 
+// Public signal counts of the on-chain circuits (outputs first, then inputs).
 uint256 constant AUTHENTICITY_SIGNALS = 7;
 uint256 constant USAGE_BATCH_SIGNALS = 8;
 // (compliance and aggregate: of one chunk; circuits/registry.json.)
