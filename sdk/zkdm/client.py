@@ -10,6 +10,10 @@ OpenAPI document), signatures made locally by a ``Signer``.
     worker = api.new_worker(bought.licenseId)          # a worker key, registered by the licensee
     grant = api.access(result.contentId, bought.apiKey, worker)               # signed by the worker
     api.earnings(); api.payments(role="creator")       # Flow 4 (as the creator)
+    report = api.compliance_report(bought.licenseId)   # Flow 5 (as the buyer; a JobView if 202:
+    pdf = api.report_pdf(report)                       #   api.wait_job(job.location)), PDF checked
+    view, verdict = zkdm.verify.verify_published(api, report.proofId)   # checked here, py_ecc
+    api.analytics(period="week")                       # Flow 7 (as the creator)
 
 Every refused request raises ``ApiError`` (status, code, message, details, supportId). A new
 route is one method here: ``self._call(method, path, Model, json=...)``.
@@ -492,6 +496,22 @@ class Client:
                 raise TimeoutError(f"proof job {job.jobId} still {job.state} after {timeout:.0f} s")
             time.sleep(interval)
             interval = min(interval * 1.5, 3.0)
+
+    def report_pdf(self, report: m.ComplianceReportView) -> bytes:
+        """A compliance report's PDF from its presigned link (no credentials sent), checked: a PDF
+        whose content address is the ``reportCid`` the API named (else ``TransferError`` /
+        ``VerificationFailed``)."""
+        from zkdm.errors import TransferError, VerificationFailed
+        from zkdm.ipfs_cid import compute_bytes
+
+        pdf = self.fetch(report.reportUrl)
+        if not pdf.startswith(b"%PDF-"):
+            raise TransferError(f"the report link answered {len(pdf)} bytes that are not a PDF")
+        cid = compute_bytes(pdf).v1
+        if cid != report.reportCid:
+            raise VerificationFailed(f"the downloaded report's content address is {cid}, the API named "
+                                     f"{report.reportCid}: not the report that was issued")
+        return pdf
 
     def public_proof(self, proof_id: str) -> m.PublicProofView:
         """``GET /verify/proof/{proofId}`` (public): the recorded proof, its figures and files."""

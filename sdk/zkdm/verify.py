@@ -224,3 +224,40 @@ def _linked(signals: list[list[int]], layout: dict[str, Any]) -> bool:
                 return False
             cursor = s[cout]
     return True
+
+
+def verify_published(client: Any, proof_id: str, *, vkey: Path | None = None, rpc_url: str | None = None,
+                     tracker: str | None = None, save: Path | None = None) -> tuple[Any, Verdict]:
+    """The whole ``zkdm verify`` for SDK users: the public view and its files from ``client`` (no
+    credentials), checked against the pinned key (or ``vkey``), and with ``rpc_url`` against the
+    recording transaction. Returns (the public view, the verdict); ``verdict.ok`` says it all."""
+    import httpx
+
+    from zkdm.chain import ChainError, Rpc
+    from zkdm.errors import VerificationFailed
+
+    view = client.public_proof(proof_id)
+    names = ["verification_key.json"] + [n for i in range(view.chunks) for n in (f"proof-{i}.json", f"public-{i}.json")]
+    files: dict[str, bytes] = {}
+    for name in names:
+        url = view.files.get(name)
+        if url is None:
+            raise VerificationFailed(f"the proof's files do not include {name}")
+        files[name] = client.fetch(url)
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            (save / name).write_bytes(data)
+    key, source = trusted_key(view.kind, vkey)
+    verdict = check(view.kind, files, view.outputs, key, source, view.chunks)
+    if rpc_url:
+        rpc = Rpc(rpc_url)
+        try:
+            receipt = rpc.call("eth_getTransactionReceipt", view.txHash)
+        except httpx.HTTPError as exc:
+            raise ChainError(f"the chain node at {rpc_url} is unreachable: {exc}") from exc
+        finally:
+            rpc.close()
+        check_recorded(verdict, receipt, view.proofId, view.subject, verdict.signals, tracker)
+    return view, verdict
+

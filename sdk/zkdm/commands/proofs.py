@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from zkdm import models as m
-from zkdm.errors import TransferError, VerificationFailed
+from zkdm.errors import VerificationFailed
 
 
 def follow_job(cli: Any, client: Any, job: m.JobView, what: str) -> dict[str, Any]:
@@ -65,8 +65,6 @@ def register(app: typer.Typer) -> None:
         """Check a license's compliance (uses within maxUses, inside the validity, every use paid),
         proven and recorded on chain; download the PDF report and check it is the one the API named
         (its content address)."""
-        from zkdm.ipfs_cid import compute_bytes
-
         cli = ctx.obj
         client = cli.client()
         answer = client.compliance_report(license_id, period_from=period_from, period_to=period_to,
@@ -74,13 +72,8 @@ def register(app: typer.Typer) -> None:
         if isinstance(answer, m.JobView):
             answer = m.ComplianceReportView.model_validate(follow_job(cli, client, answer, "compliance proof"))
         report: m.ComplianceReportView = answer
-        pdf = client.fetch(report.reportUrl)
-        if not pdf.startswith(b"%PDF-"):
-            raise TransferError(f"the report link answered {len(pdf)} bytes that are not a PDF")
-        cid = compute_bytes(pdf).v1
-        if cid != report.reportCid:
-            raise VerificationFailed(f"the downloaded report's content address is {cid}, the API named "
-                                     f"{report.reportCid}: not the report that was issued")
+        pdf = client.report_pdf(report)
+        cid = report.reportCid
         path = output or Path(f"compliance-{license_id[:18]}.pdf")
         _write_atomic(path, pdf)
         data = {**report.model_dump(mode="json", exclude_none=True), "reportFile": str(path),
@@ -165,37 +158,11 @@ def register(app: typer.Typer) -> None:
         downloaded and every chunk verified with py_ecc against the verification key pinned in zkdm
         (or --vkey), the chunks' linkage and the figures shown checked; with --rpc-url, that the
         chain recorded exactly these chunks. Exit 9 if anything fails."""
-        from zkdm.verify import check, check_recorded, trusted_key
+        from zkdm.verify import verify_published
 
         cli = ctx.obj
-        client = cli.client(signed=False)
-        view = client.public_proof(proof_id)
-        names = ["verification_key.json"] + [n for i in range(view.chunks) for n in (f"proof-{i}.json",
-                                                                                     f"public-{i}.json")]
-        files: dict[str, bytes] = {}
-        for name in names:
-            url = view.files.get(name)
-            if url is None:
-                raise VerificationFailed(f"the proof's files do not include {name}")
-            files[name] = client.fetch(url)
-        if save is not None:
-            for name, data in files.items():
-                _write_atomic(save / name, data)
-        key, source = trusted_key(view.kind, vkey)
-        verdict = check(view.kind, files, view.outputs, key, source, view.chunks)
-        if rpc_url:
-            import httpx
-
-            from zkdm.chain import ChainError, Rpc
-
-            rpc = Rpc(rpc_url)
-            try:
-                receipt = rpc.call("eth_getTransactionReceipt", view.txHash)
-            except httpx.HTTPError as exc:
-                raise ChainError(f"the chain node at {rpc_url} is unreachable: {exc}") from exc
-            finally:
-                rpc.close()
-            check_recorded(verdict, receipt, view.proofId, view.subject, verdict.signals, tracker)
+        view, verdict = verify_published(cli.client(signed=False), proof_id, vkey=vkey, rpc_url=rpc_url,
+                                         tracker=tracker, save=save)
         data = {"proofId": view.proofId, "subject": view.subject, "txHash": view.txHash,
                 "serverSaysVerified": view.verified, **verdict.to_dict()}
 
