@@ -22,12 +22,15 @@ from __future__ import annotations
 import json
 import random
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from marketplace.adapters.aws import client, error_code
 from marketplace.adapters.dynamodb import from_ddb, to_ddb
 from marketplace.analytics.models import (
     ALL,
+    COUNTERS,
+    NAME,
     SPLIT,
     Bucket,
     Change,
@@ -35,6 +38,8 @@ from marketplace.analytics.models import (
     bucket_key,
     content_scope,
     creator_scope,
+    licensee_key,
+    short_id,
 )
 
 HOUR_BUCKET_TTL = 35 * 24 * 3600
@@ -43,16 +48,32 @@ ACTIVITY_TTL = 90 * 24 * 3600
 MAX_ATTEMPTS = 8
 
 
-def bucket_updates(change: Change) -> list[tuple[str, str, dict[str, int], dict[str, int], str | None, int | None]]:
-    """(pk, sk, counters, split attributes, licensee, ttl) of every bucket item a change touches."""
+@dataclass(frozen=True)
+class BucketUpdate:
+    pk: str
+    sk: str
+    add: dict[str, int]  # attribute -> increment (counters, and a creator's per-content split)
+    licensee: str | None  # a licensee key added to the bucket's set
+    set_absent: dict[str, Any]  # attribute -> value set if absent (ttl; id#<short> on a creator's all-time item)
+
+
+def bucket_updates(change: Change) -> list[BucketUpdate]:
+    """Every bucket item a change touches, and how."""
     deltas = {k: v for k, v in change.deltas.items() if v}
-    split = {SPLIT[k] + change.content_id: v for k, v in deltas.items() if k in SPLIT}
+    short = short_id(change.content_id)
+    split = {SPLIT[k] + short: v for k, v in deltas.items() if k in SPLIT}
+    licensee = licensee_key(change.licensee) if change.licensee and deltas.get("uses") else None
     out = []
-    for scope, with_split in ((creator_scope(change.creator), True), (content_scope(change.content_id), False)):
+    for scope, of_creator in ((creator_scope(change.creator), True), (content_scope(change.content_id), False)):
         for granularity in (Bucket.HOUR, Bucket.DAY, Bucket.MONTH, None):
             sk = ALL if granularity is None else bucket_key(granularity, change.at)
-            ttl = change.at + HOUR_BUCKET_TTL if granularity is Bucket.HOUR else None
-            out.append((scope, sk, deltas, split if with_split else {}, change.licensee, ttl))
+            absent: dict[str, Any] = {}
+            if granularity is Bucket.HOUR:
+                absent["ttl"] = change.at + HOUR_BUCKET_TTL
+            if of_creator and granularity is None:
+                absent[NAME + short] = change.content_id
+            out.append(BucketUpdate(scope, sk, {**deltas, **(split if of_creator else {})},
+                                    licensee if of_creator else None, absent))
     return out
 
 
@@ -91,27 +112,27 @@ class DynamoAnalyticsStore:
         items: list[dict[str, Any]] = [{"Put": {
             "TableName": self.table, "Item": to_ddb(marker_item(change, now)),
             "ConditionExpression": "attribute_not_exists(pk)"}}]
-        for pk, sk, deltas, split, licensee, ttl in bucket_updates(change):
+        for u in bucket_updates(change):
             names: dict[str, str] = {}
             values: dict[str, Any] = {}
             adds, sets = [], []
-            for i, (attr, value) in enumerate(list(deltas.items()) + list(split.items())):
+            for i, (attr, value) in enumerate(u.add.items()):
                 names[f"#a{i}"] = attr
                 values[f":a{i}"] = value
                 adds.append(f"#a{i} :a{i}")
-            if licensee and deltas.get("uses") and pk.startswith("creator#"):
+            if u.licensee:
                 names["#l"] = "licensees"
-                values[":l"] = {licensee}
+                values[":l"] = {u.licensee}
                 adds.append("#l :l")
-            if ttl is not None:
-                names["#t"] = "ttl"
-                values[":t"] = ttl
-                sets.append("#t = if_not_exists(#t, :t)")
+            for i, (attr, value) in enumerate(u.set_absent.items()):
+                names[f"#s{i}"] = attr
+                values[f":s{i}"] = value
+                sets.append(f"#s{i} = if_not_exists(#s{i}, :s{i})")
             if not adds and not sets:
                 continue
             expression = " ".join(part for part in (
                 ("ADD " + ", ".join(adds)) if adds else "", ("SET " + ", ".join(sets)) if sets else "") if part)
-            items.append({"Update": {"TableName": self.table, "Key": to_ddb({"pk": pk, "sk": sk}),
+            items.append({"Update": {"TableName": self.table, "Key": to_ddb({"pk": u.pk, "sk": u.sk}),
                                      "UpdateExpression": expression, "ExpressionAttributeNames": names,
                                      "ExpressionAttributeValues": to_ddb(values)}})
         activity = activity_item(change)
@@ -167,9 +188,14 @@ class DynamoAnalyticsStore:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def series(self, scope: str, granularity: Bucket, first: str, last: str) -> list[Counters]:
+    def series(self, scope: str, granularity: Bucket, first: str, last: str, *, counters_only: bool = False
+               ) -> list[Counters]:
         del granularity  # the keys carry it
-        items = self._query(KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
+        projection: dict[str, Any] = {}
+        if counters_only:
+            names = {f"#c{i}": c for i, c in enumerate(("pk", "sk", *COUNTERS))}
+            projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+        items = self._query(KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b", **projection,
                             ExpressionAttributeValues=to_ddb({":p": scope, ":a": first, ":b": last}))
         return [Counters.from_item(i) for i in items]
 

@@ -23,16 +23,16 @@ class MemoryAnalyticsStore:
         with self.table.lock:
             if not self.table.put(marker_item(change, int(self.clock())), lambda old: old is None):
                 return False
-            for pk, sk, deltas, split, licensee, ttl in bucket_updates(change):
-                def add(item: dict[str, Any], deltas=deltas, split=split, licensee=licensee, pk=pk, ttl=ttl) -> None:
-                    for attr, value in list(deltas.items()) + list(split.items()):
+            for u in bucket_updates(change):
+                def add(item: dict[str, Any], u=u) -> None:
+                    for attr, value in u.add.items():
                         item[attr] = int(item.get(attr, 0)) + value
-                    if licensee and deltas.get("uses") and pk.startswith("creator#"):
-                        item["licensees"] = sorted(set(item.get("licensees") or ()) | {licensee})
-                    if ttl is not None:
-                        item.setdefault("ttl", ttl)
-                if deltas or split or ttl is not None:
-                    self.table.update({"pk": pk, "sk": sk}, add)
+                    if u.licensee:
+                        item["licensees"] = sorted(set(item.get("licensees") or ()) | {u.licensee})
+                    for attr, value in u.set_absent.items():
+                        item.setdefault(attr, value)
+                if u.add or u.licensee or u.set_absent:
+                    self.table.update({"pk": u.pk, "sk": u.sk}, add)
             activity = activity_item(change)
             if activity is not None:
                 self.table.put(activity)
@@ -56,8 +56,12 @@ class MemoryAnalyticsStore:
     def _items(self, pk: str) -> list[dict[str, Any]]:
         return sorted(self.table.query("pk", pk), key=lambda i: i["sk"])
 
-    def series(self, scope: str, granularity: Bucket, first: str, last: str) -> list[Counters]:
-        return [Counters.from_item(i) for i in self._items(scope) if first <= i["sk"] <= last]
+    def series(self, scope: str, granularity: Bucket, first: str, last: str, *, counters_only: bool = False
+               ) -> list[Counters]:
+        out = [Counters.from_item(i) for i in self._items(scope) if first <= i["sk"] <= last]
+        if counters_only:
+            out = [Counters(c.scope, c.bucket, c.values) for c in out]
+        return out
 
     def totals(self, scope: str) -> Counters | None:
         item = self.table.get_item({"pk": scope, "sk": ALL})

@@ -12,15 +12,19 @@ Counters (integers; amounts in the payment token's base units):
 - ``payments``: batches paid; ``purchases``: licenses bought (``LicensePurchased``), ``sales`` their
   deposits (``amount``); ``revocations``: licenses revoked (``LicenseRevoked``).
 
-A creator's buckets also hold the per-content split of uses, provenUses and revenue (attributes
-``cu#<contentId>``, ``cp#…``, ``cr#…``: the dashboard's top content without reading per-content
-items) and the set of licensees with uses in that bucket (``licensees``).
+A creator's buckets also hold the per-content split of uses and revenue (attributes ``cu#<short>``,
+``cr#<short>``: the dashboard's top content without reading per-content items) and the licensees
+with uses in that bucket (``licensees``, a string set). Both are kept small, since a period's query
+reads them for every bucket: ``short`` is the content id's first 16 hex digits (64 bits; the
+creator's all-time item maps each back to its full id, ``id#<short>``), a licensee is the first 12
+hex digits of SHA-256 of its address (48 bits: a distinct count, collisions negligible).
 
 No pydantic here: the stream consumer stays light.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -29,7 +33,16 @@ from typing import Literal
 COUNTERS: tuple[str, ...] = ("uses", "provenUses", "revenue", "platformFees", "payments", "purchases", "sales",
                              "revocations")
 # per-content split kept in a creator's buckets: counter -> attribute prefix
-SPLIT: dict[str, str] = {"uses": "cu#", "provenUses": "cp#", "revenue": "cr#"}
+SPLIT: dict[str, str] = {"uses": "cu#", "revenue": "cr#"}
+NAME = "id#"  # a creator's all-time item: id#<short> -> the full content id
+
+
+def short_id(content_id: str) -> str:
+    return content_id.lower().removeprefix("0x")[:16]
+
+
+def licensee_key(address: str) -> str:
+    return hashlib.sha256(address.lower().encode()).hexdigest()[:12]
 
 
 class Bucket(StrEnum):
@@ -93,8 +106,9 @@ class Counters:
     scope: str
     bucket: str  # h#…, d#…, m#…, or "all"
     values: dict[str, int] = field(default_factory=dict)
-    split: dict[str, dict[str, int]] = field(default_factory=dict)  # contentId -> {uses, provenUses, revenue}
-    licensees: frozenset[str] = frozenset()
+    split: dict[str, dict[str, int]] = field(default_factory=dict)  # short id -> {uses, revenue}
+    licensees: frozenset[str] = frozenset()  # licensee keys
+    names: dict[str, str] = field(default_factory=dict)  # short id -> content id (a creator's all-time item)
 
     def get(self, name: str) -> int:
         return int(self.values.get(name, 0))
@@ -103,9 +117,12 @@ class Counters:
     def from_item(cls, item: dict) -> Counters:
         values = {c: int(item[c]) for c in COUNTERS if c in item}
         split: dict[str, dict[str, int]] = {}
+        names: dict[str, str] = {}
         for key, value in item.items():
+            if key.startswith(NAME):
+                names[key[len(NAME):]] = value
             for counter, prefix in SPLIT.items():
                 if key.startswith(prefix):
                     split.setdefault(key[len(prefix):], {})[counter] = int(value)
         return cls(scope=item["pk"], bucket=item["sk"], values=values, split=split,
-                   licensees=frozenset(item.get("licensees") or ()))
+                   licensees=frozenset(item.get("licensees") or ()), names=names)

@@ -53,10 +53,12 @@ class AnalyticsStore(Protocol):
         """A bought license as the purchase recorded it: creator, contentId, licensee, validUntil."""
         ...
 
-    def series(self, scope: str, granularity: Bucket, first: str, last: str) -> list[Counters]:
+    def series(self, scope: str, granularity: Bucket, first: str, last: str, *, counters_only: bool = False
+               ) -> list[Counters]:
         """The buckets of ``scope`` (``creator#<address>`` or ``content#<contentId>``) of one
         granularity from ``first`` to ``last`` (bucket keys, inclusive), oldest first; buckets
-        without any change are absent. One query: as many items as buckets."""
+        without any change are absent. One query: as many items as buckets. ``counters_only``:
+        without the per-content split and the licensees (a projection: smaller reads)."""
         ...
 
     def totals(self, scope: str) -> Counters | None:

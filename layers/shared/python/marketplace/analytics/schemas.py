@@ -47,9 +47,8 @@ class Trends(BaseModel):
 
 class TopContent(BaseModel):
     contentId: str
-    uses: int
-    provenUses: int
-    revenue: int
+    uses: int = Field(description="uses served in the period")
+    revenue: int = Field(description="the creator's share paid in the period, base units")
 
 
 class Activity(BaseModel):
