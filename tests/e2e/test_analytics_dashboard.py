@@ -129,7 +129,7 @@ def test_the_dashboard_equals_what_happened_and_what_the_chain_says(world):
     assert body["creator"] == Web3.to_checksum_address(creator)
     assert body["series"][-1]["uses"] == N and body["series"][-1]["revenue"] == chain["revenue"]
     assert body["trends"]["revenue"] == {"current": chain["revenue"], "previous": 0, "change": chain["revenue"]}
-    assert body["topContent"] == [{"contentId": content_id, "uses": N, "revenue": chain["revenue"]}]
+    assert body["topContent"] == [{"contentId": content_id, "uses": N, "provenUses": N, "revenue": chain["revenue"]}]
     activity = body["recentActivity"]
     assert sorted(a["type"] for a in activity) == sorted(
         ["license.purchased"] * 2 + ["usage.proven"] * 2 + ["payment.released"] * 2)

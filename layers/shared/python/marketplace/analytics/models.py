@@ -12,8 +12,8 @@ Counters (integers; amounts in the payment token's base units):
 - ``payments``: batches paid; ``purchases``: licenses bought (``LicensePurchased``), ``sales`` their
   deposits (``amount``); ``revocations``: licenses revoked (``LicenseRevoked``).
 
-A creator's buckets also hold the per-content split of uses and revenue (attributes ``cu#<short>``,
-``cr#<short>``: the dashboard's top content without reading per-content items) and the licensees
+A creator's buckets also hold the per-content split of uses, proven uses and revenue (attributes
+``cu#<short>``, ``cp#…``, ``cr#…``: the dashboard's top content without reading per-content items) and the licensees
 with uses in that bucket (``licensees``, a string set). Both are kept small, since a period's query
 reads them for every bucket: ``short`` is the content id's first 16 hex digits (64 bits; the
 creator's all-time item maps each back to its full id, ``id#<short>``), a licensee is the first 12
@@ -33,7 +33,7 @@ from typing import Literal
 COUNTERS: tuple[str, ...] = ("uses", "provenUses", "revenue", "platformFees", "payments", "purchases", "sales",
                              "revocations")
 # per-content split kept in a creator's buckets: counter -> attribute prefix
-SPLIT: dict[str, str] = {"uses": "cu#", "revenue": "cr#"}
+SPLIT: dict[str, str] = {"uses": "cu#", "provenUses": "cp#", "revenue": "cr#"}
 NAME = "id#"  # a creator's all-time item: id#<short> -> the full content id
 
 
@@ -106,7 +106,7 @@ class Counters:
     scope: str
     bucket: str  # h#…, d#…, m#…, or "all"
     values: dict[str, int] = field(default_factory=dict)
-    split: dict[str, dict[str, int]] = field(default_factory=dict)  # short id -> {uses, revenue}
+    split: dict[str, dict[str, int]] = field(default_factory=dict)  # short id -> {uses, provenUses, revenue}
     licensees: frozenset[str] = frozenset()  # licensee keys
     names: dict[str, str] = field(default_factory=dict)  # short id -> content id (a creator's all-time item)
 

@@ -48,6 +48,7 @@ class Trends(BaseModel):
 class TopContent(BaseModel):
     contentId: str
     uses: int = Field(description="uses served in the period")
+    provenUses: int = Field(description="uses logged on chain in the period")
     revenue: int = Field(description="the creator's share paid in the period, base units")
 
 

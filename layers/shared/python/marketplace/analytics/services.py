@@ -117,7 +117,7 @@ class AnalyticsService:
         for b in current:
             licensees |= b.licensees
             for short, values in b.split.items():
-                acc = split.setdefault(short, {"uses": 0, "revenue": 0})
+                acc = split.setdefault(short, {"uses": 0, "provenUses": 0, "revenue": 0})
                 for name, value in values.items():
                     acc[name] += value
         totals = totals_f.result()
