@@ -1149,8 +1149,17 @@ class TermsView(BaseModel):
 class TopContent(BaseModel):
     contentId: Annotated[str, Field(title='Contentid')]
     provenUses: Annotated[int, Field(title='Provenuses')]
+    """
+    uses logged on chain in the period
+    """
     revenue: Annotated[int, Field(title='Revenue')]
+    """
+    the creator's share paid in the period, base units
+    """
     uses: Annotated[int, Field(title='Uses')]
+    """
+    uses served in the period
+    """
 
 
 class Trend(BaseModel):
