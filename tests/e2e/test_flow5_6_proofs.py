@@ -116,6 +116,8 @@ def test_compliance_reports_for_a_paid_and_an_unpaid_license(world, tmp_path):
     assert report["compliant"] is True and report["violations"] == [] and report["cached"] is False, \
         json.dumps(report["checks"])
     assert report["totals"]["provenUses"] == USES_A and report["totals"]["paidUses"] == USES_A
+    paid = next(c for c in report["checks"] if c["name"] == "payment")["figures"]
+    assert paid["loggedBatches"] == paid["paidBatches"] == 1  # UsageLogged and PaymentReleased read from the chain
     pdf = requests.get(report["reportUrl"], timeout=30)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     text = pdf_text(pdf.content, tmp_path)

@@ -22,6 +22,7 @@ class MemoryChain:
         self.creators: dict[str, str] = {}
         self.used: dict[str, list[str]] = {}
         self.paid: dict[str, list[dict[str, Any]]] = {}
+        self.logged: dict[str, list[dict[str, Any]]] = {}
         self.proofs: dict[str, dict[str, Any]] = {}
         self.now = 2_000_000_000
         self.block = 100
@@ -51,7 +52,7 @@ class MemoryChain:
         return list(self.used.get(content_id, []))
 
     def logged_batches(self, license_id):
-        return []
+        return list(self.logged.get(license_id, []))
 
     def payments(self, license_id):
         return list(self.paid.get(license_id, []))

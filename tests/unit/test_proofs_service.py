@@ -52,6 +52,7 @@ def world(tmp_records=None):
             rec = BatchRecord(rng.randrange(P), n, ws, ws + 3_600)
             records.append(rec)
             batches.put(lid, start, {**rec.to_dict()}, batch_id=f"0x{lid[2:4]}{start:062x}", tx_hash=None)
+            chain.logged.setdefault(lid, []).append({"batchId": f"0x{start:064x}", "count": n, "startIndex": start})
             chain.paid.setdefault(lid, []).append({"batchId": f"0x{start:064x}", "uses": n,
                                                    "creatorAmount": n * PRICE - n * PRICE * 250 // 10_000,
                                                    "platformFee": n * PRICE * 250 // 10_000})
@@ -142,6 +143,15 @@ def test_pending_unpaid_uses_of_a_live_license_are_not_a_violation():
     chain.now = VALID_UNTIL + chain.grace + 1  # expired past the grace: they can never be paid now
     _, r = svc.verify_compliance(BUYER, LIC_OK, None)
     assert not r["compliant"] and "expired past the settlement grace" in r["violations"][0]
+
+
+def test_a_logged_batch_without_its_payment_fails_the_payment_check():
+    svc, chain, _ = world()
+    chain.paid[LIC_OK][1] = {**chain.paid[LIC_OK][1], "batchId": "0x" + "99" * 32}  # paid under another batch id
+    _, r = svc.verify_compliance(BUYER, LIC_OK, None)
+    payment = next(c for c in r["checks"] if c["name"] == "payment")
+    assert not r["compliant"] and not payment["passed"] and "1 logged batches without their payment" in payment["detail"]
+    assert payment["figures"]["loggedBatches"] == 2 and payment["figures"]["paidBatches"] == 1
 
 
 def test_only_the_licensee_and_only_a_known_license(w):

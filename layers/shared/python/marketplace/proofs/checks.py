@@ -47,6 +47,9 @@ class Facts:
     paid_amount: int  # Σ creatorAmount + platformFee
     served_uses: int  # uses the platform served, each signed by a worker key of the licensee
     served_outside_validity: int
+    # the UsageTracker's UsageLogged batches (batchId -> uses) and the escrow's PaymentReleased (batchId -> uses)
+    logged: dict[str, int] = field(default_factory=dict)
+    paid: dict[str, int] = field(default_factory=dict)
 
 
 def settlement_closed(f: Facts) -> bool:
@@ -78,12 +81,15 @@ def evaluate(f: Facts) -> list[Check]:
          "servedOutsideValidity": f.served_outside_validity})
 
     unpaid = max(0, f.served_uses - f.settled_uses)
-    proven_paid = f.paid_uses == proven == f.settled_uses and f.paid_amount == f.proof["totalPaid"]
+    unpaid_batches = sorted(b for b, n in f.logged.items() if f.paid.get(b) != n)
+    proven_paid = (f.paid_uses == proven == f.settled_uses == sum(f.logged.values())
+                   and f.paid_amount == f.proof["totalPaid"] and not unpaid_batches)
     closed = settlement_closed(f)
     payment_ok = proven_paid and not (unpaid and closed)
     if not proven_paid:
-        detail = (f"proven uses {proven} (paid {f.proof['totalPaid']} by the proof) but the escrow released "
-                  f"{f.paid_uses} uses ({f.paid_amount})")
+        detail = (f"proven uses {proven} (paid {f.proof['totalPaid']} by the proof), {sum(f.logged.values())} "
+                  f"logged in {len(f.logged)} batches, but the escrow released {f.paid_uses} uses ({f.paid_amount})"
+                  + (f"; {len(unpaid_batches)} logged batches without their payment" if unpaid_batches else ""))
     elif unpaid and closed:
         why = "revoked" if f.revoked else "expired past the settlement grace"
         detail = (f"{unpaid} uses served and signed were never paid: the license is {why}, so they can no "
@@ -94,9 +100,11 @@ def evaluate(f: Facts) -> list[Check]:
         detail = f"every use paid: {f.paid_uses} uses, {f.paid_amount} in token base units"
     payment = Check(
         "payment", "Every use paid", payment_ok, detail,
-        ("proof: totalPaid = totalUses x pricePerUse", "chain: PaymentEscrow PaymentReleased of the license's batches",
-         "chain: LicenseManager uses (settled)", "platform: served uses"),
-        {"paidUses": f.paid_uses, "paidAmount": f.paid_amount, "provenPaid": f.proof["totalPaid"],
+        ("proof: totalPaid = totalUses x pricePerUse", "chain: UsageTracker UsageLogged (the license's batches)",
+         "chain: PaymentEscrow PaymentReleased of each batch", "chain: LicenseManager uses (settled)",
+         "platform: served uses"),
+        {"loggedBatches": len(f.logged), "paidBatches": sum(1 for b in f.logged if f.paid.get(b) == f.logged[b]),
+         "paidUses": f.paid_uses, "paidAmount": f.paid_amount, "provenPaid": f.proof["totalPaid"],
          "settledUses": f.settled_uses, "unpaidUses": unpaid, "pendingUses": 0 if closed else unpaid})
     return [limit, validity, payment]
 

@@ -184,6 +184,8 @@ class Proofs:
             windows=[(int(i["window_start"]), int(i["window_end"])) for i in items],
             paid_uses=sum(int(p["uses"]) for p in payments),
             paid_amount=sum(int(p["creatorAmount"]) + int(p["platformFee"]) for p in payments),
+            logged={b["batchId"]: int(b["count"]) for b in self.chain.logged_batches(license_id)},
+            paid={p["batchId"]: int(p["uses"]) for p in payments},
             served_uses=int(served["uses"]), served_outside_validity=int(served["outsideValidity"]))
         results = C.evaluate(facts)
         in_period = [i for i in items if int(i["window_end"]) >= p_from and int(i["window_start"]) <= p_to]
