@@ -283,3 +283,15 @@ def test_recording_a_new_proof_takes_the_callers_relay_quota_and_a_recorded_one_
     assert svc.generate_aggregate(CREATOR, CID, "aggregate_usage", ["totalUses"])[0] == 200
     assert svc.generate_aggregate(CREATOR, CID, "aggregate_usage", ["totalUses"])[0] == 200
     assert svc.relay_quota.counter.table[f"relay#{CREATOR}#{chain.now - chain.now % 3600}"]["n"] == 1
+
+
+def test_a_recorded_proof_that_does_not_match_the_chain_state_shows_not_verified():
+    from marketplace.proofs import page, qr
+
+    svc, chain, _ = world()
+    _, r = svc.verify_compliance(BUYER, LIC_OK, None)
+    chain.licenses[LIC_OK]["maxUses"] += 1  # the chain state read for the proof's block is not what it was proved for
+    view = svc.public_view(r["proofId"])
+    assert view["verified"] is False
+    html = page.render(view, qr.svg(view["verificationUrl"]))
+    assert "Not verified" in html and "do not rely on these figures" in html
