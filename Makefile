@@ -11,7 +11,8 @@ PORT ?= 3000
 
 .PHONY: install install-system build build-circuits build-contracts dev test test-fast test-unit test-contract test-integration \
         test-infra test-e2e test-contracts test-zk typecheck synth slither bench bench-register bench-gas bench-zk \
-        bench-access bench-chain bench-upload bench-settlement bench-proofs bench-load test-sdk test-schema test-faults clean
+        bench-access bench-chain bench-upload bench-settlement bench-proofs bench-load bench-analytics test-sdk test-schema \
+        test-faults clean
 
 ## install: Python (uv, from uv.lock) and npm (from package-lock.json) dependencies, system tools
 install: .venv/.installed node_modules/.installed install-system
@@ -85,7 +86,12 @@ synth: build
 slither: build
 	$(PY) contracts/slither.py
 
-bench: bench-register bench-gas bench-zk bench-access bench-chain bench-upload bench-settlement bench-proofs bench-load
+bench: bench-register bench-gas bench-zk bench-access bench-chain bench-upload bench-settlement bench-proofs bench-load \
+       bench-analytics
+## bench-analytics: Flow 7: GET /creator/{address}/analytics p50/p99 (cache hit, miss) over 100 content items and
+## 100,000 seeded uses, aggregate updates per second, event-to-push with 50 WebSocket clients (bench/results/analytics.json)
+bench-analytics: build
+	$(PY) bench/analytics.py
 bench-register: build
 	$(PY) bench/register.py
 bench-gas: build

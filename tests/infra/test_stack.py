@@ -32,6 +32,7 @@ RESOURCELESS_ACTIONS = {
     "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
     "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
     "logs:DescribeLogGroups", "ses:GetIdentityVerificationAttributes",
+    "dynamodb:ListStreams",  # a stream event source mapping's (no resource-level permission in IAM)
 }
 
 
@@ -264,6 +265,7 @@ def test_function_may_touch_only_the_resources_its_spec_lists(synth, spec):
     granted = {owned[r] for r in referenced if r in owned}
     expected = ({("table", n) for n in spec.tables} | {("bucket", n) for n in spec.buckets}
                 | {("queue", n) for n in spec.queues + ((spec.consumes,) if spec.consumes else ())}
+                | {("table", n) for n in ((spec.stream,) if spec.stream else ())}  # its stream, read
                 | {("secret", n) for n in spec.secrets}
                 | {("state_machine", n) for n in spec.state_machines})
     assert granted == expected
