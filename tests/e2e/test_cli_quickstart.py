@@ -59,5 +59,8 @@ def test_the_readme_quickstart_runs_end_to_end(stack, tmp_path):
     flat = " ".join(run.stdout.split())  # rich wraps lines at the terminal's width
     # its proof checked on this machine against the key pinned in zkdm
     assert "verified on this machine" in flat and "pinned in zkdm" in flat and "NOT verified" not in flat
+    # ... and, asked of the chain node, recorded by the UsageTracker with exactly these chunks
+    dense = "".join(run.stdout.split()).lower()  # no whitespace: rich folds long addresses
+    assert f"recordedby{stack['contracts']['UsageTracker'].lower()}withexactlythesechunks" in dense
     # the creator's analytics (its feeds are asynchronous: the figures may not hold the use yet)
     assert "last week" in flat and "licensees with uses" in flat, run.stdout[-3000:]
