@@ -154,7 +154,7 @@ class DynamoAnalyticsStore:
         items = self._transaction(change)
         for attempt in range(MAX_ATTEMPTS):
             try:
-                self._ddb.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+                self._ddb.transact_write_items(TransactItems=items)
                 return True
             except Exception as exc:
                 if error_code(exc) != "TransactionCanceledException":

@@ -78,7 +78,7 @@ def live_update(change: Change) -> LiveUpdate:
         delta = {"revenue": change.deltas.get("revenue", 0), "payments": change.deltas.get("payments", 0)}
     else:
         delta = {k: v for k, v in change.deltas.items() if k in ("uses", "provenUses")}
-    return LiveUpdate(contentId=change.content_id, creator=change.creator, type=kind, delta=delta,  # type: ignore[arg-type]
+    return LiveUpdate(contentId=change.content_id, creator=change.creator, type=kind, delta=delta,
                       at=change.at)
 
 
