@@ -13,7 +13,7 @@ from marketplace.proofs import routes
 
 from local.lambdas import LambdaContext
 from tests.events import api_event
-from tests.unit.test_proofs_service import BUYER, CID, CREATOR, LIC_OK, world
+from tests.support.proofs_fakes import BUYER, CID, CREATOR, LIC_OK, world
 
 pytestmark = pytest.mark.unit
 

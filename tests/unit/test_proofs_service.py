@@ -6,68 +6,29 @@ PROOF_GENERATION_FAILED, and privacy (no licensee address, no use's time anywher
 from __future__ import annotations
 
 import json
-import random
 import shutil
 import subprocess
 
 import pytest
 from marketplace.errors import ConflictError, ForbiddenError, NotFoundError, ProofGenerationError
-from marketplace.proofs.engine import FoldsEngine
-from marketplace.proofs.fakes import (
-    MemoryContentInfo,
-    MemoryLicenseRecords,
-    MemoryProofStore,
-    MemoryReportFiles,
-)
-from marketplace.proofs.services import Proofs
-from marketplace.usage.fakes import MemoryBatchRecords
-from marketplace.zk.field import P
-from marketplace.zk.inputs import BatchRecord, fold_chain
 
-from tests.support.proofs_fakes import MemoryChain
+from tests.support.proofs_fakes import (
+    BUYER,
+    CID,
+    CREATOR,
+    LIC_OK,
+    LIC_REVOKED,
+    MAX_USES,
+    OTHER,
+    PRICE,
+    SERVED_TIMES,
+    VALID_FROM,
+    VALID_UNTIL,
+    world,
+)
 
 pytestmark = pytest.mark.unit
 
-BUYER = "0x" + "b1" * 20
-OTHER = "0x" + "0e" * 20
-CREATOR = "0x" + "c1" * 20
-CID = "0x" + "cc" * 32
-LIC_OK, LIC_REVOKED = "0x" + "11" * 32, "0x" + "22" * 32
-PRICE, MAX_USES = 1_003, 100
-VALID_FROM = 1_900_000_000
-VALID_UNTIL = VALID_FROM + 30 * 86400
-# per-use times the platform served (private: they must appear nowhere public)
-SERVED_TIMES = [VALID_FROM + 3_605 + 17 * i for i in range(9)]  # inside the windows, not their bounds
-
-
-def world(tmp_records=None):
-    chain, batches, served = MemoryChain(), MemoryBatchRecords(), MemoryLicenseRecords()
-    chain.now = VALID_FROM + 5 * 86400
-    rng = random.Random(7)
-    chain.creators[CID] = CREATOR
-    for lid, counts, revoked in ((LIC_OK, (4, 3), False), (LIC_REVOKED, (2,), True)):
-        records, start = [], 0
-        for i, n in enumerate(counts):
-            ws = VALID_FROM + 3_600 * (1 + 2 * i)
-            rec = BatchRecord(rng.randrange(P), n, ws, ws + 3_600)
-            records.append(rec)
-            batches.put(lid, start, {**rec.to_dict()}, batch_id=f"0x{lid[2:4]}{start:062x}", tx_hash=None)
-            chain.logged.setdefault(lid, []).append({"batchId": f"0x{start:064x}", "count": n, "startIndex": start})
-            chain.paid.setdefault(lid, []).append({"batchId": f"0x{start:064x}", "uses": n,
-                                                   "creatorAmount": n * PRICE - n * PRICE * 250 // 10_000,
-                                                   "platformFee": n * PRICE * 250 // 10_000})
-            start += n
-        chain.licenses[lid] = {"contentId": CID, "licensee": BUYER, "validFrom": VALID_FROM, "validUntil": VALID_UNTIL,
-                               "revoked": revoked, "chain": fold_chain(records), "uses": start, "maxUses": MAX_USES,
-                               "pricePerUse": PRICE}
-        chain.used.setdefault(CID, []).append(lid)
-    served.served_times[LIC_OK] = SERVED_TIMES[:7]  # every served use settled
-    served.served_times[LIC_REVOKED] = SERVED_TIMES  # 9 served, 2 settled, then revoked: 7 never paid
-    jobs = []
-    svc = Proofs(engine=FoldsEngine(), chain=chain, store=MemoryProofStore(), files=MemoryReportFiles(),
-                 licenses=served, batches=batches, content=MemoryContentInfo({CID: {"title": "Street scenes"}}),
-                 public_base_url="https://market.example", start_job=jobs.append, clock=lambda: chain.now)
-    return svc, chain, jobs
 
 
 @pytest.fixture(scope="module")
