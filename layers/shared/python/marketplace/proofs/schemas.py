@@ -10,7 +10,7 @@ from pydantic import BaseModel, BeforeValidator, Field, field_validator
 from marketplace.shared.schemas import HexId, Strict
 
 Claim = Literal["totalUses", "totalRevenue", "uniqueLicensees", "dateRange"]
-ALL_CLAIMS: list[str] = ["totalUses", "totalRevenue", "uniqueLicensees", "dateRange"]
+ALL_CLAIMS: list[Claim] = ["totalUses", "totalRevenue", "uniqueLicensees", "dateRange"]
 
 
 def _text_only(value: Any) -> Any:

@@ -122,6 +122,15 @@ class Proofs:
             raise ForbiddenError("Only the licensee can verify this license's compliance", {"licenseId": license_id})
         return lic
 
+    def _known_license(self, license_id: str, block: int | None = None) -> dict[str, Any]:
+        """A license the chain lists (a used license, a job's subject): gone means the chain and what
+        the proof was built from disagree."""
+        lic = self.chain.license(license_id, block=block) if block is not None else self.chain.license(license_id)
+        if lic is None:
+            raise ProofGenerationError("Unable to generate proof", {"licenseId": license_id,
+                                                                    "reason": "license unknown to the chain"})
+        return lic
+
     def _license_records(self, license_id: str, lic: dict[str, Any]) -> list[dict[str, Any]]:
         """The license's batch records, which must fold to its on-chain chain value."""
         items = self.batches.list(license_id)
@@ -264,7 +273,7 @@ class Proofs:
     def _content_licenses(self, content_id: str) -> tuple[list[LicenseBatches], int]:
         out, total = [], 0
         for license_id in self.chain.used_licenses(content_id):
-            lic = self.chain.license(license_id)
+            lic = self._known_license(license_id)
             items = self._license_records(license_id, lic)
             out.append(LicenseBatches(_records(items), int(lic["pricePerUse"]), int(lic["chain"])))
             total += len(items)
@@ -334,7 +343,7 @@ class Proofs:
         self.store.update(key, {"state": "RUNNING", "stage": "proving"})
         subject = job["subject"]
         if job["kind"] == "compliance":
-            lic = self.chain.license(subject)
+            lic = self._known_license(subject)
             items = self._license_records(subject, lic)
             served = self.licenses.served(subject, int(lic["validFrom"]), int(lic["validUntil"]))
             p = job["params"]["period"]
@@ -397,7 +406,7 @@ class Proofs:
         domain = self.chain.domain()
         if kind == "compliance":
             lic = self.chain.license(subject, block=block) or {}
-            context = {"chain": int(lic.get("chain", 0)), "maxUses": int(lic.get("maxUses", 0)),
+            context: dict[str, Any] = {"chain": int(lic.get("chain", 0)), "maxUses": int(lic.get("maxUses", 0)),
                        "pricePerUse": int(lic.get("pricePerUse", 0)), "validFrom": int(lic.get("validFrom", 0)),
                        "validUntil": int(lic.get("validUntil", 0)), "domain": domain}
             outputs = self.engine.compliance_outputs(chunks)
@@ -406,8 +415,9 @@ class Proofs:
                                "validFrom": context["validFrom"], "validUntil": context["validUntil"]}
         else:
             ids = self.chain.used_licenses(subject, block=block)
-            lics = [self.chain.license(i, block=block) for i in ids]
-            context = {"chains": [int(lic["chain"]) for lic in lics], "prices": [int(lic["pricePerUse"]) for lic in lics],
+            lics = [self.chain.license(i, block=block) or {} for i in ids]  # unknown: does not verify
+            context = {"chains": [int(lic.get("chain", 0)) for lic in lics],
+                       "prices": [int(lic.get("pricePerUse", 0)) for lic in lics],
                        "domain": domain}
             outputs = self.engine.aggregate_outputs(chunks)
             content_id = subject
