@@ -6,6 +6,8 @@ import {AUTHENTICITY_SIGNALS, REGISTRATION_MAX_SKEW} from "./Constants.sol";
 import {Groth16} from "./libraries/Groth16.sol";
 import {IContentRegistry} from "./interfaces/IContentRegistry.sol";
 import {IAuthenticityVerifier} from "./interfaces/IGroth16Verifiers.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 /// @title ContentRegistry
 /// @notice Registers content with a Groth16 authenticity proof (Flow 1) and keeps its lifecycle.
@@ -19,7 +21,13 @@ import {IAuthenticityVerifier} from "./interfaces/IGroth16Verifiers.sol";
 /// that the creator alone holds a key), the canonical content hash, and a timestamp commitment whose
 /// timestamp is inside [block.timestamp − REGISTRATION_MAX_SKEW, block.timestamp] (checked here
 /// against the proof's public window [notBefore, notAfter]). See contracts/SECURITY.md.
-contract ContentRegistry is IContentRegistry, MarketplaceBase {
+/// Archiving is the creator's act: sent by the creator (`archive`) or relayed with the creator's
+/// EIP-712 `Archive(contentId, deadline)` signature (`archiveWithSig`). No nonce: archiving is
+/// one-way (ARCHIVED never returns to REGISTERED), so a signature can take effect at most once.
+contract ContentRegistry is IContentRegistry, MarketplaceBase, EIP712 {
+    /// @notice EIP-712 type of a creator's authorisation to archive a content item.
+    bytes32 public constant ARCHIVE_TYPEHASH = keccak256("Archive(bytes32 contentId,uint256 deadline)");
+
     /// @notice Verifier of the authenticity circuit.
     IAuthenticityVerifier public immutable AUTHENTICITY_VERIFIER;
 
@@ -32,7 +40,9 @@ contract ContentRegistry is IContentRegistry, MarketplaceBase {
     /// @param admin DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
     /// @param relayer RELAYER_ROLE (the platform's transaction sender).
     /// @param authenticityVerifier the generated AuthenticityVerifier.
-    constructor(address admin, address relayer, IAuthenticityVerifier authenticityVerifier) MarketplaceBase(admin) {
+    constructor(address admin, address relayer, IAuthenticityVerifier authenticityVerifier) MarketplaceBase(admin)
+        EIP712("ContentRegistry", "1")
+    {
         _requireNonZero(relayer);
         _requireNonZero(address(authenticityVerifier));
         _grantRole(RELAYER_ROLE, relayer);
@@ -95,6 +105,22 @@ contract ContentRegistry is IContentRegistry, MarketplaceBase {
         if (content.creator != msg.sender) revert Registry__NotCreator();
         content.state = ContentState.ARCHIVED;
         emit ContentArchived(contentId, msg.sender);
+    }
+
+    /// @inheritdoc IContentRegistry
+    function archiveWithSig(bytes32 contentId, uint256 deadline, bytes calldata signature)
+        external
+        onlyRole(RELAYER_ROLE)
+        whenNotPaused
+    {
+        Content storage content = _contents[contentId];
+        if (content.state != ContentState.REGISTERED) revert Registry__NotRegistered();
+        if (block.timestamp > deadline) revert Registry__SignatureExpired();
+        address creator = content.creator;
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(ARCHIVE_TYPEHASH, contentId, deadline)));
+        if (!SignatureChecker.isValidSignatureNow(creator, digest, signature)) revert Registry__InvalidSignature();
+        content.state = ContentState.ARCHIVED;
+        emit ContentArchived(contentId, creator);
     }
 
     /// @inheritdoc IContentRegistry

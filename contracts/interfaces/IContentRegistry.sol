@@ -56,6 +56,10 @@ interface IContentRegistry is IMarketplaceBase {
     error Registry__CreatorNotEnrolled();
     /// @notice Only the content's creator may do this.
     error Registry__NotCreator();
+    /// @notice An `archiveWithSig` signature's deadline has passed.
+    error Registry__SignatureExpired();
+    /// @notice An `archiveWithSig` signature is not the content creator's over `Archive(contentId, deadline)`.
+    error Registry__InvalidSignature();
     /// @notice The content is not in the REGISTERED state (unknown or archived).
     error Registry__NotRegistered();
     /// @notice The proof's timestamp window is not inside [block.timestamp − REGISTRATION_MAX_SKEW,
@@ -93,6 +97,14 @@ interface IContentRegistry is IMarketplaceBase {
 
     /// @notice Archives a content item (its creator only): no new terms or purchases.
     function archive(bytes32 contentId) external;
+
+    /// @notice Archives a content item with its creator's EIP-712 signature over
+    /// `Archive(bytes32 contentId,uint256 deadline)` (domain "ContentRegistry", "1"); relayer only.
+    /// A signature works once: archived content never becomes REGISTERED again.
+    /// @param contentId the content to archive (REGISTERED).
+    /// @param deadline unix seconds after which the signature is refused.
+    /// @param signature the creator's signature (ECDSA, or ERC-1271 for a contract creator).
+    function archiveWithSig(bytes32 contentId, uint256 deadline, bytes calldata signature) external;
 
     /// @notice The content record (state NONE if unknown).
     function getContent(bytes32 contentId) external view returns (Content memory);

@@ -10,6 +10,15 @@ from marketplace.zk.field import domain as field_domain
 pytestmark = [pytest.mark.contracts]
 
 REGISTERED, ARCHIVED = 1, 2
+ARCHIVE_TYPES = {"Archive": [{"name": "contentId", "type": "bytes32"}, {"name": "deadline", "type": "uint256"}]}
+
+
+def sign_archive(chain, market, signer: str, content_id, deadline=None):
+    domain = {"name": "ContentRegistry", "version": "1", "chainId": chain.w3.eth.chain_id,
+              "verifyingContract": market.registry.address}
+    deadline = deadline or chain.now() + 3600
+    message = {"contentId": content_id, "deadline": deadline}
+    return content_id, deadline, chain.sign_typed(signer, domain, ARCHIVE_TYPES, "Archive", message)
 
 
 class TestRegisterContent:
@@ -209,6 +218,57 @@ class TestArchive:
                             "Registry__NotRegistered")
 
 
+class TestArchiveWithSig:
+    def test_relayer_archives_with_the_creators_signature(self, chain, market, world):
+        args = sign_archive(chain, market, "creator", world.content_id)
+        receipt = chain.send(market.registry.functions.archiveWithSig(*args), chain.relayer)
+        assert chain.events(market.registry, receipt, "ContentArchived") == [
+            {"contentId": world.content_id, "creator": chain.creator}]
+        assert market.registry.functions.creatorAndState(world.content_id).call() == [chain.creator, ARCHIVED]
+
+    def test_typehash_is_the_documented_type(self, market):
+        assert market.registry.functions.ARCHIVE_TYPEHASH().call() == keccak(
+            text="Archive(bytes32 contentId,uint256 deadline)")
+
+    def test_signature_by_someone_else(self, chain, market, world):
+        args = sign_archive(chain, market, "other", world.content_id)
+        chain.expect_revert(market.registry.functions.archiveWithSig(*args), chain.relayer,
+                            "Registry__InvalidSignature")
+        assert market.registry.functions.creatorAndState(world.content_id).call()[1] == REGISTERED
+
+    def test_signature_over_another_content(self, chain, market, world):
+        other_id = market.registry.functions.contentIdOf(b"\x07" * 32).call()
+        _, deadline, sig = sign_archive(chain, market, "creator", other_id)
+        chain.expect_revert(market.registry.functions.archiveWithSig(world.content_id, deadline, sig), chain.relayer,
+                            "Registry__InvalidSignature")
+
+    def test_expired_deadline(self, chain, market, world):
+        args = sign_archive(chain, market, "creator", world.content_id, deadline=chain.now() - 1)
+        chain.expect_revert(market.registry.functions.archiveWithSig(*args), chain.relayer,
+                            "Registry__SignatureExpired")
+
+    def test_replay_is_refused(self, chain, market, world):
+        args = sign_archive(chain, market, "creator", world.content_id)
+        chain.send(market.registry.functions.archiveWithSig(*args), chain.relayer)
+        chain.expect_revert(market.registry.functions.archiveWithSig(*args), chain.relayer,
+                            "Registry__NotRegistered")
+
+    def test_relayer_only(self, chain, market, world):
+        args = sign_archive(chain, market, "creator", world.content_id)
+        chain.expect_revert(market.registry.functions.archiveWithSig(*args), chain.creator,
+                            "AccessControlUnauthorizedAccount")
+
+    def test_archived_content_refuses_terms_and_purchases_but_licenses_run(self, chain, market, world, license_):
+        chain.send(market.registry.functions.archiveWithSig(*sign_archive(chain, market, "creator", world.content_id)),
+                   chain.relayer)
+        chain.expect_revert(market.manager.functions.createTerms(world.content_id, 0, 1, 1, 0), chain.creator,
+                            "License__ContentNotAvailable")
+        chain.send(market.token.functions.approve(market.escrow.address, 10**12), chain.buyer)
+        chain.expect_revert(market.manager.functions.purchase(world.terms_id, 5, 999), chain.buyer,
+                            "License__ContentNotAvailable")
+        assert market.manager.functions.licenseState(license_.license_id).call() in (1, 2)  # PURCHASED or IN_USE
+
+
 class TestRolesAndPause:
     def test_only_pauser_pauses(self, chain, market):
         for contract in (market.registry, market.manager, market.escrow, market.tracker):
@@ -234,7 +294,8 @@ class TestRolesAndPause:
         stopped = {
             market.registry: [(r.registerContent(b"\x01" * 32, b"\x02" * 32, chain.creator, 1, 2, 0, 0, junk_proof),
                                 chain.relayer),
-                               (r.archive(cid), chain.creator)],
+                               (r.archive(cid), chain.creator),
+                               (r.archiveWithSig(cid, deadline, b""), chain.relayer)],
             market.manager: [(m.createTerms(cid, 0, 1, 1, 0), chain.creator),
                              (m.createTermsWithSig(cid, 0, 1, 1, 0, deadline, b""), chain.relayer),
                              (m.setTermsActive(tid, False), chain.creator),
