@@ -46,6 +46,75 @@ class Activity(BaseModel):
     type: Annotated[Type, Field(title='Type')]
 
 
+class ArchiveRequest1(BaseModel):
+    deadline: int
+
+
+class Deadline(RootModel[int]):
+    root: Annotated[int, Field(ge=0, le=1099511627775, title='Deadline')] = None
+    """
+    the deadline of the signed typed data
+    """
+
+
+class Signature(RootModel[str]):
+    root: Annotated[str, Field(pattern='^0x[0-9a-fA-F]{130}$', title='Signature')] = (
+        None
+    )
+
+
+class TxHash(RootModel[str]):
+    root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')] = None
+
+
+class ArchiveRequest2(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    deadline: Annotated[Deadline | None, Field(title='Deadline')] = None
+    """
+    the deadline of the signed typed data
+    """
+    signature: Annotated[Signature | None, Field(title='Signature')] = None
+    txHash: Annotated[TxHash | None, Field(title='Txhash')] = None
+
+
+class ArchiveRequest3(ArchiveRequest1, ArchiveRequest2):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    deadline: Annotated[Deadline | None, Field(title='Deadline')]
+    """
+    the deadline of the signed typed data
+    """
+    signature: Annotated[Signature | None, Field(title='Signature')] = None
+    txHash: Annotated[TxHash | None, Field(title='Txhash')] = None
+
+
+class ArchiveRequest(RootModel[ArchiveRequest3]):
+    root: Annotated[ArchiveRequest3, Field(title='ArchiveRequest')]
+
+
+class TxHash2(RootModel[str]):
+    root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')]
+    """
+    the archiving transaction (none when the chain had it archived already and only the platform's record followed)
+    """
+
+
+class ArchivedView(BaseModel):
+    archivedAt: Annotated[str, Field(title='Archivedat')]
+    contentId: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Contentid')]
+    state: Annotated[str, Field(title='State')]
+    """
+    ARCHIVED
+    """
+    txHash: Annotated[TxHash2 | None, Field(title='Txhash')] = None
+    """
+    the archiving transaction (none when the chain had it archived already and only the platform's record followed)
+    """
+
+
 class Trigger(StrEnum):
     scheduled = 'scheduled'
     replay = 'replay'
@@ -149,7 +218,22 @@ class ContentRef(BaseModel):
     title: Annotated[str | None, Field(title='Title')] = None
 
 
+class ArchiveTxHash(RootModel[str]):
+    root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Archivetxhash')]
+    """
+    the transaction that archived it on chain
+    """
+
+
 class ContentView(BaseModel):
+    archiveTxHash: Annotated[ArchiveTxHash | None, Field(title='Archivetxhash')] = None
+    """
+    the transaction that archived it on chain
+    """
+    archivedAt: Annotated[str | None, Field(title='Archivedat')] = None
+    """
+    when its creator archived it (state ARCHIVED)
+    """
     blockNumber: Annotated[int, Field(title='Blocknumber')]
     cidV1: Annotated[str, Field(title='Cidv1')]
     contentHash: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Contenthash')]
@@ -500,7 +584,7 @@ class Amount(RootModel[int]):
     """
 
 
-class TxHash(RootModel[str]):
+class TxHash3(RootModel[str]):
     root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')]
     """
     a purchase transaction you sent yourself
@@ -729,20 +813,7 @@ class RevokeRequest1(BaseModel):
     deadline: int
 
 
-class Deadline(RootModel[int]):
-    root: Annotated[int, Field(ge=0, le=1099511627775, title='Deadline')] = None
-    """
-    the deadline of the signed typed data
-    """
-
-
-class Signature(RootModel[str]):
-    root: Annotated[str, Field(pattern='^0x[0-9a-fA-F]{130}$', title='Signature')] = (
-        None
-    )
-
-
-class TxHash2(RootModel[str]):
+class TxHash5(RootModel[str]):
     root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')] = None
 
 
@@ -755,7 +826,7 @@ class RevokeRequest2(BaseModel):
     the deadline of the signed typed data
     """
     signature: Annotated[Signature | None, Field(title='Signature')] = None
-    txHash: Annotated[TxHash2 | None, Field(title='Txhash')] = None
+    txHash: Annotated[TxHash5 | None, Field(title='Txhash')] = None
 
 
 class RevokeRequest3(RevokeRequest1, RevokeRequest2):
@@ -767,7 +838,7 @@ class RevokeRequest3(RevokeRequest1, RevokeRequest2):
     the deadline of the signed typed data
     """
     signature: Annotated[Signature | None, Field(title='Signature')] = None
-    txHash: Annotated[TxHash2 | None, Field(title='Txhash')] = None
+    txHash: Annotated[TxHash5 | None, Field(title='Txhash')] = None
 
 
 class RevokeRequest(RootModel[RevokeRequest3]):
@@ -824,18 +895,18 @@ class SignerRequest1(BaseModel):
     deadline: int
 
 
-class Deadline2(RootModel[int]):
+class Deadline4(RootModel[int]):
     root: Annotated[int, Field(ge=0, le=1099511627775, title='Deadline')]
     """
     the deadline of the signed typed data
     """
 
 
-class Signature2(RootModel[str]):
+class Signature4(RootModel[str]):
     root: Annotated[str, Field(pattern='^0x[0-9a-fA-F]{130}$', title='Signature')]
 
 
-class TxHash4(RootModel[str]):
+class TxHash7(RootModel[str]):
     root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')]
 
 
@@ -852,16 +923,16 @@ class SignerRequest2(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    deadline: Annotated[Deadline2 | None, Field(title='Deadline')] = None
+    deadline: Annotated[Deadline4 | None, Field(title='Deadline')] = None
     """
     the deadline of the signed typed data
     """
-    signature: Annotated[Signature2 | None, Field(title='Signature')] = None
+    signature: Annotated[Signature4 | None, Field(title='Signature')] = None
     signer: Annotated[str, Field(pattern='^0x[0-9a-fA-F]{40}$', title='Signer')]
     """
     the worker key's address
     """
-    txHash: Annotated[TxHash4 | None, Field(title='Txhash')] = None
+    txHash: Annotated[TxHash7 | None, Field(title='Txhash')] = None
 
 
 class SignerRequest3(SignerRequest1, SignerRequest2):
@@ -877,16 +948,16 @@ class SignerRequest3(SignerRequest1, SignerRequest2):
     model_config = ConfigDict(
         extra='forbid',
     )
-    deadline: Annotated[Deadline2 | None, Field(title='Deadline')]
+    deadline: Annotated[Deadline4 | None, Field(title='Deadline')]
     """
     the deadline of the signed typed data
     """
-    signature: Annotated[Signature2 | None, Field(title='Signature')] = None
+    signature: Annotated[Signature4 | None, Field(title='Signature')] = None
     signer: Annotated[str, Field(pattern='^0x[0-9a-fA-F]{40}$', title='Signer')]
     """
     the worker key's address
     """
-    txHash: Annotated[TxHash4 | None, Field(title='Txhash')] = None
+    txHash: Annotated[TxHash7 | None, Field(title='Txhash')] = None
 
 
 class SignerRequest(RootModel[SignerRequest3]):
@@ -914,20 +985,20 @@ class SignerRevokeRequest1(BaseModel):
     deadline: int
 
 
-class Deadline4(RootModel[int]):
+class Deadline6(RootModel[int]):
     root: Annotated[int, Field(ge=0, le=1099511627775, title='Deadline')] = None
     """
     the deadline of the signed typed data
     """
 
 
-class Signature4(RootModel[str]):
+class Signature6(RootModel[str]):
     root: Annotated[str, Field(pattern='^0x[0-9a-fA-F]{130}$', title='Signature')] = (
         None
     )
 
 
-class TxHash6(RootModel[str]):
+class TxHash9(RootModel[str]):
     root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')] = None
 
 
@@ -939,12 +1010,12 @@ class SignerRevokeRequest2(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    deadline: Annotated[Deadline4 | None, Field(title='Deadline')] = None
+    deadline: Annotated[Deadline6 | None, Field(title='Deadline')] = None
     """
     the deadline of the signed typed data
     """
-    signature: Annotated[Signature4 | None, Field(title='Signature')] = None
-    txHash: Annotated[TxHash6 | None, Field(title='Txhash')] = None
+    signature: Annotated[Signature6 | None, Field(title='Signature')] = None
+    txHash: Annotated[TxHash9 | None, Field(title='Txhash')] = None
 
 
 class SignerRevokeRequest3(SignerRevokeRequest1, SignerRevokeRequest2):
@@ -955,12 +1026,12 @@ class SignerRevokeRequest3(SignerRevokeRequest1, SignerRevokeRequest2):
     model_config = ConfigDict(
         extra='forbid',
     )
-    deadline: Annotated[Deadline4 | None, Field(title='Deadline')]
+    deadline: Annotated[Deadline6 | None, Field(title='Deadline')]
     """
     the deadline of the signed typed data
     """
-    signature: Annotated[Signature4 | None, Field(title='Signature')] = None
-    txHash: Annotated[TxHash6 | None, Field(title='Txhash')] = None
+    signature: Annotated[Signature6 | None, Field(title='Signature')] = None
+    txHash: Annotated[TxHash9 | None, Field(title='Txhash')] = None
 
 
 class SignerRevokeRequest(RootModel[SignerRevokeRequest3]):
@@ -1056,18 +1127,18 @@ class TermsRequest1(BaseModel):
     deadline: int
 
 
-class Deadline6(RootModel[int]):
+class Deadline8(RootModel[int]):
     root: Annotated[int, Field(ge=0, le=1099511627775, title='Deadline')]
     """
     the deadline of the signed typed data
     """
 
 
-class Signature6(RootModel[str]):
+class Signature8(RootModel[str]):
     root: Annotated[str, Field(pattern='^0x[0-9a-fA-F]{130}$', title='Signature')]
 
 
-class TxHash8(RootModel[str]):
+class TxHash11(RootModel[str]):
     root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')]
 
 
@@ -1082,7 +1153,7 @@ class TermsRequest2(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    deadline: Annotated[Deadline6 | None, Field(title='Deadline')] = None
+    deadline: Annotated[Deadline8 | None, Field(title='Deadline')] = None
     """
     the deadline of the signed typed data
     """
@@ -1097,8 +1168,8 @@ class TermsRequest2(BaseModel):
     """
     token base units (6 decimals) per use
     """
-    signature: Annotated[Signature6 | None, Field(title='Signature')] = None
-    txHash: Annotated[TxHash8 | None, Field(title='Txhash')] = None
+    signature: Annotated[Signature8 | None, Field(title='Signature')] = None
+    txHash: Annotated[TxHash11 | None, Field(title='Txhash')] = None
     type: Annotated[Type1 | None, Field(title='Type')] = 'per_use'
 
 
@@ -1106,7 +1177,7 @@ class TermsRequest3(TermsRequest1, TermsRequest2):
     model_config = ConfigDict(
         extra='forbid',
     )
-    deadline: Annotated[Deadline6 | None, Field(title='Deadline')]
+    deadline: Annotated[Deadline8 | None, Field(title='Deadline')]
     """
     the deadline of the signed typed data
     """
@@ -1121,13 +1192,37 @@ class TermsRequest3(TermsRequest1, TermsRequest2):
     """
     token base units (6 decimals) per use
     """
-    signature: Annotated[Signature6 | None, Field(title='Signature')] = None
-    txHash: Annotated[TxHash8 | None, Field(title='Txhash')] = None
+    signature: Annotated[Signature8 | None, Field(title='Signature')] = None
+    txHash: Annotated[TxHash11 | None, Field(title='Txhash')] = None
     type: Annotated[Type1 | None, Field(title='Type')] = 'per_use'
 
 
 class TermsRequest(RootModel[TermsRequest3]):
     root: Annotated[TermsRequest3, Field(title='TermsRequest')]
+
+
+class MinPricePerUse(RootModel[int]):
+    root: Annotated[int, Field(ge=0, title='Minpriceperuse')]
+    """
+    the cheapest terms' price per use (token units), none without terms
+    """
+
+
+class TermsSummary(BaseModel):
+    activeTerms: Annotated[int, Field(ge=0, title='Activeterms')]
+    """
+    license terms on offer
+    """
+    minPricePerUse: Annotated[MinPricePerUse | None, Field(title='Minpriceperuse')] = (
+        None
+    )
+    """
+    the cheapest terms' price per use (token units), none without terms
+    """
+    token: Annotated[dict[str, Any] | None, Field(title='Token')] = None
+    """
+    the token prices are in: address, symbol, decimals
+    """
 
 
 class TermsView(BaseModel):
@@ -1354,7 +1449,7 @@ class WithdrawChallenge(BaseModel):
     ] = True
 
 
-class TxHash10(RootModel[str]):
+class TxHash13(RootModel[str]):
     root: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Txhash')] = None
     """
     your own withdraw() transaction, verified on chain
@@ -1365,7 +1460,7 @@ class WithdrawRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    txHash: Annotated[TxHash10 | None, Field(title='Txhash')] = None
+    txHash: Annotated[TxHash13 | None, Field(title='Txhash')] = None
     """
     your own withdraw() transaction, verified on chain
     """
@@ -1385,6 +1480,13 @@ class WithdrawView(BaseModel):
     withdrawn: Annotated[int, Field(title='Withdrawn')]
     """
     total withdrawn
+    """
+
+
+class ArchiveAnswer(RootModel[TypedDataChallenge | ArchivedView]):
+    root: Annotated[TypedDataChallenge | ArchivedView, Field(title='ArchiveAnswer')]
+    """
+    TypedDataChallenge or ArchivedView
     """
 
 
@@ -1409,6 +1511,17 @@ class ComplianceRequest(BaseModel):
     """
     the reporting period: the report lists the proven uses whose batch windows overlap it; the checks and the proof cover every proven batch of the license (a proof opens the license's whole chain)
     """
+
+
+class ContentSummary(BaseModel):
+    contentId: Annotated[str, Field(pattern='^0x[0-9a-f]{64}$', title='Contentid')]
+    createdAt: Annotated[str, Field(title='Createdat')]
+    creator: Annotated[str, Field(title='Creator')]
+    size: Annotated[int, Field(title='Size')]
+    state: Annotated[str, Field(title='State')]
+    tags: Annotated[list[str], Field(title='Tags')]
+    terms: TermsSummary
+    title: Annotated[str, Field(title='Title')]
 
 
 class CreatorAnalytics(BaseModel):
@@ -1493,7 +1606,7 @@ class Payment1(BaseModel):
     what you intend to pay, checked against the price
     """
     permit: PermitPayment | None
-    txHash: Annotated[TxHash | None, Field(title='Txhash')] = None
+    txHash: Annotated[TxHash3 | None, Field(title='Txhash')] = None
     """
     a purchase transaction you sent yourself
     """
@@ -1508,7 +1621,7 @@ class Payment2(BaseModel):
     what you intend to pay, checked against the price
     """
     permit: PermitPayment | None = None
-    txHash: Annotated[TxHash | None, Field(title='Txhash')]
+    txHash: Annotated[TxHash3 | None, Field(title='Txhash')]
     """
     a purchase transaction you sent yourself
     """
@@ -1647,3 +1760,11 @@ class WithdrawAnswer(RootModel[WithdrawChallenge | WithdrawView]):
     """
     WithdrawChallenge or WithdrawView
     """
+
+
+class ContentList(BaseModel):
+    cursor: Annotated[str | None, Field(title='Cursor')] = None
+    """
+    give it back as ?cursor= for the next page; none at the end
+    """
+    items: Annotated[list[ContentSummary], Field(title='Items')]

@@ -167,7 +167,9 @@ class FunctionSpec:
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec("content", "CONTENT_TABLE", pk="contentId",
-              indexes=(Index("byHash", "contentHash"), Index("byCreator", "creator", "createdAt"))),
+              indexes=(Index("byHash", "contentHash"), Index("byCreator", "creator", "createdAt"),
+                       # browse (GET /content): a sparse key on listed content, removed at archive
+                       Index("byListing", "listing", "createdAt"))),
     TableSpec("registrations", "REGISTRATIONS_TABLE", pk="registrationId",
               indexes=(Index("byHash", "contentHash"),)),
     TableSpec("auth", "AUTH_TABLE", pk="pk"),
@@ -344,6 +346,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                          Route("POST", "/content/uploads/{uploadId}/parts", "jwt"),
                          Route("POST", "/content/uploads/{uploadId}/complete", "jwt"),
                          Route("GET", "/content/registrations/{registrationId}", "jwt"),
+                         Route("GET", "/content"),
                          Route("GET", "/content/{contentId}")),
                  memory=1024, tables=("content", "registrations", "ratelimits"), buckets=("uploads",),
                  bucket_writes=("uploads",), state_machines=("registration-saga",),
@@ -360,6 +363,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("license-api", "license_api",
                  routes=(Route("POST", "/content/{contentId}/terms", "jwt"),
                          Route("GET", "/content/{contentId}/terms"),
+                         # the creator archives content (ContentRegistry.archiveWithSig, relayed)
+                         Route("POST", "/content/{contentId}/archive", "jwt"),
                          Route("POST", "/license/quote", "jwt"),
                          Route("POST", "/license/purchase", "jwt"),
                          Route("GET", "/license/{licenseId}", "jwt"),
@@ -374,8 +379,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                  # the credential key, not the relayer key: its relayed sends go through "relayer"
                  secrets=("credential-key",), invokes=("relayer",), chain=True,
                  settings=CHAIN_SENDER_SETTINGS + ("QUOTE_TTL_SECONDS", "SIGNATURE_TTL_SECONDS") + RELAY_QUOTA_SETTINGS),
-    # The relayer key behind its own function: sends the LicenseManager calls the license API asks
-    # for (each authorised on chain by its signer's signature; marketplace.chain.relay.ALLOWED)
+    # The relayer key behind its own function: sends the LicenseManager (and ContentRegistry
+    # archiveWithSig) calls the license API asks for (each authorised on chain by its signer's signature; marketplace.chain.relay.ALLOWED)
     FunctionSpec("relayer", "relayer", memory=512, timeout=60, tables=CHAIN_SENDER_TABLES, keys=("relayer-key",),
                  chain=True, settings=CHAIN_SENDER_SETTINGS, invoke_env="RELAYER_FUNCTION"),
     # Flow 3: the hot path. The function checks the API key itself (first of its ordered checks),

@@ -15,6 +15,7 @@ from typing import Any
 from marketplace.adapters.chain import Chain
 
 MANAGER = "LicenseManager"
+REGISTRY = "ContentRegistry"
 TOKEN_ABI = "MockStablecoin"
 
 
@@ -27,6 +28,7 @@ class LicenseChainAdapter:
         self._relay = relay if relay is not None else chain
         self.chain_id = chain.deployment.chainId
         self.license_manager = chain.deployment.address(MANAGER)
+        self.registry = chain.deployment.address(REGISTRY)
 
     @functools.cached_property
     def _manager(self):
@@ -75,6 +77,20 @@ class LicenseChainAdapter:
 
     def send(self, function: str, *args: Any) -> dict[str, Any]:
         return self._relay.transact(MANAGER, function, *args, purpose=f"license.{function}")
+
+    def send_registry(self, function: str, *args: Any) -> dict[str, Any]:
+        return self._relay.transact(REGISTRY, function, *args, purpose=f"content.{function}")
+
+    def registry_events(self, receipt: dict[str, Any], event: str) -> list[dict[str, Any]]:
+        from web3.logs import DISCARD
+
+        registry = self._chain.contract(REGISTRY)
+        ours = {**receipt, "logs": [lg for lg in receipt["logs"] if lg["address"].lower() == self.registry.lower()]}
+        return [dict(e["args"]) for e in getattr(registry.events, event)().process_receipt(ours, errors=DISCARD)]
+
+    def registry_state(self, content_id: str) -> int:
+        _creator, state = self._chain.contract(REGISTRY).functions.creatorAndState(bytes.fromhex(content_id[2:])).call()
+        return int(state)
 
     def receipt(self, tx_hash: str) -> dict[str, Any] | None:
         from web3.exceptions import TransactionNotFound

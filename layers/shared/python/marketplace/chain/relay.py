@@ -6,7 +6,7 @@ and opens it for the buyer's copy at the purchase), so the relayer key is not in
 (a compromise of one function gives one key, never both). Its relayed sends (terms, purchases,
 revocations, usage signers: each authorised on chain by its signer's EIP-712 signature) are a
 synchronous ``lambda:InvokeFunction`` of the relayer function, which holds the relayer key and
-sends exactly the LicenseManager functions in ``ALLOWED`` through the chain gateway (nonce lease,
+sends exactly the LicenseManager and ContentRegistry functions in ``ALLOWED`` through the chain gateway (nonce lease,
 journal, receipt wait, decoded reverts).
 
 Wire format (JSON): ``{"contract", "function", "args", "purpose"}`` → ``{"receipt": ...}`` or
@@ -28,6 +28,7 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset({
     ("LicenseManager", "revokeWithSig"),
     ("LicenseManager", "addUsageSignerWithSig"),
     ("LicenseManager", "revokeUsageSignerWithSig"),
+    ("ContentRegistry", "archiveWithSig"),
 })
 
 

@@ -159,6 +159,9 @@ DOMAIN_ERRORS: dict[str, tuple[type[MarketplaceError], str]] = {
     "License__NotCreator": (ForbiddenError, "Only the content's creator may do this"),
     "License__AlreadyRevoked": (ConflictError, "The license is already revoked"),
     "License__UnknownLicense": (NotFoundError, "Unknown license"),
+    "Registry__NotRegistered": (ConflictError, "The content is not registered or is archived already"),
+    "Registry__SignatureExpired": (ForbiddenError, "The signature's deadline has passed"),
+    "Registry__InvalidSignature": (ForbiddenError, "The signature is not the creator's"),
 }
 
 

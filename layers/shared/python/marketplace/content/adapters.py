@@ -17,9 +17,11 @@ from __future__ import annotations
 from typing import Any, BinaryIO
 
 from marketplace.adapters.aws import client, error_code
-from marketplace.adapters.dynamodb import CONDITION_FAILED, Table, transact
+from marketplace.adapters.dynamodb import CONDITION_FAILED, Table, from_ddb, to_ddb, transact
 from marketplace.content.models import (
     CONTENT_LIFECYCLE,
+    LISTED,
+    LISTING,
     REGISTRATION_LIFECYCLE,
     ContentState,
     RegistrationState,
@@ -117,6 +119,34 @@ class DynamoContent:
         """Move to ``target`` if the item is in one of its sources (a no-op otherwise)."""
         return self.table.update({"contentId": content_id}, {"state": str(target)},
                                  **_moving(CONTENT_LIFECYCLE, target))
+
+    def record_terms(self, content_id: str, price_per_use: int, token: dict[str, Any]) -> None:
+        client("dynamodb").update_item(
+            TableName=self.table.name, Key=to_ddb({"contentId": content_id}),
+            UpdateExpression="ADD termsCount :one SET termsToken = :token, minPricePerUse = "
+                             "if_not_exists(minPricePerUse, :price)",
+            ConditionExpression="attribute_exists(contentId)",
+            ExpressionAttributeValues=to_ddb({":one": 1, ":token": token, ":price": price_per_use}))
+        # a lower price replaces the minimum (a failed condition: it is not lower)
+        self.table.update({"contentId": content_id}, {"minPricePerUse": price_per_use},
+                          condition="minPricePerUse > :price", values={":price": price_per_use})
+        self.mark_licensed(content_id)
+
+    def archive(self, content_id: str, changes: dict[str, Any]) -> bool:
+        return self.table.update({"contentId": content_id}, {**changes, "state": str(ContentState.ARCHIVED)},
+                                 remove=(LISTING,), **_moving(CONTENT_LIFECYCLE, ContentState.ARCHIVED))
+
+    def listed(self, creator: str | None, after: tuple[str, str] | None,
+               limit: int) -> tuple[list[dict[str, Any]], bool]:
+        index, key, value = ("byCreator", "creator", creator) if creator else ("byListing", LISTING, LISTED)
+        kwargs: dict[str, Any] = {}
+        if after is not None:
+            kwargs["ExclusiveStartKey"] = to_ddb({key: value, "createdAt": after[0], "contentId": after[1]})
+        out = client("dynamodb").query(
+            TableName=self.table.name, IndexName=index, KeyConditionExpression="#k = :v",
+            ExpressionAttributeNames={"#k": key}, ExpressionAttributeValues=to_ddb({":v": value}),
+            ScanIndexForward=False, Limit=limit, **kwargs)
+        return [from_ddb(i) for i in out.get("Items", [])], bool(out.get("LastEvaluatedKey"))
 
 
 # --------------------------------------------------------------------------------------------

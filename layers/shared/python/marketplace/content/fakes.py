@@ -11,6 +11,8 @@ from typing import Any, BinaryIO, TypeGuard
 
 from marketplace.content.models import (
     CONTENT_LIFECYCLE,
+    LISTED,
+    LISTING,
     REGISTRATION_LIFECYCLE,
     ContentState,
     RegistrationState,
@@ -108,6 +110,34 @@ class MemoryContent:
     def _move(self, content_id: str, target: ContentState) -> bool:
         return self.table.update({"contentId": content_id}, lambda item: item.update(state=str(target)),
                                  condition=_state_is(*CONTENT_LIFECYCLE.sources(target))) is not None
+
+    def record_terms(self, content_id: str, price_per_use: int, token: dict[str, Any]) -> None:
+        def change(item: dict[str, Any]) -> None:
+            low = item.get("minPricePerUse")
+            item.update(termsCount=item.get("termsCount", 0) + 1, termsToken=token,
+                        minPricePerUse=price_per_use if low is None else min(low, price_per_use))
+
+        if self.table.update({"contentId": content_id}, change, condition=lambda old: old is not None) is None:
+            raise KeyError(content_id)
+        self.mark_licensed(content_id)
+
+    def archive(self, content_id: str, changes: dict[str, Any]) -> bool:
+        def change(item: dict[str, Any]) -> None:
+            item.update({**changes, "state": str(ContentState.ARCHIVED)})
+            item.pop(LISTING, None)
+
+        return self.table.update({"contentId": content_id}, change,
+                                 condition=_state_is(*CONTENT_LIFECYCLE.sources(ContentState.ARCHIVED))) is not None
+
+    def listed(self, creator: str | None, after: tuple[str, str] | None,
+               limit: int) -> tuple[list[dict[str, Any]], bool]:
+        # DynamoDB keeps an index sparse: an item without the key attributes is not in it
+        items = [i for i in self.table.query("creator", creator) if "createdAt" in i] if creator else [
+            i for i in self.table.query(LISTING, LISTED) if "createdAt" in i]
+        items.sort(key=lambda i: (i["createdAt"], i["contentId"]), reverse=True)
+        if after is not None:
+            items = [i for i in items if (i["createdAt"], i["contentId"]) < after]
+        return items[:limit], len(items) > limit
 
 
 class MemoryObjects:

@@ -36,6 +36,12 @@ CONTENT_LIFECYCLE = Lifecycle("content", ContentState, {
 OFFERABLE: tuple[ContentState, ...] = (ContentState.REGISTERED, ContentState.LICENSED, ContentState.ACTIVE)
 # Content ``GET /content/{id}`` shows (a CREATED claim is a registration in progress, not content yet)
 VISIBLE: tuple[ContentState, ...] = tuple(s for s in ContentState if s is not ContentState.CREATED)
+# Content GET /content lists: offerable content (ARCHIVED is left out of every listing)
+LISTABLE: tuple[ContentState, ...] = OFFERABLE
+# The content table's sparse listing key (index byListing): set when content becomes REGISTERED,
+# removed when it is ARCHIVED, so browsing everyone's content reads listed items only.
+LISTING = "listing"
+LISTED = "all"
 
 
 class RegistrationState(StrEnum):

@@ -59,6 +59,24 @@ class ContentItems(Protocol):
         """LICENSED → ACTIVE (no-op in any other state)."""
         ...
 
+    def record_terms(self, content_id: str, price_per_use: int, token: dict[str, Any]) -> None:
+        """Count one more active terms in the item's terms summary (``termsCount``, the lowest
+        ``minPricePerUse``, the ``termsToken`` they are priced in) and REGISTERED → LICENSED."""
+        ...
+
+    def archive(self, content_id: str, changes: dict[str, Any]) -> bool:
+        """→ ARCHIVED (from the states the lifecycle allows) with ``changes``, and out of the
+        listings (browse); False if the item is unknown or cannot archive (already ARCHIVED)."""
+        ...
+
+    def listed(self, creator: str | None, after: tuple[str, str] | None,
+               limit: int) -> tuple[list[dict[str, Any]], bool]:
+        """Listed content (REGISTERED, LICENSED, ACTIVE) newest first by ``(createdAt, contentId)``:
+        a creator's (index byCreator) or everyone's (index byListing, sparse: archiving leaves it),
+        at most ``limit`` items after the item keyed ``after`` (exclusive); and whether the index
+        has more after them. One index read (Query) per call."""
+        ...
+
 
 class ObjectStore(Protocol):
     def put(self, bucket: str, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None: ...

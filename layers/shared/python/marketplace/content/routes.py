@@ -7,10 +7,15 @@ model's declared type (``RegistrationResult`` 201, ``RegistrationAccepted`` 202 
 from __future__ import annotations
 
 import functools
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from marketplace import config
+from marketplace.content import browse as catalog
 from marketplace.content.schemas import (
     CompleteUploadRequest,
+    ContentList,
     ContentView,
     Metadata,
     MultipartUploadResponse,
@@ -119,6 +124,31 @@ def complete_upload(uploadId: str, req: CompleteUploadRequest):
                errors={404: "NOT_FOUND: no such registration of yours"})
 def registration(registrationId: str):
     return service().registration_status(caller(api), registrationId)
+
+
+@api.operation("GET", "/content",
+               "Browse content, newest first: ARCHIVED content is never listed; each item with its terms summary. "
+               "creator reads that creator's index; tag (exact, any case), q (in the title or a tag, any case) and "
+               "licensable filter the index pages read (at most 5 pages of `limit` per request, so a page may be "
+               "short, even empty, and still give a cursor)",
+               ok={200: ("a page of content and the next page's cursor", ContentList)},
+               errors={404: "NOT_FOUND: the cursor is not one this listing gave"})
+def browse_content(tag: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+                   creator: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$")] = None,
+                   q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+                   licensable: Annotated[bool | None, Query(description="true: only content with active terms; "
+                                                                        "false: only content without")] = None,
+                   cursor: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,1024}$")] = None,
+                   limit: Annotated[int, Query(ge=1, le=catalog.MAX_LIMIT)] = catalog.DEFAULT_LIMIT):
+    return catalog.browse(content_items(), creator=creator, tag=tag, q=q, licensable=licensable, cursor=cursor,
+                          limit=limit)
+
+
+@functools.cache
+def content_items():
+    from marketplace.content.adapters import DynamoContent
+
+    return DynamoContent(config.load(config.ContentApiConfig).content_table)
 
 
 @api.operation("GET", "/content/{contentId}", "Public metadata and lifecycle state of registered content",

@@ -53,7 +53,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from marketplace.content.models import ContentState, RegistrationState
+from marketplace.content.models import LISTED, LISTING, ContentState, RegistrationState
 from marketplace.content.ports import (
     AuthenticityProver,
     ContentItems,
@@ -300,7 +300,8 @@ class RegistrationSteps:
         result.update(txHash=registered["txHash"], blockNumber=registered["blockNumber"])
         content_fields = {"title": metadata["title"], "description": metadata.get("description", ""),
                           "tags": metadata.get("tags", []), "txHash": registered["txHash"],
-                          "blockNumber": registered["blockNumber"], "registeredAt": now}
+                          "blockNumber": registered["blockNumber"], "registeredAt": now,
+                          LISTING: LISTED}  # in everyone's listing (GET /content) until archived
         if not self.registrations.complete(rid, result, now, stored["contentId"], content_fields):
             item = self.registrations.get(rid) or {}
             if item.get("state") != RegistrationState.REGISTERED:  # not a retry of a cache step that already landed

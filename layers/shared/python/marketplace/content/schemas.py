@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field, StringConstraints
 from marketplace.shared.schemas import ErrorBody, HexId
 from marketplace.shared.schemas import Strict as _Strict
 
-__all__ = ["CompleteUploadRequest", "CompletedPart", "ContentView", "ErrorBody", "Metadata", "MultipartUploadResponse", "PartUrl",
+__all__ = ["CompleteUploadRequest", "CompletedPart", "ContentList", "ContentSummary", "ContentView", "ErrorBody", "Metadata", "MultipartUploadResponse", "PartUrl",
            "RegisterUploadRequest", "RegistrationAccepted", "RegistrationProgress", "RegistrationResult", "RegistrationStatus",
-           "UploadCompleted", "UploadPartsRequest", "UploadPartsView", "UploadRequest", "UploadResponse",
-           "UploadedPart"]
+           "TermsSummary", "UploadCompleted", "UploadPartsRequest", "UploadPartsView", "UploadRequest",
+           "UploadResponse", "UploadedPart"]
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -182,3 +182,28 @@ class ContentView(BaseModel):
     blockNumber: int
     createdAt: str
     verificationUrl: str
+    archivedAt: str | None = Field(None, description="when its creator archived it (state ARCHIVED)")
+    archiveTxHash: HexId | None = Field(None, description="the transaction that archived it on chain")
+
+
+class TermsSummary(BaseModel):
+    activeTerms: int = Field(ge=0, description="license terms on offer")
+    minPricePerUse: int | None = Field(None, ge=0, description="the cheapest terms' price per use (token units), "
+                                                               "none without terms")
+    token: dict[str, Any] | None = Field(None, description="the token prices are in: address, symbol, decimals")
+
+
+class ContentSummary(BaseModel):
+    contentId: HexId
+    state: str
+    creator: str
+    title: str
+    tags: list[str]
+    size: int
+    createdAt: str
+    terms: TermsSummary
+
+
+class ContentList(BaseModel):
+    items: list[ContentSummary]
+    cursor: str | None = Field(None, description="give it back as ?cursor= for the next page; none at the end")

@@ -89,23 +89,34 @@ class LicensingBase:
             self.relay_quota.take(caller, function)
 
     def _send(self, function: str, *args: Any) -> dict[str, Any]:
+        return self._relayed(self.chain.send, function, *args)
+
+    def _send_registry(self, function: str, *args: Any) -> dict[str, Any]:
+        return self._relayed(self.chain.send_registry, function, *args)
+
+    @staticmethod
+    def _relayed(send: Callable[..., dict[str, Any]], function: str, *args: Any) -> dict[str, Any]:
         try:
-            return self.chain.send(function, *args)
+            return send(function, *args)
         except BlockchainError as err:
             mapped = translate_revert(err)
             if mapped is err:
                 raise
             raise mapped from err
 
-    def _challenge(self, caller: str, typed: Callable[[int, int], dict[str, Any]]) -> TypedDataChallenge:
+    def _challenge(self, caller: str, typed: Callable[[int, int], dict[str, Any]],
+                   nonce_of: Callable[[str], int] | None = None) -> TypedDataChallenge:
         deadline = self._now() + self.settings.signature_ttl_seconds
-        return TypedDataChallenge(signatureRequired=True, typedData=typed(self.chain.manager_nonce(caller), deadline),
-                                  deadline=deadline)
+        nonce = (nonce_of or self.chain.manager_nonce)(caller)
+        return TypedDataChallenge(signatureRequired=True, typedData=typed(nonce, deadline), deadline=deadline)
 
     def _authorized(self, caller: str, req: CreatorAuthorization, typed: Callable[[int, int], dict[str, Any]],
-                    relayed_function: str, args: tuple) -> dict[str, Any] | None:
+                    relayed_function: str, args: tuple, nonce_of: Callable[[str], int] | None = None,
+                    send: Callable[..., dict[str, Any]] | None = None) -> dict[str, Any] | None:
         """The receipt of the creator's act: relayed with their signature, or their own transaction
-        (verified to be theirs); None when neither was given (the caller answers the challenge)."""
+        (verified to be theirs); None when neither was given (the caller answers the challenge).
+        ``nonce_of`` and ``send``: the signer's nonce and the sender of another contract than the
+        LicenseManager (default: its ``nonces`` and ``_send``)."""
         if req.txHash:
             receipt = self._mined(req.txHash)
             if not same_address(receipt.get("from"), caller):
@@ -118,12 +129,12 @@ class LicensingBase:
                 # the request is well formed; the authorization it carries no longer holds (403)
                 raise ForbiddenError("The signature's deadline has passed: request the typed data again",
                                      {"field": "deadline", "reason": "signature_expired"})
-            data = typed(self.chain.manager_nonce(caller), req.deadline)
+            data = typed((nonce_of or self.chain.manager_nonce)(caller), req.deadline)
             if not same_address(recover_signer(data, req.signature), caller):
                 raise ForbiddenError("The signature is not yours over this typed data (nonce and deadline "
                                      "included): request it again", {"field": "signature", "reason": "not_signer"})
             self._take_quota(caller, relayed_function)
-            return self._send(relayed_function, *args, req.deadline, bytes.fromhex(req.signature[2:]))
+            return (send or self._send)(relayed_function, *args, req.deadline, bytes.fromhex(req.signature[2:]))
         return None
 
     def _mined(self, tx_hash: str) -> dict[str, Any]:

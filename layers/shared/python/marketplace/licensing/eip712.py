@@ -23,6 +23,9 @@ REVOKE_LICENSE_TYPE = [{"name": "licenseId", "type": "bytes32"}, {"name": "nonce
 PURCHASE_TYPE = [{"name": "termsId", "type": "bytes32"}, {"name": "credentialCommitment", "type": "uint256"},
                  {"name": "nonce", "type": "uint256"}, {"name": "deadline", "type": "uint256"}]
 MANAGER_DOMAIN = {"name": "LicenseManager", "version": "1"}
+# ContentRegistry's ARCHIVE_TYPEHASH (no nonce: archiving is one-way, a signature works once)
+ARCHIVE_TYPE = [{"name": "contentId", "type": "bytes32"}, {"name": "deadline", "type": "uint256"}]
+REGISTRY_DOMAIN = {"name": "ContentRegistry", "version": "1"}
 
 
 def typed_data(domain: dict[str, Any], primary: str, fields: list[dict[str, str]],
@@ -53,6 +56,10 @@ def purchase_typed_data(manager: dict[str, Any], terms_id: str, commitment: int,
 
 def manager_domain(chain: LicenseChain) -> dict[str, Any]:
     return {**MANAGER_DOMAIN, "chainId": chain.chain_id, "verifyingContract": chain.license_manager}
+
+
+def registry_domain(chain: LicenseChain) -> dict[str, Any]:
+    return {**REGISTRY_DOMAIN, "chainId": chain.chain_id, "verifyingContract": chain.registry}
 
 
 def recover_signer(data: dict[str, Any], signature: str) -> str | None:

@@ -22,6 +22,7 @@ import logging
 import secrets
 from typing import Any
 
+from marketplace.content.models import OFFERABLE
 from marketplace.errors import (
     ConflictError,
     ForbiddenError,
@@ -94,7 +95,15 @@ class PurchaseService(LicensingBase):
             raise NotFoundError("Unknown terms", {"termsId": terms_id})
         if not terms.get("active", True):
             raise ConflictError("These terms no longer accept purchases", {"termsId": terms_id})
+        self._still_offered(terms)
         return terms
+
+    def _still_offered(self, terms: dict[str, Any]) -> None:
+        """409 before any transaction when the content was archived (the chain refuses it too)."""
+        content = self.content.get(terms["contentId"])
+        if content is not None and content.get("state") not in OFFERABLE:
+            raise ConflictError(f"The content is {content.get('state')}: it accepts no new purchases",
+                                {"contentId": terms["contentId"], "state": content.get("state")})
 
     def _new_quote(self, buyer: str, terms: dict[str, Any], now: int, deadline: int) -> dict[str, Any]:
         """Draw a purchase nonce and a credential secret for a license of the buyer under ``terms``,
@@ -143,6 +152,7 @@ class PurchaseService(LicensingBase):
                                  {"field": "payment.permit.deadline", "reason": "signature_expired"})
         if not terms.get("active", True):
             raise ConflictError("These terms no longer accept purchases", {"termsId": terms["termsId"]})
+        self._still_offered(terms)
 
         quote_id = req.quoteId  # the schema requires it with a permit: the buyer signed its purchase
         if quote_id is None:

@@ -15,6 +15,8 @@ from marketplace.errors import NotFoundError
 from marketplace.kit import observability
 from marketplace.kit.http import Api, caller, one_of, parse_body, raw_body, reply
 from marketplace.licensing.schemas import (
+    ArchivedView,
+    ArchiveRequest,
     KeysRevokedView,
     LicenseView,
     NewKeyView,
@@ -41,6 +43,7 @@ _RELAY_QUOTA = RELAY_QUOTA_EXCEEDED
 _LICENSE_404 = "NOT_FOUND: unknown license"
 TermsAnswer = one_of("TermsAnswer", TypedDataChallenge, TermsView)
 RevokeAnswer = one_of("RevokeAnswer", TypedDataChallenge, LicenseView)
+ArchiveAnswer = one_of("ArchiveAnswer", TypedDataChallenge, ArchivedView)
 
 
 @functools.cache
@@ -90,6 +93,20 @@ def create_terms(contentId: str, req: TermsRequest):
                ok={200: ("the terms", TermsList)}, errors={404: "NOT_FOUND: unknown content"})
 def list_terms(contentId: str):
     return licensing().list_terms(_id(contentId, "contentId"))
+
+
+@api.operation("POST", "/content/{contentId}/archive",
+               "Archive content (its creator): no new terms or purchases, out of GET /content; licenses bought before "
+               "keep working to their end. " + _SIGNED,
+               ok={200: ("typed data to sign (ContentRegistry's Archive), or the archived content", ArchiveAnswer)},
+               errors={403: "FORBIDDEN: not the content's creator, or an expired or foreign signature",
+                       404: "NOT_FOUND: unknown content",
+                       409: "CONFLICT: archived already, or a transaction not mined yet", 429: _RELAY_QUOTA,
+                       503: _CHAIN},
+               request_media={"application/json": ArchiveRequest}, request_required=False)
+def archive_content(contentId: str):
+    req = parse_body(api, ArchiveRequest) if raw_body(api).strip() else ArchiveRequest()
+    return licensing().archive(caller(api), _id(contentId, "contentId"), req)
 
 
 @api.operation("POST", "/license/quote",

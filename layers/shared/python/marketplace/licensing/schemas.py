@@ -85,6 +85,18 @@ class RevokeRequest(CreatorAuthorization):
     pass
 
 
+class ArchiveRequest(CreatorAuthorization):
+    pass
+
+
+class ArchivedView(BaseModel):
+    contentId: HexId
+    state: str = Field(description="ARCHIVED")
+    archivedAt: str
+    txHash: HexId | None = Field(None, description="the archiving transaction (none when the chain had it archived "
+                                                   "already and only the platform's record followed)")
+
+
 class QuoteRequest(_Strict):
     termsId: HexId
 

@@ -1,8 +1,8 @@
 """Flow 2: ``Licensing``, the licensing services together (what the license-api handler calls).
 
 Each part lives in its module: ``terms`` (TermsService), ``purchase`` (quotes and purchases:
-PurchaseService), ``licenses`` (views, revocation, API keys: LicenseService); ``common`` holds
-what they share. Every method returns a model of ``schemas``; the handler picks the status.
+PurchaseService), ``licenses`` (views, revocation, API keys: LicenseService); ``archive``
+(the creator archives content: ArchiveService); ``common`` holds what they share. Every method returns a model of ``schemas``; the handler picks the status.
 
 Who signs what (the backend never holds a buyer's or a creator's key):
 
@@ -18,6 +18,7 @@ Who signs what (the backend never holds a buyer's or a creator's key):
 
 from __future__ import annotations
 
+from marketplace.licensing.archive import ArchiveService
 from marketplace.licensing.common import LicensingBase, LicensingSettings, license_id_for
 from marketplace.licensing.licenses import LicenseService, license_status, license_view
 from marketplace.licensing.purchase import PurchaseService, quote_id_of
@@ -27,5 +28,5 @@ __all__ = ["Licensing", "LicensingBase", "LicensingSettings", "license_id_for", 
            "quote_id_of", "terms_view"]
 
 
-class Licensing(TermsService, PurchaseService, LicenseService):
-    """Terms, quotes and purchases, licenses and keys over one store, content and chain."""
+class Licensing(TermsService, PurchaseService, LicenseService, ArchiveService):
+    """Terms, quotes and purchases, licenses and keys, archiving content, over one store, content and chain."""

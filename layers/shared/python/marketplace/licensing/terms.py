@@ -52,7 +52,10 @@ class TermsService(LicensingBase):
                 "amount": req.pricePerUse * req.maxUses, "active": True,
                 "txHash": hex32(receipt["transactionHash"]), "createdAt": iso(self._now())}
         created = self.store.put_terms(item)
-        self.content.mark_licensed(content_id)
+        if created:  # the browse summary counts each terms once (a txHash posted again adds nothing)
+            self.content.record_terms(content_id, req.pricePerUse, self.chain.token_info())
+        else:
+            self.content.mark_licensed(content_id)
         if not created:  # the same transaction posted again: answer what was recorded
             return terms_view(self.store.get_terms(terms_id) or item)
         return terms_view(item, TermsCreated)
