@@ -96,3 +96,58 @@ def test_content_moves_along_its_lifecycle_only(backend):
     assert content.get(CID)["state"] == "ACTIVE"
     content.mark_licensed("0x" + "00" * 32)  # no such content: nothing created
     assert content.get("0x" + "00" * 32) is None
+
+
+TOKEN = {"address": "0x" + "33" * 20, "symbol": "mUSDC", "decimals": 6}
+
+
+def listed_item(n: int, creator: str = "0xA", state: str = "REGISTERED", **extra) -> dict:
+    return {"contentId": "0x" + f"{n:064x}", "creator": creator, "state": state, "listing": "all",
+            "createdAt": f"2026-03-01T00:00:{n:02d}Z", "title": f"t{n}", **extra}
+
+
+def test_archive_from_every_offerable_state_once_and_out_of_the_listing(backend):
+    _, content = stores(backend)
+    for n, state in enumerate(("REGISTERED", "LICENSED", "ACTIVE"), start=1):
+        backend.put("content", listed_item(n, state=state))
+        cid = "0x" + f"{n:064x}"
+        assert content.archive(cid, {"archivedAt": "t9", "archiveTxHash": "0x" + "aa" * 32}) is True
+        item = content.get(cid)
+        assert item["state"] == "ARCHIVED" and item["archivedAt"] == "t9" and "listing" not in item
+        assert content.archive(cid, {"archivedAt": "t10"}) is False  # archived already: unchanged
+        assert content.get(cid)["archivedAt"] == "t9"
+    backend.put("content", {"contentId": CID, "state": "CREATED", "registrationId": "r1"})
+    assert content.archive(CID, {}) is False and content.get(CID)["state"] == "CREATED"
+    assert content.archive("0x" + "00" * 32, {}) is False and content.get("0x" + "00" * 32) is None
+    assert content.listed(None, None, 10) == ([], False)
+
+
+def test_record_terms_keeps_the_summary_and_licenses(backend):
+    _, content = stores(backend)
+    backend.put("content", listed_item(1))
+    cid = "0x" + f"{1:064x}"
+    content.record_terms(cid, 30, TOKEN)
+    content.record_terms(cid, 20, TOKEN)
+    content.record_terms(cid, 25, TOKEN)
+    item = content.get(cid)
+    assert (item["termsCount"], item["minPricePerUse"], item["termsToken"]) == (3, 20, TOKEN)
+    assert item["state"] == "LICENSED"
+
+
+def test_listed_newest_first_in_pages_by_creator_or_all(backend):
+    _, content = stores(backend)
+    for n in range(1, 6):
+        backend.put("content", listed_item(n, creator="0xA" if n % 2 else "0xB"))
+    backend.put("content", {**listed_item(9), "listing": None, "state": "ARCHIVED"})  # not in the listing
+    ids = lambda items: [int(i["contentId"], 16) for i in items]  # noqa: E731
+    first, more = content.listed(None, None, 2)
+    assert ids(first) == [5, 4] and more is True
+    after = (first[-1]["createdAt"], first[-1]["contentId"])
+    second, more = content.listed(None, after, 3)
+    assert ids(second) == [3, 2, 1]
+    third, more = content.listed(None, (second[-1]["createdAt"], second[-1]["contentId"]), 3)
+    assert third == [] and more is False
+    mine, _ = content.listed("0xA", None, 10)
+    assert ids(mine) == [9, 5, 3, 1]  # byCreator holds every state: browse filters ARCHIVED out
+    mine, more = content.listed("0xA", (mine[1]["createdAt"], mine[1]["contentId"]), 1)
+    assert ids(mine) == [3] and more is True

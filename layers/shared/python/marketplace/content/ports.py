@@ -74,7 +74,8 @@ class ContentItems(Protocol):
         """Listed content (REGISTERED, LICENSED, ACTIVE) newest first by ``(createdAt, contentId)``:
         a creator's (index byCreator) or everyone's (index byListing, sparse: archiving leaves it),
         at most ``limit`` items after the item keyed ``after`` (exclusive); and whether the index
-        has more after them. One index read (Query) per call."""
+        may have more after them (DynamoDB says so whenever it stopped at ``limit``, even if nothing
+        follows; the fake only when something does). One index read (Query) per call."""
         ...
 
 
