@@ -19,7 +19,7 @@ import requests
 from marketplace.licensing import credential as cred
 
 from local.client import Client
-from local.license_client import LicenseClient
+from local.license_client import LicenseClient, sign_typed_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -194,3 +194,32 @@ def test_insufficient_funds_is_402(stack, client, lc, terms):
     reply = lc.purchase_with_permit(poor, account(stack, "platform")["privateKey"], terms["termsId"],
                                     expect=(402,))
     assert reply["error"] == "INSUFFICIENT_FUNDS" and reply["details"]["amount"] == 1_000_000
+
+
+def test_browse_and_archive(stack, client, lc, jwt, creator_token):
+    """GET /content by tag (with the terms summary), then the creator archives the content (the
+    Archive typed data signed, relayed): new terms and purchases 409, the license bought before is
+    still served, browse leaves it out, GET /content/{id} shows ARCHIVED."""
+    tag = "archive-" + os.urandom(4).hex()
+    data = os.urandom(10_000)
+    content_id = client.register_file(creator_token, data, {"title": "To be archived", "description": "",
+                                                            "tags": [tag]}, filename="a.bin")["contentId"]
+    terms = lc.create_terms(creator_token, key(stack, "creator1"), content_id, price_per_use=500, max_uses=10)
+    bought = lc.purchase_with_permit(jwt("buyer1"), key(stack, "buyer1"), terms["termsId"])
+    page = client.request("GET", f"/content?tag={tag.upper()}&licensable=true").json()
+    assert [(i["contentId"], i["terms"]["activeTerms"], i["terms"]["minPricePerUse"]) for i in page["items"]] == [
+        (content_id, 1, 500)]
+
+    path = f"/content/{content_id}/archive"
+    challenge = client.request("POST", path, creator_token).json()
+    signature = sign_typed_data(key(stack, "creator1"), challenge["typedData"])
+    archived = client.request("POST", path, creator_token,
+                              json={"signature": signature, "deadline": challenge["deadline"]}).json()
+    assert archived["state"] == "ARCHIVED" and archived["txHash"]
+    assert client.get_content(content_id)["state"] == "ARCHIVED"
+    client.request("POST", path, creator_token, expect=(409,), json={})
+    client.request("POST", f"/content/{content_id}/terms", creator_token, expect=(409,),
+                   json={"type": "per_use", "pricePerUse": 1, "maxUses": 1, "durationSeconds": 0})
+    client.request("POST", "/license/quote", jwt("buyer1"), expect=(409,), json={"termsId": terms["termsId"]})
+    lc.access(content_id, bought["apiKey"], bought["accessToken"])  # 200: the license runs to its end
+    assert client.request("GET", f"/content?tag={tag}").json()["items"] == []
