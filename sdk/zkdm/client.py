@@ -227,6 +227,33 @@ class Client:
         return self._call("POST", path, m.TermsCreated, expect=(201,),
                           json={**body, "signature": signature, "deadline": challenge.deadline})
 
+    def browse(self, *, tag: str | None = None, creator: str | None = None, q: str | None = None,
+               licensable: bool | None = None, cursor: str | None = None, limit: int = 20) -> m.ContentList:
+        """One page of listed content (never ARCHIVED), newest first, each with its terms summary;
+        a page may be short and still give a ``cursor`` (filters read a bounded number of index pages)."""
+        params = {"tag": tag, "creator": creator, "q": q, "cursor": cursor, "limit": limit,
+                  "licensable": None if licensable is None else str(licensable).lower()}
+        return self._call("GET", "/content", m.ContentList, auth=None,
+                          params={k: v for k, v in params.items() if v is not None})
+
+    def iter_content(self, **filters: Any) -> Iterator[m.ContentSummary]:
+        """Every listed content item matching ``filters`` (those of ``browse``), following the cursors."""
+        cursor = filters.pop("cursor", None)
+        while True:
+            page = self.browse(cursor=cursor, **filters)
+            yield from page.items
+            if not page.cursor:
+                return
+            cursor = page.cursor
+
+    def archive(self, content_id: str) -> m.ArchivedView:
+        """Archive your content: ask for the ContentRegistry's Archive typed data, sign it here (for
+        this content only), post it: the platform relays ``archiveWithSig``."""
+        path = f"/content/{content_id}/archive"
+        challenge = self._call("POST", path, m.TypedDataChallenge)
+        signature = self._signer().sign_typed_data(challenge.typedData, "Archive", {"contentId": content_id})
+        return self._call("POST", path, m.ArchivedView, json={"signature": signature, "deadline": challenge.deadline})
+
     def list_terms(self, content_id: str) -> m.TermsList:
         return self._call("GET", f"/content/{content_id}/terms", m.TermsList, auth=None)
 
