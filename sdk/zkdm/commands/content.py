@@ -96,10 +96,68 @@ def register(app: typer.Typer) -> None:
         cli.emit(results[0] if len(results) == 1 and path.is_file() else results, human)
 
     @app.command("content")
-    def content(ctx: typer.Context, content_id: str) -> None:
-        """Show registered content (public metadata and lifecycle state)."""
+    def content(ctx: typer.Context,
+                first: str = typer.Argument(..., metavar="[archive|show] CONTENT_ID",
+                                            help="a content id to show, or archive / show then the id"),
+                second: str | None = typer.Argument(None, hidden=True)) -> None:
+        """Show registered content (public metadata and lifecycle state): `zkdm content <id>`; archive
+        your own: `zkdm content archive <id>` (the ContentRegistry's Archive typed data signed here,
+        relayed by the platform; the content leaves the listing, its licenses stay valid)."""
         cli = ctx.obj
-        cli.emit(cli.client(signed=False).get_content(content_id))
+        action, content_id = (first, second) if first in ("archive", "show") else ("show", first)
+        if content_id is None or (second is not None and first not in ("archive", "show")):
+            raise typer.BadParameter("zkdm content <contentId>, or zkdm content archive <contentId>")
+        if action == "show":
+            cli.emit(cli.client(signed=False).get_content(content_id))
+            return
+        done = cli.client().archive(content_id)
+
+        def human(out) -> None:
+            tx = f" (tx {done.txHash.root})" if done.txHash is not None else " (already archived on chain)"
+            out.print(f"{done.contentId}: {done.state} at {done.archivedAt}{tx}")
+
+        cli.emit(done, human)
+
+    @app.command("browse")
+    def browse(
+        ctx: typer.Context,
+        tag: str | None = typer.Option(None, "--tag", help="only content with this tag"),
+        creator: str | None = typer.Option(None, "--creator", help="only this creator's content"),
+        query: str | None = typer.Option(None, "--q", help="words of the title"),
+        licensable: bool | None = typer.Option(None, "--licensable/--not-licensable",
+                                               help="only content with (or without) terms on offer"),
+        limit: int = typer.Option(20, "--limit", min=1, max=100, help="items per page"),
+        cursor: str | None = typer.Option(None, "--cursor", help="the page after this cursor"),
+        all_pages: bool = typer.Option(False, "--all", help="follow the cursors to the end"),
+    ) -> None:
+        """Listed content (not archived), newest first, each with its terms summary (public: no key
+        needed). A page may be short and still give a cursor: run again with --cursor, or --all."""
+        cli = ctx.obj
+        client = cli.client(signed=False)
+        filters = {"tag": tag, "creator": creator, "q": query, "licensable": licensable, "limit": limit}
+        if all_pages:
+            items, next_cursor = list(client.iter_content(cursor=cursor, **filters)), None
+        else:
+            page = client.browse(cursor=cursor, **filters)
+            items, next_cursor = page.items, page.cursor
+        data = {"items": [i.model_dump(mode="json", exclude_none=True) for i in items], "cursor": next_cursor}
+
+        def human(out) -> None:
+            if not items:
+                out.print("no content" + (" on this page: try --cursor " + next_cursor if next_cursor else ""))
+                return
+            table = Table("contentId", "title", "tags", "size", "terms", "from / use", "created")
+            for i in items:
+                price = i.terms.minPricePerUse
+                symbol = (i.terms.token or {}).get("symbol", "")
+                table.add_row(i.contentId, i.title, ", ".join(i.tags), f"{i.size:,}", str(i.terms.activeTerms),
+                              "" if price is None else f"{getattr(price, 'root', price)} {symbol}".strip(),
+                              i.createdAt)
+            out.print(table)
+            if next_cursor:
+                out.print(f"more: zkdm browse --cursor {next_cursor}")
+
+        cli.emit(data, human)
 
     @app.command("registration")
     def registration(ctx: typer.Context, registration_id: str,
