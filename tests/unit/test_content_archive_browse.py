@@ -254,3 +254,25 @@ def test_filters_read_a_bounded_number_of_index_pages():
 def test_a_cursor_not_ours_is_404():
     with pytest.raises(NotFoundError):
         catalog.browse(MemoryContent(), cursor="bm90LWEtY3Vyc29y")
+
+
+@pytest.mark.parametrize("query", [{"tag": ""}, {"q": ""}, {"limit": "0"}, {"limit": "101"}, {"licensable": "maybe"},
+                                   {"creator": "0x1"}, {"cursor": "not a cursor!"}])
+def test_an_invalid_query_is_422_with_the_error_body(monkeypatch, query):
+    import json
+
+    from marketplace.content import routes
+    from marketplace.kit.http import http_app
+
+    from tests.events import api_event
+
+    monkeypatch.setattr(routes, "content_items", lambda: MemoryContent())
+    event = api_event("GET", "/content", resource="/content")
+    event["queryStringParameters"] = query
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
+    out = http_app(routes.api).resolve(event, None)
+    body = json.loads(out["body"])
+    assert out["statusCode"] == 422 and set(body) >= {"error", "message", "details"}, body
+    valid = http_app(routes.api).resolve({**event, "queryStringParameters": {"limit": "100"},
+                                          "multiValueQueryStringParameters": {"limit": ["100"]}}, None)
+    assert valid["statusCode"] == 200 and json.loads(valid["body"]) == {"items": []}  # no cursor: the end

@@ -132,7 +132,8 @@ def registration(registrationId: str):
                "licensable filter the index pages read (at most 5 pages of `limit` per request, so a page may be "
                "short, even empty, and still give a cursor)",
                ok={200: ("a page of content and the next page's cursor", ContentList)},
-               errors={404: "NOT_FOUND: the cursor is not one this listing gave"})
+               errors={404: "NOT_FOUND: the cursor is not one this listing gave",
+                       422: "VALIDATION_ERROR: a query parameter is invalid (details.field)"})
 def browse_content(tag: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
                    creator: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$")] = None,
                    q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
