@@ -1,6 +1,6 @@
 """The README's quickstart, run as written: its ``sh`` block (register → terms → buy → a worker key →
 signed access → the creator's pending earnings → the buyer's compliance report → its proof checked
-on the client → the creator's analytics) in bash against the local stack, with the ``zkdm`` CLI of
+on the client → the creator's analytics → archived) in bash against the local stack, with the ``zkdm`` CLI of
 this environment."""
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def test_the_readme_quickstart_runs_end_to_end(stack, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZKDM_")}
     env["ZKDM_HOME"] = str(tmp_path / "zkdm-home")
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")  # the block's ~/.config: worker keys land here
+    env["COLUMNS"] = "250"  # rich's tables wrap at 80 columns when not on a terminal
     run = subprocess.run(["bash", "-euo", "pipefail", "-c", quickstart_block()], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=900, check=False)
     assert run.returncode == 0, f"stdout:\n{run.stdout}\nstderr:\n{run.stderr[-4000:]}"
@@ -64,3 +65,5 @@ def test_the_readme_quickstart_runs_end_to_end(stack, tmp_path):
     assert f"recordedby{stack['contracts']['UsageTracker'].lower()}withexactlythesechunks" in dense
     # the creator's analytics (its feeds are asynchronous: the figures may not hold the use yet)
     assert "last week" in flat and "licensees with uses" in flat, run.stdout[-3000:]
+    # the listing showed the content with its terms; then the creator archived it
+    assert "Street scenes" in flat and "ARCHIVED" in flat
