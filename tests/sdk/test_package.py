@@ -47,7 +47,7 @@ def test_the_sdk_installs_alone_into_a_fresh_venv(tmp_path):
     assert helped.returncode == 0, helped.stderr
     for command in ("register", "terms", "buy", "access", "keys", "license", "login", "uploads", "signers",
                     "earnings", "payments", "withdraw", "webhooks", "email", "compliance", "proof", "verify",
-                    "analytics"):
+                    "analytics", "browse", "content"):
         assert command in helped.stdout
     # the verification keys zkdm verify trusts are in the installed package, and py_ecc came along
     script = ("import json; from zkdm.verify import pinned_key; "
