@@ -43,8 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "layers" / "shared" / "python"))
 
-from local.processes import free_port  # noqa: E402
-from local.stack import LocalStack  # noqa: E402
+from local.processes import free_port
+from local.stack import LocalStack
 
 RESULTS = ROOT / "bench" / "results" / "upload.json"
 MiB = 1024 * 1024
