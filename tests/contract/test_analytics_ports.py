@@ -114,37 +114,107 @@ def test_the_cache_keeps_an_answer_per_creator_and_period(backend):
     assert s.cached(f"{CREATOR}|day") == {"a": 1, "generatedAtTs": NOW} and s.cached(f"{CREATOR}|week") is None
 
 
+def spread(s, uses: int, contents: int, first: int = 0) -> None:
+    """``uses`` uses (from ``first``) over ``contents`` content items and 7 licensees, 7 hours apart
+    (about 12 days), with a payment per 4 uses."""
+    for i in range(first, uses):
+        content, buyer = f"0x{i % contents + 1:04x}" + "ab" * 30, f"0x{i % 7 + 1:040x}"  # distinct short ids
+        at = NOW - (i % 40) * 7 * 3600
+        s.apply(Change(f"use#{LID}#{i}", "usage", CREATOR, content, at, {"uses": 1}, licensee=buyer, license_id=LID))
+        if i % 4 == 0:
+            s.apply(Change(f"0xpay:{i}", "payment", CREATOR, content, at, {"revenue": 100 * (i % 13), "payments": 1},
+                           license_id=LID, activity={"type": "payment.released", "contentId": content, "at": at,
+                                                     "delta": {"revenue": 100 * (i % 13), "payments": 1}}))
+
+
+def from_buckets(s, period: str, now: int) -> dict:
+    """The figures of a period read from the buckets themselves (what the rollup must equal)."""
+    from marketplace.analytics.rollup import FIGURES, PERIODS, window
+    from marketplace.shared.timefmt import iso
+
+    granularity, _ = PERIODS[period]
+    before, current = window(period, now)
+    found = {b.bucket: b for b in s.series(creator_scope(CREATOR), granularity, before[0], current[-1])}
+    series = [{f: found[k].get(f) if k in found else 0 for f in FIGURES} for k in current]
+    split: dict[str, list[int]] = {}
+    licensees: set[str] = set()
+    for k in current:
+        if k in found:
+            licensees |= found[k].licensees
+            for short, v in found[k].split.items():
+                acc = split.setdefault(short, [0, 0, 0])
+                for i, f in enumerate(("uses", "provenUses", "revenue")):
+                    acc[i] += v.get(f, 0)
+    names = s.totals(creator_scope(CREATOR)).names
+    top = sorted(((names[sh], v) for sh, v in split.items()), key=lambda kv: (-kv[1][2], -kv[1][0], kv[0]))[:10]
+    return {"series": series, "previous": sum(found[k].get("uses") for k in before if k in found),
+            "licensees": len(licensees), "top": [{"contentId": c, "uses": u, "provenUses": p, "revenue": r}
+                                                 for c, (u, p, r) in top],
+            "recent": [iso(a["at"]) for a in s.recent(CREATOR, 20)], "active": s.active_licenses(CREATOR, now)}
+
+
+def answer(body: dict) -> dict:
+    return {"series": [{k: v for k, v in p.items() if k != "start"} for p in body["series"]],
+            "previous": body["trends"]["uses"]["previous"], "licensees": body["summary"]["licenseesWithUses"],
+            "top": body["topContent"], "recent": [a["at"] for a in body["recentActivity"]],
+            "active": body["summary"]["activeLicenses"]}
+
+
 @pytest.mark.parametrize("period", ["day", "week", "month", "year"])
-def test_the_dashboard_reads_as_many_items_as_buckets_however_many_uses(backend, period, monkeypatch):
-    """Count DynamoDB calls and items read for the same dashboard over 20 and over 200 uses."""
+def test_the_rollup_answers_exactly_what_the_buckets_say(backend, period):
+    """Every period's answer from the rollup equals the buckets' figures: as the writer left it, and
+    a day later without any change (the window moved: computed from the detail item)."""
+    s = store(backend)
+    spread(s, 60, 13)
+    s.apply(purchase(LID, valid_until=NOW + 3600))
+    s.apply(purchase(LID2, CID2, valid_until=NOW + 3 * 86_400))
+    seen = []
+    for at in (NOW, NOW + 1800, NOW + 86_400 + 60):
+        body = AnalyticsService(s, clock=lambda at=at: at).compute(CREATOR, period, at)
+        expected = from_buckets(s, period, at)
+        assert answer(body) == expected
+        assert body["allTime"]["uses"] == 60 and body["summary"]["uses"] == sum(p["uses"] for p in expected["series"])
+        seen.append(expected)
+    assert [e["active"] for e in seen] == [2, 2, 1]
+    assert seen[0]["top"] and seen[0]["licensees"] > 0 and seen[0]["previous"] + sum(p["uses"] for p in seen[0]["series"])
+
+
+def test_a_miss_reads_one_small_item_however_many_uses_and_content_items(backend):
+    """Count the DynamoDB requests, items and bytes of a cache miss (read, compute, cache write) of
+    every period over 80 uses of 20 content items, then over 200 uses of 60 (the buckets, the top
+    10 and the 20 activity entries full both times): one GetItem of one item of about 10 KB (half of it the cached answer), the same
+    size; once the window moved without a change, one more item (the detail)."""
     if backend.kind == "memory":
         pytest.skip("counts DynamoDB requests")
-    import boto3  # noqa: F401
     from marketplace.adapters.aws import client
 
     s = store(backend)
-    calls: list[tuple[str, int]] = []
+    calls: list[tuple[str, int, int]] = []
 
-    def count(model, parsed, **_):
-        calls.append((model.name, len(parsed.get("Items", [])) + (1 if "Item" in parsed else 0)))
+    def count(model, parsed, http_response, **_):
+        items = len(parsed.get("Items", [])) + (1 if "Item" in parsed else 0)
+        calls.append((model.name, items, len(http_response.content or b"")))
+
+    def miss(period: str, at: int = NOW) -> list[tuple[str, int, int]]:
+        ddb.meta.events.register("after-call.dynamodb", count)
+        try:
+            calls.clear()
+            body = AnalyticsService(s, clock=lambda: at, cache_seconds=0).creator_analytics(CREATOR, CREATOR, period)
+        finally:
+            ddb.meta.events.unregister("after-call.dynamodb", count)
+        assert body["cached"] is False and body["allTime"]["uses"] == uses
+        return list(calls)
 
     ddb = client("dynamodb")
-    ddb.meta.events.register("after-call.dynamodb", count)
-    try:
-        figures = []
-        for total in (20, 200):
-            for i in range(len(figures) and 20 or 0, total):  # 20 uses, then 180 more (same buckets)
-                s.apply(use(i, at=NOW - (i % 20) * 60))
-            calls.clear()
-            service = AnalyticsService(s, clock=lambda: NOW)
-            body = service.compute(CREATOR, period, NOW)
-            figures.append(list(calls))
-            assert body["summary"]["uses"] == total
-        small, large = figures
-        reads = [c for c in large if c[0] in ("GetItem", "Query", "BatchGetItem")]
-        assert sorted(small) == sorted(large)  # the same requests, reading as many items (made in parallel)
-        assert len(reads) == 5  # the period's buckets, the previous period's, all-time, activity, active licenses
-        buckets = {"day": 48, "week": 14, "month": 60, "year": 24}[period]
-        assert sum(n for _, n in reads) <= buckets + 1 + 20
-    finally:
-        ddb.meta.events.unregister("after-call.dynamodb", count)
+    sizes: dict[str, list[int]] = {p: [] for p in ("day", "week", "month", "year")}
+    for uses, contents in ((80, 20), (200, 60)):
+        spread(s, uses, contents, first=80 if uses == 200 else 0)
+        for period, seen in sizes.items():
+            miss(period)  # its answer is cached on the item read: measured with one there, both times
+            made = miss(period)
+            assert [(op, n) for op, n, _ in made] == [("GetItem", 1), ("UpdateItem", 0)], made  # read, cache write
+            seen.append(made[0][2])
+    for period, (small, large) in sizes.items():
+        assert large < 16_000 and large <= small * 1.1 + 100, (period, small, large)  # 2.5x the uses, 3x the content items
+    # a day later, no change since: the window moved, so the detail item is read too (two items)
+    assert [(op, n) for op, n, _ in miss("month", NOW + 86_400)] == [("GetItem", 1), ("GetItem", 1), ("UpdateItem", 0)]

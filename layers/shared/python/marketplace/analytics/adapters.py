@@ -9,11 +9,14 @@ Items:
 | ``activity#<creator>`` | ``<at:010d>#<event id>`` | a recent-activity entry (ttl 90 days) |
 | ``license#<licenseId>`` | ``-`` | creator, contentId, licensee, validUntil of a bought license |
 | ``active#<creator>`` | ``<validUntil:010d>#<licenseId>`` | a license not revoked (expired ones fall out of the query's range) |
-| ``cache#<creator>`` | ``<period>`` | a computed dashboard answer (``body``, ``generatedAt``; ttl) |
+| ``rollup#<creator>`` | ``main`` | the dashboard's item (``rollup``): ``v`` version, ``m`` (zlib JSON), ``cache_<period>`` the cached answers |
+| ``rollup#<creator>`` | ``detail`` | ``d`` (zlib JSON): per-content split, licensees' latest uses, expiries |
 
-``apply`` is one TransactWriteItems: the marker (conditional on its absence) with every counter
-update (``ADD``), the activity entry and the license items; a transaction conflict (two changes
-of one creator's bucket at once) is retried with jittered backoff, the marker keeps it one effect.
+``apply`` reads the creator's rollup (both items, one consistent BatchGetItem), then writes one
+TransactWriteItems: the marker (conditional on its absence) with every counter update (``ADD``),
+the activity entry, the license items and both rollup items (the main one conditional on the
+version read); a transaction conflict or a newer rollup (two changes of one creator at once) is
+read again and retried with jittered backoff, the marker keeps it one effect.
 Hour buckets expire after 35 days (a day's dashboard reads 48 hours), day and month buckets stay.
 """
 
@@ -27,6 +30,7 @@ from typing import Any
 
 from marketplace.adapters.aws import client, error_code
 from marketplace.adapters.dynamodb import from_ddb, to_ddb
+from marketplace.analytics import rollup
 from marketplace.analytics.models import (
     ALL,
     COUNTERS,
@@ -45,7 +49,7 @@ from marketplace.analytics.models import (
 HOUR_BUCKET_TTL = 35 * 24 * 3600
 USE_MARKER_TTL = 7 * 24 * 3600
 ACTIVITY_TTL = 90 * 24 * 3600
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 30  # a creator's changes race for its rollup: each failed attempt means another one succeeded
 
 
 @dataclass(frozen=True)
@@ -150,11 +154,41 @@ class DynamoAnalyticsStore:
                                      "Key": to_ddb(active_key(change.creator, change.valid_until, change.license_id))}})
         return items
 
+    def _read_rollup(self, creator: str) -> tuple[int, rollup.Main, rollup.Detail]:
+        keys = [to_ddb({"pk": f"rollup#{creator}", "sk": sk}) for sk in ("main", "detail")]
+        request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True,
+                                                "ProjectionExpression": "sk, v, m, d"}}
+        items: dict[str, dict[str, Any]] = {}
+        while request:
+            out = self._ddb.batch_get_item(RequestItems=request)
+            items.update({i["sk"]: i for i in map(from_ddb, out.get("Responses", {}).get(self.table, []))})
+            request = out.get("UnprocessedKeys") or {}
+        main, detail = items.get("main", {}), items.get("detail", {})
+        return (int(main.get("v", 0)), rollup.Main.decode(_blob(main.get("m"))),
+                rollup.Detail.decode(_blob(detail.get("d"))))
+
+    def _rollup_writes(self, creator: str, version: int, main: rollup.Main, detail: rollup.Detail
+                       ) -> list[dict[str, Any]]:
+        condition = "attribute_not_exists(v)" if version == 0 else "v = :old"
+        values: dict[str, Any] = {":v": version + 1, ":m": main.encode()}
+        if version:
+            values[":old"] = version
+        return [{"Update": {"TableName": self.table, "Key": to_ddb({"pk": f"rollup#{creator}", "sk": "main"}),
+                            "UpdateExpression": "SET v = :v, m = :m", "ConditionExpression": condition,
+                            "ExpressionAttributeValues": to_ddb(values)}},
+                {"Update": {"TableName": self.table, "Key": to_ddb({"pk": f"rollup#{creator}", "sk": "detail"}),
+                            "UpdateExpression": "SET d = :d",
+                            "ExpressionAttributeValues": to_ddb({":d": detail.encode()})}}]
+
     def apply(self, change: Change) -> bool:
-        items = self._transaction(change)
+        base = self._transaction(change)
         for attempt in range(MAX_ATTEMPTS):
+            version, main, detail = self._read_rollup(change.creator)
+            rollup.apply(main, detail, change)
+            rollup.refresh(main, detail, int(self.clock()))
             try:
-                self._ddb.transact_write_items(TransactItems=items)
+                self._ddb.transact_write_items(TransactItems=base + self._rollup_writes(change.creator, version,
+                                                                                        main, detail))
                 return True
             except Exception as exc:
                 if error_code(exc) != "TransactionCanceledException":
@@ -162,10 +196,11 @@ class DynamoAnalyticsStore:
                 reasons = [r.get("Code") for r in getattr(exc, "response", {}).get("CancellationReasons", [])]
                 if reasons and reasons[0] == "ConditionalCheckFailed":
                     return False  # the marker exists: applied before
-                if attempt == MAX_ATTEMPTS - 1 or not any(r in ("TransactionConflict", "ThrottlingError")
-                                                          for r in reasons):
+                newer = len(reasons) > len(base) and reasons[len(base)] == "ConditionalCheckFailed"
+                if attempt == MAX_ATTEMPTS - 1 or not (newer or any(
+                        r in ("TransactionConflict", "ThrottlingError") for r in reasons)):
                     raise
-                time.sleep(random.uniform(0, 0.02 * 2 ** attempt))
+                time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 4)))
         return False  # unreachable
 
     # -- reads -----------------------------------------------------------------------------------
@@ -221,19 +256,38 @@ class DynamoAnalyticsStore:
                 return count
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    # -- the response cache ----------------------------------------------------------------------
+    # -- the dashboard: the rollup and the response cache -------------------------------------------
+
+    def view(self, creator: str, period: str) -> rollup.View:
+        item = self._ddb.get_item(TableName=self.table, Key=to_ddb({"pk": f"rollup#{creator.lower()}", "sk": "main"}),
+                                  ProjectionExpression="#c, m",
+                                  ExpressionAttributeNames={"#c": f"cache_{period}"}).get("Item")
+        plain = from_ddb(item) if item else {}
+        body = plain.get(f"cache_{period}")
+        return rollup.View(json.loads(body) if body else None, _blob(plain.get("m")))
+
+    def detail(self, creator: str) -> rollup.Detail:
+        item = self._ddb.get_item(TableName=self.table, Key=to_ddb({"pk": f"rollup#{creator.lower()}",
+                                                                    "sk": "detail"})).get("Item")
+        return rollup.Detail.decode(_blob(from_ddb(item).get("d")) if item else None)
 
     def cached(self, key: str) -> dict | None:
         creator, period = key.split("|", 1)
-        item = self._ddb.get_item(TableName=self.table,
-                                  Key=to_ddb({"pk": f"cache#{creator}", "sk": period})).get("Item")
-        return json.loads(from_ddb(item)["body"]) if item else None
+        return self.view(creator, period).cached
 
     def cache(self, key: str, body: dict, ttl_seconds: int) -> None:
+        """On the main rollup item (never touching the rollup itself); its age decides (``generatedAtTs``)."""
+        del ttl_seconds
         creator, period = key.split("|", 1)
-        self._ddb.put_item(TableName=self.table, Item=to_ddb({
-            "pk": f"cache#{creator}", "sk": period, "body": json.dumps(body, separators=(",", ":")),
-            "ttl": int(self.clock()) + ttl_seconds}))
+        self._ddb.update_item(TableName=self.table, Key=to_ddb({"pk": f"rollup#{creator}", "sk": "main"}),
+                              UpdateExpression="SET #c = :b", ExpressionAttributeNames={"#c": f"cache_{period}"},
+                              ExpressionAttributeValues=to_ddb({":b": json.dumps(body, separators=(",", ":"))}))
+
+
+def _blob(value: Any) -> bytes | None:
+    if value is None:
+        return None
+    return bytes(value.value if hasattr(value, "value") else value)
 
 
 class DynamoDirectory:

@@ -8,6 +8,7 @@ import threading
 import time
 from typing import Any
 
+from marketplace.analytics import rollup
 from marketplace.analytics.adapters import active_key, activity_item, bucket_updates, marker_item
 from marketplace.analytics.models import ALL, Bucket, Change, Counters
 from marketplace.analytics.ports import LiveUpdate
@@ -45,7 +46,19 @@ class MemoryAnalyticsStore:
                                 "contentId": change.content_id})
             if change.kind == "revocation" and change.license_id and change.valid_until is not None:
                 self.table.delete(active_key(change.creator, change.valid_until, change.license_id))
+            main_key, detail_key = self._rollup_keys(change.creator)
+            main = rollup.Main.decode((self.table.get_item(main_key) or {}).get("m"))
+            detail = rollup.Detail.decode((self.table.get_item(detail_key) or {}).get("d"))
+            rollup.apply(main, detail, change)
+            rollup.refresh(main, detail, int(self.clock()))
+            self.table.update(main_key, lambda item: item.update(m=main.encode(), v=int(item.get("v", 0)) + 1))
+            self.table.update(detail_key, lambda item: item.update(d=detail.encode()))
             return True
+
+    @staticmethod
+    def _rollup_keys(creator: str) -> tuple[dict[str, str], dict[str, str]]:
+        pk = f"rollup#{creator.lower()}"
+        return {"pk": pk, "sk": "main"}, {"pk": pk, "sk": "detail"}
 
     def applied(self, event_id: str) -> bool:
         return self.table.get_item({"pk": f"event#{event_id}", "sk": "-"}) is not None
@@ -73,15 +86,22 @@ class MemoryAnalyticsStore:
     def active_licenses(self, creator: str, now: int) -> int:
         return sum(1 for i in self._items(f"active#{creator.lower()}") if i["sk"] > f"{now:010d}~")
 
+    def view(self, creator: str, period: str) -> rollup.View:
+        item = self.table.get_item(self._rollup_keys(creator)[0]) or {}
+        body = item.get(f"cache_{period}")
+        return rollup.View(json.loads(body) if body else None, item.get("m"))
+
+    def detail(self, creator: str) -> rollup.Detail:
+        return rollup.Detail.decode((self.table.get_item(self._rollup_keys(creator)[1]) or {}).get("d"))
+
     def cached(self, key: str) -> dict | None:
         creator, period = key.split("|", 1)
-        item = self.table.get_item({"pk": f"cache#{creator}", "sk": period})
-        return json.loads(item["body"]) if item else None
+        return self.view(creator, period).cached
 
     def cache(self, key: str, body: dict, ttl_seconds: int) -> None:
+        del ttl_seconds
         creator, period = key.split("|", 1)
-        self.table.put({"pk": f"cache#{creator}", "sk": period, "body": json.dumps(body),
-                        "ttl": int(self.clock()) + ttl_seconds})
+        self.table.update(self._rollup_keys(creator)[0], lambda item: item.update({f"cache_{period}": json.dumps(body)}))
 
 
 class RecordingLiveFeed:

@@ -6,7 +6,9 @@ both). ``apply`` is the only writer of counters: one change (``Change``: a use s
 uses proven, a payment, a license bought or revoked) adds its deltas to every bucket it falls in
 (hour, day, month; per content and per creator) **and** writes the marker of the event it comes
 from, in one transaction conditional on that marker's absence: a replayed stream record or a
-redelivered chain event answers False and changes nothing.
+redelivered chain event answers False and changes nothing. The same transaction writes the
+creator's rollup (``rollup``: what a dashboard request reads, one item), read just before and
+conditional on its version (a concurrent change of the creator: read again and retried).
 
 ``LiveFeed``: after each applied change, the feeders publish one ``LiveUpdate`` per change (not for
 a replay) to the live stream (H4's ``marketplace.analytics.live``: the connections table and API
@@ -21,6 +23,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 from marketplace.analytics.models import Bucket, Change, Counters
+from marketplace.analytics.rollup import Detail, View
 
 UpdateType = Literal["usage", "payment", "license"]
 
@@ -73,7 +76,17 @@ class AnalyticsStore(Protocol):
         """Licenses of the creator's content bought, not revoked and not expired at ``now``."""
         ...
 
-    # the response cache (5 minutes, Flow 7 "Caching Strategy"); key "<creator>|<period>"
+    # the dashboard's reads (``rollup``): the main item (with the cached answers), the detail item
+    def view(self, creator: str, period: str) -> View:
+        """One read of the creator's main rollup item: the cached answer of ``period`` (if any) and
+        the main part (figures per bucket, all-time, activity, the writer's per-period parts)."""
+        ...
+
+    def detail(self, creator: str) -> Detail:
+        """The creator's rollup detail (per-content split, licensees' latest uses, expiries)."""
+        ...
+
+    # the response cache (5 minutes, Flow 7 "Caching Strategy") on the main rollup item; key "<creator>|<period>"
     def cached(self, key: str) -> dict | None: ...
 
     def cache(self, key: str, body: dict, ttl_seconds: int) -> None: ...
