@@ -216,10 +216,26 @@ def api_rows(ctx: Ctx) -> list[dict[str, Any]]:
 
     os.environ.update({"ANALYTICS_TABLE": ctx.table, "POWERTOOLS_LOG_LEVEL": "WARNING",
                        "POWERTOOLS_METRICS_NAMESPACE": "bench", "POWERTOOLS_TRACE_DISABLED": "1"})
+    import gc
+
+    from marketplace.analytics.adapters import DynamoAnalyticsStore
+    from marketplace.analytics.models import Change
+
     ctx.results["seeded"] = seed(ctx)
+    # moto keeps the seeded table in this process's heap (millions of objects): a full collection
+    # there costs hundreds of ms, which no Lambda answering from DynamoDB pays; leave it out
+    gc.collect()
+    gc.freeze()
     handler, context, ddb = _handler(), _Context(), client("dynamodb")
+    store, applied = DynamoAnalyticsStore(ctx.table), [ctx.args.uses]
     rows = []
     for period in PERIODS:
+        # the creator's uses keep coming (one a minute in the seed): one now, through the feeders' own
+        # write, so the rollup's per-period parts are the current window's (the moved-window row below
+        # measures a miss without it)
+        assert store.apply(Change(f"use#bench#{period}", "usage", CREATOR, "0x" + "ab" * 32, int(time.time()),
+                                  {"uses": 1}, licensee=CREATOR, license_id="0x" + "cd" * 32))
+        applied[0] += 1
         event = _event(period)
 
         def call(expect_cached: bool, event: dict = event) -> float:
@@ -228,7 +244,7 @@ def api_rows(ctx: Ctx) -> list[dict[str, Any]]:
             took = (time.perf_counter() - t) * 1000
             body = json.loads(reply["body"])
             assert reply["statusCode"] == 200, reply
-            assert body["cached"] is expect_cached and body["allTime"]["uses"] == ctx.args.uses, body.get("allTime")
+            assert body["cached"] is expect_cached and body["allTime"]["uses"] == applied[0], body.get("allTime")
             return took
 
         def drop_cache(period: str = period) -> None:
