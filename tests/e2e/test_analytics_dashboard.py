@@ -28,6 +28,7 @@ from web3 import Web3
 from local.client import Client, stack_account
 from local.license_client import LicenseClient
 from tests.support.chainkit import artifact
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -37,14 +38,6 @@ N = sum(USES.values())
 CHAIN_ADVANCE = 16 * 60
 SETTLE_TIMEOUT = 240
 
-
-def wait_for(predicate, timeout: float, interval: float = 1.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        out = predicate()
-        if out or time.monotonic() > deadline:
-            return out
-        time.sleep(interval)
 
 
 def chain_logs(w3: Web3, stack: dict, contract: str, event: str, content_id: str) -> list:

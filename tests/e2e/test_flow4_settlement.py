@@ -31,6 +31,7 @@ from web3 import Web3
 from local.client import Client, stack_account
 from local.license_client import LicenseClient, send_transaction
 from tests.support.chainkit import artifact
+from tests.support.waiting import wait_for
 from tests.support.webhook_receiver import Receiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -49,14 +50,6 @@ def creator_share(uses: int, price: int) -> int:
     amount = uses * price
     return amount - amount * FEE_BPS // BPS
 
-
-def wait_for(predicate, timeout: float, interval: float = 1.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        out = predicate()
-        if out or time.monotonic() > deadline:
-            return out
-        time.sleep(interval)
 
 
 def sent_emails(aws_endpoint: str) -> list[email.message.Message]:

@@ -21,6 +21,7 @@ and signed uses are never paid. Then:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -35,6 +36,7 @@ from web3 import Web3
 from local.client import Client, stack_account
 from local.license_client import LicenseClient
 from local.processes import ROOT
+from tests.support.waiting import wait_for as _wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -45,14 +47,7 @@ SETTLE_TIMEOUT = 240
 SCREENSHOTS = ROOT / "build" / "screenshots"
 
 
-def wait_for(predicate, timeout: float, interval: float = 2.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        out = predicate()
-        if out or time.monotonic() > deadline:
-            return out
-        time.sleep(interval)
-
+wait_for = functools.partial(_wait_for, interval=2.0)
 
 def advance_chain(w3: Web3, seconds: int) -> None:
     for method, params in (("evm_increaseTime", [seconds]), ("evm_mine", [])):

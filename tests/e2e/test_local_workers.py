@@ -8,6 +8,7 @@ EventBridge's "Scheduled Event".
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -25,19 +26,14 @@ from local.workers import (
     start_workers,
     stop_workers,
 )
+from tests.support.waiting import wait_for as _wait_for
 
 pytestmark = pytest.mark.e2e
 
 PREFIX = "workers-test"
 
 
-def wait_for(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+wait_for = functools.partial(_wait_for, timeout=20.0, interval=0.05)
 
 
 @pytest.fixture(scope="module")

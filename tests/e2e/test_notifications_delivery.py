@@ -12,6 +12,7 @@ backoff, one failing always ends on the dead-letter queue, and replay sends it a
 from __future__ import annotations
 
 import email
+import functools
 import json
 import time
 import uuid
@@ -25,6 +26,7 @@ from local.aws import create_local_resources, verify_email_sender
 from local.lambdas import LocalFunction
 from local.stack import function_env
 from local.workers import SqsPoller, WorkerContext, stop_workers
+from tests.support.waiting import wait_for as _wait_for
 from tests.support.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.e2e
@@ -35,15 +37,7 @@ SENDER = "notifications@zkdm.test"
 FUNCTIONS = ("notifications", "webhook-delivery", "notifications-api")
 
 
-def wait_for(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        out = predicate()
-        if out:
-            return out
-        time.sleep(0.1)
-    return None
-
+wait_for = functools.partial(_wait_for, interval=0.1)
 
 @pytest.fixture(scope="module")
 def stack(moto_server):
