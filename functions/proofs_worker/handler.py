@@ -16,23 +16,9 @@ SERVICE = "proofs-worker"
 
 @functools.cache
 def proofs() -> Proofs:
-    from marketplace.adapters.chain import get_chain
-    from marketplace.proofs.adapters import (
-        ChainProofs,
-        DynamoContentInfo,
-        DynamoLicenseRecords,
-        DynamoProofStore,
-        S3ReportFiles,
-    )
-    from marketplace.proofs.engine import engine
-    from marketplace.usage.adapters import DynamoBatchRecords
+    from marketplace.proofs.wiring import build
 
-    cfg = config.load(config.ProofsWorkerConfig)
-    return Proofs(engine=engine(), chain=ChainProofs(get_chain(cfg)), store=DynamoProofStore(cfg.proofs_table),
-                  files=S3ReportFiles(cfg.reports_bucket),
-                  licenses=DynamoLicenseRecords(cfg.licenses_table, cfg.usage_table),
-                  batches=DynamoBatchRecords(cfg.batches_table), content=DynamoContentInfo(cfg.content_table),
-                  public_base_url=cfg.public_base_url, report_url_ttl=cfg.report_url_ttl_seconds)
+    return build(config.load(config.ProofsWorkerConfig))
 
 
 def _run(req: JobIn) -> JobDone:

@@ -32,26 +32,12 @@ _CHAIN = "BLOCKCHAIN_ERROR: the chain could not be read or the proof not recorde
 
 @functools.cache
 def proofs() -> Proofs:
-    from marketplace.adapters.chain import get_chain
-    from marketplace.proofs.adapters import (
-        ChainProofs,
-        DynamoContentInfo,
-        DynamoLicenseRecords,
-        DynamoProofStore,
-        S3ReportFiles,
-        StepFunctionsJobs,
-    )
-    from marketplace.proofs.engine import engine
-    from marketplace.usage.adapters import DynamoBatchRecords
+    from marketplace.proofs.adapters import StepFunctionsJobs
+    from marketplace.proofs.wiring import build
 
     cfg = config.load(config.ProofsApiConfig)
-    return Proofs(engine=engine(), chain=ChainProofs(get_chain(cfg)), store=DynamoProofStore(cfg.proofs_table),
-                  files=S3ReportFiles(cfg.reports_bucket),
-                  licenses=DynamoLicenseRecords(cfg.licenses_table, cfg.usage_table),
-                  batches=DynamoBatchRecords(cfg.batches_table), content=DynamoContentInfo(cfg.content_table),
-                  public_base_url=cfg.public_base_url, start_job=StepFunctionsJobs(cfg.proof_jobs_arn),
-                  sync_max_chunks=cfg.sync_max_chunks, report_url_ttl=cfg.report_url_ttl_seconds,
-                  relay_quota=cfg.relay_quota())
+    return build(cfg, start_job=StepFunctionsJobs(cfg.proof_jobs_arn), sync_max_chunks=cfg.sync_max_chunks,
+                 relay_quota=cfg.relay_quota())
 
 
 def _prefer_async() -> bool:
