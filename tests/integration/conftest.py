@@ -40,7 +40,10 @@ def _need_build() -> None:
 
 
 def clear_caches() -> None:
-    """Forget cached clients, secrets, configs and handler singletons (after an env change)."""
+    """Forget cached clients, secrets, configs and every handler's and route module's cached service
+    (after an env change: a service cached under another stack's table names would keep using them)."""
+    import functools
+
     from marketplace.adapters import aws, secrets
     from marketplace.chain.gateway import clear_gateways
 
@@ -50,10 +53,14 @@ def clear_caches() -> None:
     config.load.cache_clear()
     for name in ("content_api", "registration_worker", "openapi", "relayer"):
         load_handler(name)
-        module = vars(sys.modules[f"lambda_{name}_handler"])  # local.lambdas' name for the module
-        for attr in ("service", "steps", "_document", "gateway"):
-            if attr in module and hasattr(module[attr], "cache_clear"):
-                module[attr].cache_clear()
+    for module_name, module in list(sys.modules.items()):
+        if not (module_name.startswith(("marketplace.", "lambda_")) and module is not None):
+            continue
+        if module_name.startswith(("marketplace.zk", "marketplace.kit.observability")):
+            continue  # proving keys (slow to load again) and the telemetry handlers hold: not per stack
+        for value in list(vars(module).values()):
+            if isinstance(value, functools._lru_cache_wrapper) and getattr(value, "__module__", None) == module_name:
+                value.cache_clear()
 
 
 @dataclass
