@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from marketplace.zk import load_circuit
+from marketplace.zk import load_circuit, public_signal_names
 from marketplace.zk.field import P
 from web3 import Web3
 
@@ -44,7 +44,8 @@ def test_a_proof_for_one_circuit_is_not_accepted_by_another(verifiers, proofs):
     # compliance and usage_batch share UsageTracker as consumer; their keys are independent.
     usage = proofs("usage_batch")
     compliance = verifiers["compliance"]
-    signals = (usage.public_signals + [0])[:9]
+    size = len(public_signal_names("compliance"))  # the compliance verifier's signal count
+    signals = (usage.public_signals + [0] * size)[:size]
     assert not compliance.functions.verifyProof(*verify_args(usage.proof, signals)).call()
 
 
