@@ -7,7 +7,10 @@
 Per circuit, into build/circuits/<name>/:
   <name>.r1cs, <name>.wasm, <name>.sym   circom2 (the circom compiler as WASM), --O2
   <name>.zkey                            snarkjs `groth16 setup` over the powers of tau, then one
-                                         `zkey contribute` with a fixed, public entropy string
+                                         `zkey beacon` from a fixed, public beacon (deterministic:
+                                         every build of the same sources gives the same keys, so
+                                         the verification keys pinned in sdk/zkdm/keys match a
+                                         fresh clone's build)
   verification_key.json                  snarkjs `zkey export verificationkey`
   <name>.pk                              groth16py ProvingKey imported from the same .zkey
   manifest.json                          cache key, constraint count, public signals (the prover's
@@ -15,8 +18,8 @@ Per circuit, into build/circuits/<name>/:
 and build/verifiers/<Contract>Verifier.sol (snarkjs `zkey export solidityverifier`, same key).
 
 THE SETUP IS A DEVELOPMENT SETUP, UNSAFE FOR PRODUCTION: the powers of tau is a single-party
-file whose toxic waste is not secret (../shared/zk/README.md), and the phase-2 contribution uses a
-fixed public entropy string. Anyone can forge proofs for these keys. circuits/README.md says how
+file whose toxic waste is not secret (../shared/zk/README.md), and the phase-2 contribution is a
+beacon derived from a fixed public string. Anyone can forge proofs for these keys. circuits/README.md says how
 to import a real ceremony's .zkey instead.
 
 Keys are cached by a hash of everything they are made from (the circuit sources including every
@@ -59,7 +62,7 @@ DEV_ENTROPY = "zk-data-marketplace development phase-2 contribution: PUBLIC ENTR
 UNSAFE_NOTE = ("DEVELOPMENT SETUP, UNSAFE FOR PRODUCTION: single-party powers of tau and a "
                "phase-2 contribution with public entropy; anyone can forge proofs for this key.")
 # Bump to invalidate every cached key when this script's setup procedure changes.
-BUILD_FORMAT = 1
+BUILD_FORMAT = 2  # 2: phase 2 by `zkey beacon` (deterministic) instead of `zkey contribute -e`
 
 
 def log(msg: str) -> None:
@@ -294,12 +297,15 @@ def compile_circuit(name: str, entry: dict, tmp: Path) -> dict:
 
 
 def dev_zkey(name: str, tmp: Path, ptau: Path) -> Path:
-    """Development phase 2: `groth16 setup` then one contribution with public entropy (UNSAFE)."""
+    """Development phase 2: `groth16 setup` then one beacon contribution from public entropy (UNSAFE).
+    `zkey contribute -e` mixes the given entropy with fresh random bytes, so each build gave other
+    keys; a beacon is a deterministic function of its hash, so the same sources give the same keys."""
     snarkjs = str(NODE_BIN / "snarkjs")
     zkey0, zkey = tmp / f"{name}_0000.zkey", tmp / f"{name}.zkey"
+    beacon = hashlib.sha256(DEV_ENTROPY.encode()).hexdigest()
     run([snarkjs, "groth16", "setup", str(tmp / f"{name}.r1cs"), str(ptau), str(zkey0)], "snarkjs groth16 setup")
-    run([snarkjs, "zkey", "contribute", str(zkey0), str(zkey), "--name=development (UNSAFE)",
-         f"-e={DEV_ENTROPY}"], "snarkjs zkey contribute")
+    run([snarkjs, "zkey", "beacon", str(zkey0), str(zkey), beacon, "10", "--name=development beacon (UNSAFE)"],
+        "snarkjs zkey beacon")
     zkey0.unlink()
     return zkey
 
