@@ -23,14 +23,23 @@ from local.lambdas import LambdaContext
 pytestmark = pytest.mark.unit
 
 KEY = b"k" * 32
-NOW = int(time.time())  # tokens.verify checks the wall clock
+NOW = int(time.time())  # tokens.verify checks the wall clock: set again before each test (_now)
 CREATOR = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 OTHER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 MINE, THEIRS = "0x" + "a1" * 32, "0x" + "b2" * 32
 
 
-def jwt_for(address: str, *, key: bytes = KEY, ttl: int = 3600, at: int = NOW) -> str:
-    return tokens.issue(address, key, ttl_seconds=ttl, now=datetime.fromtimestamp(at, UTC))[0]
+@pytest.fixture(autouse=True)
+def _now():
+    """The wall clock when the test runs, not when the module was collected (the full suite runs
+    this module many minutes after collecting it: a 10-minute token issued then had expired)."""
+    global NOW
+    NOW = int(time.time())
+
+
+def jwt_for(address: str, *, key: bytes = KEY, ttl: int = 3600, at: int | None = None) -> str:
+    issued = NOW if at is None else at
+    return tokens.issue(address, key, ttl_seconds=ttl, now=datetime.fromtimestamp(issued, UTC))[0]
 
 
 @pytest.fixture
