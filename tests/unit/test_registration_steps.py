@@ -110,7 +110,8 @@ def honest_prover(calls):
 @pytest.mark.parametrize(("chain_now", "clock", "expected"), [
     (1_750_000_000, 1_750_000_000.9, 1_750_000_000),           # the chain's latest block: in step
     (1_750_000_000 + 86_400, 1_750_000_000.0, 1_750_086_400),  # a chain moved ahead (evm_increaseTime)
-    (1_700_000_000, 1_750_000_000.0, 1_750_000_000 - CLOCK_MARGIN_SECONDS),  # an idle node's old block
+    (1_750_000_000 - 293, 1_750_000_000.0, 1_750_000_000 - 293),  # idle for minutes: still its block time
+    (1_700_000_000, 1_750_000_000.0, 1_750_000_000 - CLOCK_MARGIN_SECONDS),  # idle past the hour: the clock
 ])
 def test_prove_commits_to_the_chain_time_and_exposes_the_window(chain_now, clock, expected):
     calls = []

@@ -80,11 +80,15 @@ REGISTRY = "ContentRegistry"
 SETTLE_POLL_SECONDS = 1.0
 SETTLE_WAIT_CAP_SECONDS = 240  # compensation runs in the worker Lambda (300 s timeout)
 STEPS = ("hash", "claim", "copy", "store", "prove", "register", "cache")
-# The committed timestamp must not be after the registering block's time (ContentRegistry). The
-# chain's clock is the latest block's time, which an idle node (Hardhat automine) lets fall far
-# behind: the step takes the later of it and its own clock minus this margin, which absorbs a
-# platform clock running ahead of the chain's.
+# The committed timestamp must not be after the registering block's time, nor more than an hour
+# (REGISTRATION_MAX_SKEW) before it (ContentRegistry). The gas estimate runs the call at the latest
+# block, whose time an idle node (Hardhat automine) lets fall minutes behind the clock: a timestamp
+# from the clock then reverts there (Registry__TimestampOutOfRange, seen with a 2 GiB upload whose
+# hashing left the node idle). So the step commits to the latest block's time while that block is
+# recent enough for the registering block to be within the hour; only a block older than that (a
+# node idle for most of an hour) makes it fall back to its own clock minus this margin.
 CLOCK_MARGIN_SECONDS = 60
+LATEST_BLOCK_MAX_AGE_SECONDS = 45 * 60
 # What an unexpected exception in a stage becomes (the spec's error flows 3 and 4): an error that
 # carries a supportId (logged with the traceback), built as ``cls(message, details)``
 STAGE_ERRORS: dict[str, type[SupportError]] = {
@@ -223,7 +227,9 @@ class RegistrationSteps:
             log.exception("latest block unavailable", extra={"supportId": chain_err.support_id,
                                                              "registrationId": state["registrationId"]})
             raise chain_err from exc
-        timestamp = max(chain_time, int(self._clock()) - CLOCK_MARGIN_SECONDS)
+        now = int(self._clock())
+        recent = chain_time >= now - LATEST_BLOCK_MAX_AGE_SECONDS
+        timestamp = chain_time if recent else max(chain_time, now - CLOCK_MARGIN_SECONDS)
         salt = secrets.randbelow(P)
         try:
             # the window defaults to [timestamp, timestamp] (authenticity_inputs)
