@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 from typing import Any, BinaryIO, Protocol
 
-from marketplace.errors import StorageUnavailableError
+from marketplace.content.adapters import S3Objects
 
 
 class VersionRanges(Protocol):
@@ -39,22 +39,8 @@ class VersionRanges(Protocol):
 _MISSING = ("NoSuchKey", "404", "NotFound", "NoSuchVersion", "400")
 
 
-class S3Ranges:
-    @property
-    def _s3(self):
-        from marketplace.adapters.aws import client
-
-        return client("s3")
-
-    def _call(self, method: str, **kwargs: Any) -> Any:
-        from marketplace.content.adapters import _unavailable
-
-        try:
-            return getattr(self._s3, method)(**kwargs)
-        except Exception as exc:
-            if _unavailable(exc):
-                raise StorageUnavailableError() from exc
-            raise
+class S3Ranges(S3Objects):
+    """Ranged reads and part copies on S3Objects' client and its error mapping (StorageUnavailable)."""
 
     def head(self, bucket: str, key: str, version: str | None = None) -> tuple[int, str | None] | None:
         from marketplace.adapters.aws import error_code
